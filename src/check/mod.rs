@@ -1,0 +1,251 @@
+//! Checks: each expectation of a step judged against a response, with a message that says
+//! what was expected and what came back.
+
+pub mod schemas;
+
+use serde_json::Value;
+
+pub use schemas::Schemas;
+
+use crate::suite::template::{self, Vars};
+use crate::suite::{Assertion, Expect};
+use crate::target::RecordedResponse;
+
+/// Judges a response; returns one line per failed expectation (empty when all hold).
+pub fn check(
+    expect: &Expect,
+    resp: &RecordedResponse,
+    vars: &Vars,
+    schemas: &Schemas,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    if let Some(want) = &expect.status
+        && !want.contains(resp.status)
+    {
+        failures.push(format!("status: expected {want}, got {}", resp.status));
+    }
+    for (name, a) in &expect.headers {
+        if let Err(why) = header(a, resp.header(name), vars) {
+            failures.push(format!("header {name}: {why}"));
+        }
+    }
+    let needs_body = !expect.json.is_empty() || expect.schema.is_some();
+    if !needs_body {
+        return failures;
+    }
+    let body: Value = match serde_json::from_str(&resp.body) {
+        Ok(v) => v,
+        Err(e) => {
+            let what = if resp.body.trim().is_empty() {
+                "the body is empty".to_string()
+            } else {
+                format!("the body is not JSON ({e})")
+            };
+            failures.push(format!(
+                "body: {what}, so its JSON expectations cannot hold"
+            ));
+            return failures;
+        }
+    };
+    for (pointer, a) in &expect.json {
+        if let Err(why) = json(a, body.pointer(pointer), vars) {
+            let at = if pointer.is_empty() { "body" } else { pointer };
+            failures.push(format!("{at}: {why}"));
+        }
+    }
+    if let Some(name) = &expect.schema {
+        for e in schemas.validate(&name.value, &body) {
+            failures.push(format!("schema {}: {e}", name.value));
+        }
+    }
+    failures
+}
+
+fn render(v: &Value, vars: &Vars) -> Result<Value, String> {
+    template::render_value(v, vars).map_err(|m| format!("variable `{}` has no value", m.0))
+}
+
+fn json(a: &Assertion, got: Option<&Value>, vars: &Vars) -> Result<(), String> {
+    let show = |v: Option<&Value>| v.map_or("nothing (absent)".to_string(), |v| short(v));
+    let unassigned = got.is_none_or(|v| v.is_null() || v.as_array().is_some_and(Vec::is_empty));
+    match a {
+        Assertion::Exists(want) | Assertion::Absent(want) => {
+            let want_present = matches!(a, Assertion::Exists(_)) == *want;
+            match (want_present, unassigned) {
+                (true, true) => Err(format!("expected a value, got {}", show(got))),
+                (false, false) => Err(format!(
+                    "expected no value (absent, null or []), got {}",
+                    show(got)
+                )),
+                _ => Ok(()),
+            }
+        }
+        Assertion::Equals(want) => {
+            let want = render(want, vars)?;
+            match got {
+                Some(v) if same(v, &want) => Ok(()),
+                _ => Err(format!("expected {}, got {}", short(&want), show(got))),
+            }
+        }
+        Assertion::OneOf(options) => {
+            let options = options
+                .iter()
+                .map(|o| render(o, vars))
+                .collect::<Result<Vec<_>, _>>()?;
+            match got {
+                Some(v) if options.iter().any(|o| same(v, o)) => Ok(()),
+                _ => Err(format!(
+                    "expected one of {}, got {}",
+                    short(&Value::Array(options)),
+                    show(got)
+                )),
+            }
+        }
+        Assertion::Contains(want) => {
+            let want = render(want, vars)?;
+            let ok = match (got, &want) {
+                (Some(Value::Array(items)), w) => items.iter().any(|i| includes(i, w)),
+                (Some(Value::String(s)), Value::String(w)) => s.contains(w.as_str()),
+                _ => false,
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected to contain {}, got {}",
+                    short(&want),
+                    show(got)
+                ))
+            }
+        }
+        Assertion::Regex(p) => match got {
+            Some(Value::String(s)) if p.0.is_match(s) => Ok(()),
+            _ => Err(format!(
+                "expected a string matching /{}/, got {}",
+                p.0,
+                show(got)
+            )),
+        },
+        Assertion::Type(t) => match got {
+            Some(v) if crate::suite::JsonType::of(v).contains(t) => Ok(()),
+            _ => Err(format!("expected a JSON {t}, got {}", show(got))),
+        },
+        Assertion::Length(n) => {
+            let len = match got {
+                Some(Value::Array(a)) => Some(a.len()),
+                Some(Value::String(s)) => Some(s.chars().count()),
+                Some(Value::Object(o)) => Some(o.len()),
+                _ => None,
+            };
+            if len == Some(*n) {
+                Ok(())
+            } else {
+                Err(format!("expected length {n}, got {}", show(got)))
+            }
+        }
+    }
+}
+
+fn header(a: &Assertion, got: Option<&str>, vars: &Vars) -> Result<(), String> {
+    let show = |v: Option<&str>| v.map_or("no such header".to_string(), |v| format!("{v:?}"));
+    let text = |v: &Value| -> Result<String, String> {
+        match render(v, vars)? {
+            Value::String(s) => Ok(s),
+            other => Ok(other.to_string()),
+        }
+    };
+    // A media type matches with or without parameters (`application/scim+json; charset=utf-8`).
+    let equal = |got: &str, want: &str| {
+        got == want
+            || got
+                .split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case(want))
+    };
+    match a {
+        Assertion::Exists(want) | Assertion::Absent(want) => {
+            let want_present = matches!(a, Assertion::Exists(_)) == *want;
+            if want_present == got.is_some() {
+                Ok(())
+            } else if want_present {
+                Err("expected the header, but it is missing".into())
+            } else {
+                Err(format!("expected no such header, got {}", show(got)))
+            }
+        }
+        Assertion::Equals(v) => {
+            let want = text(v)?;
+            if got.is_some_and(|g| equal(g, &want)) {
+                Ok(())
+            } else {
+                Err(format!("expected {want:?}, got {}", show(got)))
+            }
+        }
+        Assertion::OneOf(vs) => {
+            let wants = vs.iter().map(text).collect::<Result<Vec<_>, _>>()?;
+            if got.is_some_and(|g| wants.iter().any(|w| equal(g, w))) {
+                Ok(())
+            } else {
+                Err(format!("expected one of {wants:?}, got {}", show(got)))
+            }
+        }
+        Assertion::Contains(v) => {
+            let want = text(v)?;
+            if got.is_some_and(|g| g.contains(&want)) {
+                Ok(())
+            } else {
+                Err(format!("expected to contain {want:?}, got {}", show(got)))
+            }
+        }
+        Assertion::Regex(p) => {
+            if got.is_some_and(|g| p.0.is_match(g)) {
+                Ok(())
+            } else {
+                Err(format!("expected to match /{}/, got {}", p.0, show(got)))
+            }
+        }
+        Assertion::Type(_) | Assertion::Length(_) => {
+            Err("`type` and `length` apply to JSON values, not headers".into())
+        }
+    }
+}
+
+/// JSON equality where 1 and 1.0 are the same number.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Whether `item` includes `want`: every member `want` names, recursively; scalars equal.
+fn includes(item: &Value, want: &Value) -> bool {
+    match (item, want) {
+        (Value::Object(i), Value::Object(w)) => w
+            .iter()
+            .all(|(k, v)| i.get(k).is_some_and(|iv| includes(iv, v))),
+        _ => same(item, want),
+    }
+}
+
+/// A JSON value cut to a readable length for a one-line message.
+pub fn short(v: &Value) -> String {
+    cut(&v.to_string(), 200)
+}
+
+/// Text cut to `max` characters, saying how much was left out.
+pub fn cut(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((i, _)) => format!("{}… ({} more bytes)", &s[..i], s.len() - i),
+    }
+}
+
+#[cfg(test)]
+mod tests;

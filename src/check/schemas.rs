@@ -1,0 +1,61 @@
+//! JSON Schemas under `fixtures/schemas/`, compiled once per run.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde_json::Value;
+
+pub struct Schemas(HashMap<String, jsonschema::Validator>);
+
+impl Schemas {
+    /// Compiles every `*.json` file of `dir`, keyed by file name.
+    pub fn load(dir: &Path) -> Result<Self, String> {
+        let mut out = HashMap::new();
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot read the schema folder {}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let schema: Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+            let validator = jsonschema::validator_for(&schema)
+                .map_err(|e| format!("{}: not a valid JSON Schema: {e}", path.display()))?;
+            let name = path
+                .file_name()
+                .expect("a file has a name")
+                .to_string_lossy()
+                .into_owned();
+            out.insert(name, validator);
+        }
+        Ok(Schemas(out))
+    }
+
+    pub fn names(&self) -> HashSet<String> {
+        self.0.keys().cloned().collect()
+    }
+
+    /// Every violation, each with the place in the instance where it occurs.
+    pub fn validate(&self, name: &str, instance: &Value) -> Vec<String> {
+        match self.0.get(name) {
+            None => vec![format!("no schema named `{name}`")],
+            Some(v) => v
+                .iter_errors(instance)
+                .map(|e| {
+                    let at = e.instance_path().to_string();
+                    format!(
+                        "{} {e}",
+                        if at.is_empty() {
+                            "(root)".to_string()
+                        } else {
+                            at
+                        }
+                    )
+                })
+                .collect(),
+        }
+    }
+}

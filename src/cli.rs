@@ -1,0 +1,91 @@
+//! The command line (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::ReportSpec;
+use crate::server::Defect;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "scimitar",
+    version,
+    about = "Finds where a SCIM 2.0 server breaks RFC 7643/7644, with a curl reproduction for every failure."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run suites against a target (the bundled server when no --target is given).
+    Run(RunArgs),
+    /// List suites and their cases.
+    List(SuiteArgs),
+    /// Run the bundled reference SCIM server.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SuiteArgs {
+    /// Suite files to load (glob; repeatable).
+    #[arg(
+        long = "suite",
+        value_name = "GLOB",
+        default_value = "suites/**/*.yaml"
+    )]
+    pub suites: Vec<String>,
+    /// Only cases carrying this tag (on the suite or the case; repeatable: all must match).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// The fixtures folder (JSON Schemas under schemas/).
+    #[arg(long, value_name = "DIR", default_value = "fixtures")]
+    pub fixtures: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The SCIM base URL, e.g. https://example.com/scim/v2. The bearer token comes from
+    /// the SCIM_TOKEN environment variable or --token-file, never from the command line.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// A file holding the bearer token (instead of SCIM_TOKEN).
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+    /// Write a report: json=PATH or junit=PATH (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<ReportSpec>,
+    /// Switch a defect on in the bundled server (repeatable; see `serve --list-defects`).
+    #[arg(long = "defect", value_name = "NAME")]
+    pub defects: Vec<Defect>,
+    /// Per-request timeout in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Arguments for the test runner, as for `cargo test`: a name filter, --exact, --skip,
+    /// --list, --test-threads N, --format pretty|terse|json.
+    #[arg(last = true, value_name = "LIBTEST ARGS")]
+    pub libtest: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// The bearer token clients must send (default: SCIM_TOKEN, else a random one, printed).
+    #[arg(long, env = "SCIM_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Switch a defect on (repeatable).
+    #[arg(long = "defect", value_name = "NAME")]
+    pub defects: Vec<Defect>,
+    /// Print the defect switches with the requirement each breaks, and exit.
+    #[arg(long)]
+    pub list_defects: bool,
+}

@@ -1,0 +1,285 @@
+//! Executing one case: its steps in order over HTTP, captures between them, teardown always.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use crate::check::{self, Schemas, cut};
+use crate::suite::template::{self, Vars};
+use crate::suite::{Case, Step, Suite};
+use crate::target::{Body, Client, Credentials, Exchange, Outcome, Outgoing, curl};
+
+/// How much of a response body a failure message shows.
+const SHOWN_BODY: usize = 2000;
+
+/// What a run shares between its cases.
+pub struct Runner {
+    pub client: Client,
+    pub schemas: Schemas,
+    pub run_id: String,
+    counter: AtomicU64,
+}
+
+/// One step as it ran.
+#[derive(Debug, Serialize)]
+pub struct StepRecord {
+    pub label: String,
+    pub teardown: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Exchange>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+    /// Why the step did not run (a teardown step whose variables were never captured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+/// A case as it ran; `failure` holds the message shown for the first failing step.
+#[derive(Debug, Serialize)]
+pub struct CaseRecord {
+    pub steps: Vec<StepRecord>,
+    pub failure: Option<String>,
+    /// A script of the case's requests up to the failure, to reproduce it by hand.
+    pub reproduction: Option<String>,
+}
+
+impl Runner {
+    pub fn new(client: Client, schemas: Schemas, run_id: String) -> Self {
+        Runner {
+            client,
+            schemas,
+            run_id,
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    fn vars(&self) -> Vars {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        [
+            (
+                "unique",
+                Value::String(format!("scimitar-{}-{n}", self.run_id)),
+            ),
+            ("run_id", Value::String(self.run_id.clone())),
+            (
+                "base_url",
+                Value::String(self.client.base_url().to_string()),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    pub async fn run_case(&self, file: &Path, suite: &Suite, case: &Case) -> CaseRecord {
+        let mut vars = self.vars();
+        let mut steps = Vec::new();
+        let mut failure = None;
+        let main: Vec<&Spanned<Step>> = suite.setup.iter().chain(&case.steps).collect();
+        let total = main.len();
+        for (i, step) in main.into_iter().enumerate() {
+            let label = label(file, step, i + 1, total, false);
+            let record = self.run_step(step, &mut vars, label, false).await;
+            let failed = !record.failures.is_empty();
+            steps.push(record);
+            if failed {
+                failure = Some(self.message(steps.last().expect("just pushed")));
+                break;
+            }
+        }
+        let teardown: Vec<&Spanned<Step>> = case.teardown.iter().chain(&suite.teardown).collect();
+        let total = teardown.len();
+        for (i, step) in teardown.into_iter().enumerate() {
+            let label = label(file, step, i + 1, total, true);
+            let record = self.run_step(step, &mut vars, label, true).await;
+            if failure.is_none() && !record.failures.is_empty() {
+                failure = Some(self.message(&record));
+            }
+            steps.push(record);
+        }
+        let reproduction = failure.as_ref().map(|_| {
+            curl::script(
+                steps
+                    .iter()
+                    .filter(|s| !s.teardown || !s.failures.is_empty())
+                    .filter_map(|s| s.exchange.as_ref())
+                    .map(|e| &e.request),
+            )
+        });
+        CaseRecord {
+            steps,
+            failure,
+            reproduction,
+        }
+    }
+
+    async fn run_step(
+        &self,
+        step: &Spanned<Step>,
+        vars: &mut Vars,
+        label: String,
+        teardown: bool,
+    ) -> StepRecord {
+        let s = &step.value;
+        let mut record = StepRecord {
+            label,
+            teardown,
+            exchange: None,
+            failures: vec![],
+            skipped: None,
+        };
+        let rendered = (|| -> Result<_, template::Missing> {
+            let path = template::render_str(&s.request.path, vars)?;
+            let query = s
+                .request
+                .query
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), template::render_str(v, vars)?)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let headers = s
+                .request
+                .headers
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), template::render_str(v, vars)?)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let body = match (&s.request.body, &s.request.raw_body) {
+                (Some(b), _) => Some(Body::Json(template::render_value(b, vars)?)),
+                (None, Some(raw)) => Some(Body::Raw(template::render_str(raw, vars)?)),
+                (None, None) => None,
+            };
+            let bearer = s
+                .request
+                .bearer
+                .as_ref()
+                .map(|b| template::render_str(b, vars))
+                .transpose()?;
+            Ok((path, query, headers, body, bearer))
+        })();
+        let (path, query, headers, body, bearer) = match rendered {
+            Ok(r) => r,
+            Err(m) => {
+                // Only teardown can get here: the loader proves every other use is captured first.
+                record.skipped = Some(format!(
+                    "`{}` was never captured (an earlier step failed)",
+                    m.0
+                ));
+                return record;
+            }
+        };
+        let credentials = match (&bearer, s.request.auth) {
+            (Some(b), _) => Credentials::Bearer(b),
+            (None, true) => Credentials::Target,
+            (None, false) => Credentials::Anonymous,
+        };
+        let exchange = self
+            .client
+            .send(Outgoing {
+                method: s.request.method,
+                path: &path,
+                query: &query,
+                headers: &headers,
+                body: body.as_ref(),
+                credentials,
+            })
+            .await;
+        match &exchange.outcome {
+            Outcome::Error(e) => record.failures.push(format!("no response: {e}")),
+            Outcome::Response(resp) => {
+                record.failures = check::check(&s.expect, resp, vars, &self.schemas);
+                if resp.truncated {
+                    record.failures.push(format!(
+                        "the response body is larger than {} bytes",
+                        crate::target::client::MAX_BODY
+                    ));
+                }
+                if record.failures.is_empty() && !s.capture.is_empty() {
+                    let parsed: Option<Value> = serde_json::from_str(&resp.body).ok();
+                    for (name, pointer) in &s.capture {
+                        match parsed.as_ref().and_then(|b| b.pointer(&pointer.value)) {
+                            Some(v) => {
+                                vars.insert(name.clone(), v.clone());
+                            }
+                            None => record.failures.push(format!(
+                                "capture {name}: nothing at {} in the response body",
+                                pointer.value
+                            )),
+                        }
+                    }
+                }
+            }
+        }
+        record.exchange = Some(exchange);
+        record
+    }
+
+    /// The message shown for a failed step: what failed, what was sent, what came back.
+    fn message(&self, step: &StepRecord) -> String {
+        let mut m = format!("{}:\n", step.label);
+        for f in &step.failures {
+            m.push_str(&format!("  ✗ {f}\n"));
+        }
+        if let Some(x) = &step.exchange {
+            let r = &x.request;
+            m.push_str(&format!("\n  request:  {} {}\n", r.method.as_str(), r.url));
+            if let Some(b) = &r.body {
+                m.push_str(&indent(&cut(&pretty(&b.text()), SHOWN_BODY), 12));
+                m.push('\n');
+            }
+            match &x.outcome {
+                Outcome::Response(resp) => {
+                    m.push_str(&format!(
+                        "  response: {} ({:.1} ms)\n",
+                        resp.status, x.elapsed_ms
+                    ));
+                    for (k, v) in &resp.headers {
+                        m.push_str(&format!("            {k}: {v}\n"));
+                    }
+                    if !resp.body.is_empty() {
+                        m.push_str(&indent(&cut(&pretty(&resp.body), SHOWN_BODY), 12));
+                        m.push('\n');
+                    }
+                }
+                Outcome::Error(e) => m.push_str(&format!("  response: none ({e})\n")),
+            }
+            m.push_str(&format!(
+                "\n  reproduce:\n    {}\n",
+                curl::command(r).replace('\n', "\n    ")
+            ));
+        }
+        self.client.scrub(&m)
+    }
+}
+
+/// JSON pretty-printed; anything else as it is.
+fn pretty(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_string())
+}
+
+fn indent(text: &str, by: usize) -> String {
+    let pad = " ".repeat(by);
+    text.lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn label(file: &Path, step: &Spanned<Step>, n: usize, total: usize, teardown: bool) -> String {
+    let kind = if teardown { "teardown step" } else { "step" };
+    let name = step
+        .value
+        .name
+        .as_deref()
+        .map(|n| format!(" `{n}`"))
+        .unwrap_or_default();
+    format!(
+        "{kind} {n}/{total}{name} ({}:{})",
+        file.display(),
+        step.referenced.line()
+    )
+}

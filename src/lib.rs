@@ -1,0 +1,18 @@
+//! scimitar: a conformance tester for SCIM 2.0 servers (RFC 7643/7644).
+//!
+//! The pipeline, one module a stage: [`suite`] loads declarative suites, [`plan`] turns them
+//! into trials, [`exec`] runs them over HTTP with [`target`]'s client, [`check`] judges each
+//! response and [`report`] writes the results. [`scim`] is the SCIM semantics library and
+//! [`server`] the bundled reference server built on it.
+
+pub mod check;
+pub mod cli;
+pub mod exec;
+pub mod plan;
+pub mod report;
+pub mod requirements;
+pub mod run;
+pub mod scim;
+pub mod server;
+pub mod suite;
+pub mod target;

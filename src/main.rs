@@ -1,0 +1,96 @@
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+use scimitar::cli::{Cli, Command, RunArgs, ServeArgs, SuiteArgs};
+use scimitar::run::{self, ConfigError, RunOptions, Verdict};
+use scimitar::server::{self, Defect, Defects};
+use scimitar::target::Secret;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run_command(args),
+        Command::List(args) => list(args),
+        Command::Serve(args) => serve(args),
+    };
+    match result {
+        Ok(Verdict::Passed) => ExitCode::SUCCESS,
+        Ok(Verdict::Failed) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_command(args: RunArgs) -> Result<Verdict, ConfigError> {
+    let token = match (&args.token_file, std::env::var("SCIM_TOKEN")) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError(format!("cannot read --token-file {}: {e}", path.display()))
+            })?;
+            Some(Secret::new(text.trim()))
+        }
+        (None, Ok(t)) if !t.is_empty() => Some(Secret::new(t)),
+        _ => None,
+    };
+    if args.target.is_some() && token.is_none() {
+        eprintln!(
+            "warning: no token (SCIM_TOKEN or --token-file): requests are sent without credentials"
+        );
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(ConfigError(
+            "--timeout must be a positive number of seconds".into(),
+        ));
+    }
+    run::run(RunOptions {
+        target: args.target,
+        token,
+        suites: args.suite.suites,
+        tags: args.suite.tags,
+        reports: args.reports,
+        defects: args.defects,
+        fixtures: args.suite.fixtures,
+        timeout: Duration::from_secs_f64(args.timeout),
+        libtest: args.libtest,
+    })
+}
+
+fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {
+    let (suites, _) = run::load(&args.suites, &args.fixtures)?;
+    for p in scimitar::plan::plan(&suites, &args.tags) {
+        println!("{} [{}] {}", p.name, p.level, p.requirements.join(" "));
+    }
+    Ok(Verdict::Passed)
+}
+
+fn serve(args: ServeArgs) -> Result<Verdict, ConfigError> {
+    if args.list_defects {
+        for d in Defect::value_variants() {
+            let (req, what) = d.describe();
+            println!("{:<24} {:<14} {what}", d.name(), req);
+        }
+        return Ok(Verdict::Passed);
+    }
+    let token = args.token.clone().unwrap_or_else(|| {
+        let t = uuid::Uuid::new_v4().simple().to_string();
+        eprintln!("no --token or SCIM_TOKEN given; clients must send: Bearer {t}");
+        t
+    });
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| ConfigError(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        let running = server::start((args.bind, args.port).into(), token, Defects::new(args.defects))
+            .await
+            .map_err(|e| ConfigError(format!("cannot listen on {}:{}: {e}", args.bind, args.port)))?;
+        println!("listening on {}", running.base_url);
+        tokio::select! {
+            r = running.task => r.map_err(|e| ConfigError(e.to_string()))?.map_err(|e| ConfigError(e.to_string()))?,
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        Ok(Verdict::Passed)
+    })
+}

@@ -1,0 +1,45 @@
+//! Planning: which cases of the loaded suites run, under which names.
+
+use crate::suite::{Level, Loaded};
+
+/// A case chosen to run, by position in the loaded suites.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub suite: usize,
+    pub case: usize,
+    /// `suite::case`, the name filters and reports use.
+    pub name: String,
+    pub level: Level,
+    pub requirements: Vec<String>,
+}
+
+/// Selects the cases carrying every tag asked for (on the suite or the case); no tags, all.
+pub fn plan(suites: &[Loaded], tags: &[String]) -> Vec<Planned> {
+    let mut out = Vec::new();
+    for (si, l) in suites.iter().enumerate() {
+        for (ci, case) in l.suite.cases.iter().enumerate() {
+            let c = &case.value;
+            let has = |t: &String| l.suite.tags.contains(t) || c.tags.contains(t);
+            if !tags.iter().all(has) {
+                continue;
+            }
+            let mut requirements: Vec<String> = l
+                .suite
+                .requirements
+                .iter()
+                .chain(&c.requirements)
+                .map(|r| r.value.clone())
+                .collect();
+            requirements.sort();
+            requirements.dedup();
+            out.push(Planned {
+                suite: si,
+                case: ci,
+                name: format!("{}::{}", l.suite.name, c.name),
+                level: c.level,
+                requirements,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,52 @@
+//! JUnit XML: a test suite per scimitar suite, a test case per case, requirement ids and
+//! level as properties so CI dashboards can group by them.
+
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::{Reporter, RunReport, Status};
+
+pub struct Junit;
+
+impl Reporter for Junit {
+    fn render(&self, report: &RunReport) -> String {
+        let mut out = Report::new("scimitar");
+        out.set_time(Duration::from_secs_f64(report.duration_ms / 1000.0));
+        let mut suites: Vec<TestSuite> = Vec::new();
+        for c in &report.cases {
+            let idx = match suites.iter().position(|s| s.name.as_str() == c.suite) {
+                Some(i) => i,
+                None => {
+                    suites.push(TestSuite::new(c.suite.as_str()));
+                    suites.len() - 1
+                }
+            };
+            let status = match c.status {
+                Status::Passed => TestCaseStatus::success(),
+                Status::Failed => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    if let Some(m) = &c.message {
+                        s.set_message(m.lines().next().unwrap_or_default());
+                        s.set_description(m.as_str());
+                    }
+                    s
+                }
+            };
+            let mut tc = TestCase::new(c.case.as_str(), status);
+            tc.set_classname(c.suite.as_str());
+            tc.set_time(Duration::from_secs_f64(c.duration_ms / 1000.0));
+            tc.add_property(Property::new("level", c.level.to_string()));
+            tc.add_property(Property::new("file", super::display_path(&c.file)));
+            for r in &c.requirements {
+                tc.add_property(Property::new("requirement", r.as_str()));
+            }
+            if let Some(repro) = &c.reproduction {
+                tc.set_system_out(repro.as_str());
+            }
+            suites[idx].add_test_case(tc);
+        }
+        out.add_test_suites(suites);
+        out.to_string().expect("JUnit XML serialises")
+    }
+}

@@ -1,0 +1,182 @@
+//! `scimitar run`: load → plan → execute (libtest-mimic trials over one tokio runtime) →
+//! report. Configuration mistakes are [`ConfigError`]s (exit 2); failed checks exit 1.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use crate::check::Schemas;
+use crate::exec::Runner;
+use crate::plan::{Planned, plan};
+use crate::report::{self, CaseResult, ReportSpec, RunReport, Status};
+use crate::server::{self, Defect, Defects};
+use crate::suite::{self, Loaded};
+use crate::target::{Client, Secret};
+
+/// A mistake in how scimitar was invoked or configured.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn config<E: std::fmt::Display>(context: &str) -> impl FnOnce(E) -> ConfigError + '_ {
+    move |e| ConfigError(format!("{context}: {e}"))
+}
+
+pub struct RunOptions {
+    /// None: start the bundled server and test it.
+    pub target: Option<String>,
+    pub token: Option<Secret>,
+    pub suites: Vec<String>,
+    pub tags: Vec<String>,
+    pub reports: Vec<ReportSpec>,
+    /// Defects to switch on in the bundled server.
+    pub defects: Vec<Defect>,
+    pub fixtures: PathBuf,
+    pub timeout: Duration,
+    /// Arguments for the libtest-style runner (`--list`, filters, `--test-threads`, ...).
+    pub libtest: Vec<String>,
+}
+
+/// What `run` found, for the exit code.
+pub enum Verdict {
+    Passed,
+    Failed,
+}
+
+/// Loads the suites and the JSON Schemas they name.
+pub fn load(patterns: &[String], fixtures: &Path) -> Result<(Vec<Loaded>, Schemas), ConfigError> {
+    let schemas = Schemas::load(&fixtures.join("schemas")).map_err(ConfigError)?;
+    let names: HashSet<String> = schemas.names();
+    let suites = suite::load(patterns, &names).map_err(|e| ConfigError(e.to_string()))?;
+    Ok((suites, schemas))
+}
+
+pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
+    let (suites, schemas) = load(&opts.suites, &opts.fixtures)?;
+    if opts.target.is_some() && !opts.defects.is_empty() {
+        return Err(ConfigError(
+            "--defect switches the bundled server; it cannot be used with --target".into(),
+        ));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(config("cannot start the runtime"))?;
+    let (base_url, token) = match &opts.target {
+        Some(url) => {
+            let parsed = reqwest::Url::parse(url).map_err(config("--target is not a URL"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError(format!(
+                    "--target must be an http or https URL, got {url}"
+                )));
+            }
+            (url.clone(), opts.token.clone())
+        }
+        None => {
+            let token = Secret::new(uuid::Uuid::new_v4().simple().to_string());
+            let running = runtime
+                .block_on(server::start(
+                    ([127, 0, 0, 1], 0).into(),
+                    token.expose().to_string(),
+                    Defects::new(opts.defects.clone()),
+                ))
+                .map_err(config("cannot start the bundled server"))?;
+            (running.base_url, Some(token))
+        }
+    };
+    let client = Client::new(&base_url, token, opts.timeout)
+        .map_err(config("cannot build the HTTP client"))?;
+    let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let runner = Arc::new(Runner::new(client, schemas, run_id.clone()));
+    let planned = plan(&suites, &opts.tags);
+    let suites = Arc::new(suites);
+    let results: Arc<Mutex<Vec<CaseResult>>> = Arc::new(Mutex::new(Vec::new()));
+
+    let trials = planned
+        .into_iter()
+        .map(|p| trial(p, &suites, &runner, &results, runtime.handle().clone()))
+        .collect();
+    let mut args = Arguments::from_iter(
+        std::iter::once("scimitar".to_string()).chain(opts.libtest.iter().cloned()),
+    );
+    // Cases wait on the network, not the CPU: run more at once than there are cores.
+    args.test_threads.get_or_insert(16);
+    let started = Instant::now();
+    let conclusion = libtest_mimic::run(&args, trials);
+    let mut cases = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    let report = RunReport {
+        tool: "scimitar",
+        version: env!("CARGO_PKG_VERSION"),
+        target: base_url,
+        run_id,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        passed: cases.iter().filter(|c| c.status == Status::Passed).count(),
+        failed: cases.iter().filter(|c| c.status == Status::Failed).count(),
+        cases,
+    };
+    for spec in &opts.reports {
+        report::write(spec, &report, |t| runner.client.scrub(t))
+            .map_err(config(&format!("cannot write {}", spec.path.display())))?;
+    }
+    Ok(if conclusion.has_failed() {
+        Verdict::Failed
+    } else {
+        Verdict::Passed
+    })
+}
+
+fn trial(
+    p: Planned,
+    suites: &Arc<Vec<Loaded>>,
+    runner: &Arc<Runner>,
+    results: &Arc<Mutex<Vec<CaseResult>>>,
+    handle: tokio::runtime::Handle,
+) -> Trial {
+    let (suites, runner, results) = (suites.clone(), runner.clone(), results.clone());
+    let name = p.name.clone();
+    let kind = p.level.to_string();
+    Trial::test(name, move || {
+        let loaded = &suites[p.suite];
+        let case = &loaded.suite.cases[p.case].value;
+        let started = Instant::now();
+        let record = handle.block_on(runner.run_case(&loaded.path, &loaded.suite, case));
+        let failure = record.failure.clone();
+        let result = CaseResult {
+            name: p.name,
+            suite: loaded.suite.name.clone(),
+            case: case.name.clone(),
+            file: loaded.path.clone(),
+            level: p.level,
+            requirements: p.requirements,
+            status: if failure.is_some() {
+                Status::Failed
+            } else {
+                Status::Passed
+            },
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            message: failure.clone(),
+            reproduction: record.reproduction,
+            steps: record.steps,
+        };
+        results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(result);
+        match failure {
+            Some(m) => Err(Failed::from(m)),
+            None => Ok(()),
+        }
+    })
+    .with_kind(kind)
+}

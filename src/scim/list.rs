@@ -1,0 +1,174 @@
+//! Listing (RFC 7644 §3.4.2): filter, sort and page a set of resources.
+
+use std::cmp::Ordering;
+
+use serde_json::{Map, Value};
+
+use super::error::{ScimError, ScimType};
+use super::filter::{self, Filter};
+use super::resource::Kind;
+use super::schema::AttrType;
+use super::value::{get_ci, get_ci_map, parse_datetime};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    #[default]
+    Ascending,
+    Descending,
+}
+
+/// A query: everything but the projection, which applies to each resource afterwards.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub filter: Option<Filter>,
+    pub sort_by: Option<String>,
+    pub sort_order: SortOrder,
+    /// 1-based; values below 1 are taken as 1 (RFC 7644 §3.4.2.4).
+    pub start_index: i64,
+    /// None: as many as the server allows; negative counts are taken as 0.
+    pub count: Option<i64>,
+}
+
+/// One page of results.
+pub struct Page<'r> {
+    pub total: usize,
+    pub start_index: usize,
+    pub resources: Vec<&'r Map<String, Value>>,
+}
+
+/// Filters, sorts and pages `all`; `max_results` caps the page size.
+pub fn run<'r>(
+    kind: Kind,
+    all: impl Iterator<Item = &'r Map<String, Value>>,
+    q: &Query,
+    max_results: usize,
+) -> Result<Page<'r>, ScimError> {
+    let mut hits = Vec::new();
+    for r in all {
+        let keep = match &q.filter {
+            None => true,
+            Some(f) => filter::matches(f, r, &kind)
+                .map_err(|e| ScimError::bad(ScimType::InvalidFilter, e.to_string()))?,
+        };
+        if keep {
+            hits.push(r);
+        }
+    }
+    if let Some(by) = &q.sort_by {
+        let key = SortKey::new(kind, by)?;
+        hits.sort_by(|a, b| {
+            let ord = key.compare(a, b);
+            if q.sort_order == SortOrder::Descending {
+                ord.reverse()
+            } else {
+                ord
+            }
+        });
+    }
+    let total = hits.len();
+    let start = q.start_index.max(1) as usize;
+    let count = q
+        .count
+        .map_or(max_results, |c| (c.max(0) as usize).min(max_results));
+    let resources = hits.into_iter().skip(start - 1).take(count).collect();
+    Ok(Page {
+        total,
+        start_index: start,
+        resources,
+    })
+}
+
+struct SortKey {
+    urn: Option<String>,
+    attr: String,
+    sub: Option<String>,
+    case_exact: bool,
+    date: bool,
+}
+
+impl SortKey {
+    fn new(kind: Kind, by: &str) -> Result<Self, ScimError> {
+        let path = filter::parse_patch_path(by)
+            .ok()
+            .filter(|p| p.filter.is_none())
+            .ok_or_else(|| {
+                ScimError::bad(
+                    ScimType::InvalidValue,
+                    format!("sortBy `{by}` is not an attribute path"),
+                )
+            })?;
+        let p = path.path;
+        let top = <Kind as filter::Attributes>::top(&kind, p.urn.as_deref(), &p.attr);
+        let sub = p.sub.clone().or_else(|| {
+            top.filter(|d| d.multi_valued && d.kind == AttrType::Complex)
+                .map(|_| "value".into())
+        });
+        let def = match (&sub, top) {
+            (Some(s), Some(t)) => t.sub(s),
+            (None, t) => t,
+            _ => None,
+        };
+        Ok(SortKey {
+            urn: p.urn,
+            attr: p.attr,
+            sub,
+            case_exact: def.is_some_and(|d| d.case_exact),
+            date: def.is_some_and(|d| d.kind == AttrType::DateTime),
+        })
+    }
+
+    /// The value a resource sorts by: for multi-valued attributes the primary value, else the
+    /// first (RFC 7644 §3.4.2.3).
+    fn value<'v>(&self, r: &'v Map<String, Value>) -> Option<&'v Value> {
+        let holder = match &self.urn {
+            Some(u) => get_ci_map(r, u)?.as_object()?,
+            None => r,
+        };
+        let top = get_ci_map(holder, &self.attr)?;
+        let item = match top {
+            Value::Array(items) => items
+                .iter()
+                .find(|i| i.get("primary") == Some(&Value::Bool(true)))
+                .or_else(|| items.first())?,
+            v => v,
+        };
+        match &self.sub {
+            Some(s) => get_ci(item, s),
+            None => Some(item),
+        }
+        .filter(|v| !v.is_null())
+    }
+
+    fn compare(&self, a: &Map<String, Value>, b: &Map<String, Value>) -> Ordering {
+        match (self.value(a), self.value(b)) {
+            // Resources without a value sort last in ascending order.
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(x), Some(y)) => self.compare_values(x, y),
+        }
+    }
+
+    fn compare_values(&self, x: &Value, y: &Value) -> Ordering {
+        match (x, y) {
+            (Value::String(a), Value::String(b)) => {
+                if self.date
+                    && let (Some(a), Some(b)) = (parse_datetime(a), parse_datetime(b))
+                {
+                    return a.cmp(&b);
+                }
+                if self.case_exact {
+                    a.cmp(b)
+                } else {
+                    a.to_lowercase().cmp(&b.to_lowercase())
+                }
+            }
+            (Value::Number(a), Value::Number(b)) => a
+                .as_f64()
+                .partial_cmp(&b.as_f64())
+                .unwrap_or(Ordering::Equal),
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            _ => Ordering::Equal,
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The bundled reference SCIM server: strict RFC 7644 by default, with defect switches.
+//! It is scimitar's embedded target and the oracle of its own tests.
+
+mod app;
+pub mod defect;
+mod http;
+mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::scim::schema::Registry;
+pub use defect::{Defect, Defects};
+
+/// Where the API is mounted, so that clients are tested with a path prefix as real servers have.
+pub const BASE_PATH: &str = "/scim/v2";
+
+/// A server that is listening.
+pub struct Running {
+    /// The SCIM base URL, e.g. `http://127.0.0.1:41234/scim/v2`.
+    pub base_url: String,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds `addr` (port 0 for an ephemeral port) and serves until the task is dropped.
+pub async fn start(addr: SocketAddr, token: String, defects: Defects) -> std::io::Result<Running> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let base_url = format!("http://{local}{BASE_PATH}");
+    let shared = Arc::new(http::Shared {
+        app: app::App::new(Registry::core(), defects, base_url.clone()),
+        token,
+    });
+    let router = http::router(shared, BASE_PATH);
+    let task = tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(Running { base_url, task })
+}

@@ -1,0 +1,232 @@
+//! Loading suite files, with errors that point at the file, line and column.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_saphyr::{Location, Spanned};
+
+use super::model::{Assertion, Step, Suite};
+use super::template::{self, BUILTINS};
+use crate::requirements;
+
+/// A suite and the file it came from.
+#[derive(Debug)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub suite: Suite,
+}
+
+/// A mistake in a suite file, rendered like a compiler error.
+#[derive(Debug)]
+pub struct LoadError(String);
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl LoadError {
+    fn at(path: &Path, src: &str, loc: Location, message: &str) -> Self {
+        let (line, col) = (loc.line() as usize, loc.column() as usize);
+        let text = src.lines().nth(line.saturating_sub(1)).unwrap_or("");
+        let gutter = " ".repeat(line.to_string().len());
+        LoadError(format!(
+            "{}:{line}:{col}: error: {message}\n{gutter} |\n{line} | {text}\n{gutter} | {}^",
+            path.display(),
+            " ".repeat(col.saturating_sub(1))
+        ))
+    }
+
+    fn plain(message: String) -> Self {
+        LoadError(message)
+    }
+}
+
+/// Loads every file matching the glob patterns, in path order, and checks what the YAML
+/// types cannot: variables captured before use, known schemas and requirement ids, unique
+/// names. `schemas` names the files under `fixtures/schemas/`.
+pub fn load(patterns: &[String], schemas: &HashSet<String>) -> Result<Vec<Loaded>, LoadError> {
+    let mut paths = Vec::new();
+    for pattern in patterns {
+        let entries = glob::glob(pattern)
+            .map_err(|e| LoadError::plain(format!("error: bad suite pattern `{pattern}`: {e}")))?;
+        let before = paths.len();
+        for entry in entries {
+            paths.push(entry.map_err(|e| LoadError::plain(format!("error: {e}")))?);
+        }
+        if paths.len() == before {
+            return Err(LoadError::plain(format!(
+                "error: no suite file matches `{pattern}`"
+            )));
+        }
+    }
+    paths.sort();
+    paths.dedup();
+    let mut out: Vec<Loaded> = Vec::with_capacity(paths.len());
+    for path in paths {
+        let src = std::fs::read_to_string(&path)
+            .map_err(|e| LoadError::plain(format!("error: {}: {e}", path.display())))?;
+        let suite = parse(&path, &src, schemas)?;
+        if let Some(other) = out.iter().find(|l| l.suite.name == suite.name) {
+            return Err(LoadError::plain(format!(
+                "error: suite name `{}` is used by both {} and {}",
+                suite.name,
+                other.path.display(),
+                path.display()
+            )));
+        }
+        out.push(Loaded { path, suite });
+    }
+    Ok(out)
+}
+
+/// Parses and checks one suite file.
+pub fn parse(path: &Path, src: &str, schemas: &HashSet<String>) -> Result<Suite, LoadError> {
+    let suite: Suite = serde_saphyr::from_str(src).map_err(|e| match e.location() {
+        Some(loc) => {
+            let rendered = e
+                .to_string()
+                .replace("<input>", &path.display().to_string());
+            let first = LoadError::at(path, src, loc, "").0;
+            let head = first
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(' ')
+                .trim_end_matches(':');
+            LoadError(format!("{head}\n{rendered}"))
+        }
+        None => LoadError::plain(format!("{}: error: {e}", path.display())),
+    })?;
+    let err = |loc: Location, msg: &str| LoadError::at(path, src, loc, msg);
+    let mut case_names = HashSet::new();
+    for r in suite
+        .requirements
+        .iter()
+        .chain(suite.cases.iter().flat_map(|c| c.value.requirements.iter()))
+    {
+        if requirements::find(&r.value).is_none() {
+            return Err(err(
+                r.referenced,
+                &format!(
+                    "unknown requirement id `{}` (see fixtures/rfc-requirements.csv)",
+                    r.value
+                ),
+            ));
+        }
+    }
+    for case in &suite.cases {
+        if !case_names.insert(case.value.name.as_str()) {
+            return Err(err(
+                case.referenced,
+                &format!("duplicate case name `{}` in this suite", case.value.name),
+            ));
+        }
+        let mut defined: HashSet<String> = BUILTINS.iter().map(|s| s.to_string()).collect();
+        for step in suite.setup.iter().chain(&case.value.steps) {
+            check_step(step, &defined, schemas, &err)?;
+            defined.extend(step.value.capture.keys().cloned());
+        }
+        for step in case.value.teardown.iter().chain(&suite.teardown) {
+            check_step(step, &defined, schemas, &err)?;
+        }
+    }
+    Ok(suite)
+}
+
+fn check_step(
+    step: &Spanned<Step>,
+    defined: &HashSet<String>,
+    schemas: &HashSet<String>,
+    err: &impl Fn(Location, &str) -> LoadError,
+) -> Result<(), LoadError> {
+    let s = &step.value;
+    if s.request.body.is_some() && s.request.raw_body.is_some() {
+        return Err(err(
+            step.referenced,
+            "a request has either `body` or `raw_body`, not both",
+        ));
+    }
+    for (name, a) in &s.expect.headers {
+        if matches!(a, Assertion::Type(_) | Assertion::Length(_)) {
+            return Err(err(
+                step.referenced,
+                &format!("header `{name}`: `type` and `length` apply to JSON values, not headers"),
+            ));
+        }
+    }
+    let mut used: Vec<String> = Vec::new();
+    used.extend(template::names(&s.request.path).map(str::to_string));
+    for v in s.request.query.values().chain(s.request.headers.values()) {
+        used.extend(template::names(v).map(str::to_string));
+    }
+    if let Some(b) = &s.request.body {
+        template::names_in_value(b, &mut used);
+    }
+    for t in [&s.request.bearer, &s.request.raw_body]
+        .into_iter()
+        .flatten()
+    {
+        used.extend(template::names(t).map(str::to_string));
+    }
+    for a in s.expect.json.values().chain(s.expect.headers.values()) {
+        match a {
+            Assertion::Equals(v) | Assertion::Contains(v) => template::names_in_value(v, &mut used),
+            Assertion::OneOf(vs) => vs
+                .iter()
+                .for_each(|v| template::names_in_value(v, &mut used)),
+            _ => {}
+        }
+    }
+    if let Some(name) = used.iter().find(|n| !defined.contains(*n)) {
+        let mut known: Vec<&String> = defined.iter().collect();
+        known.sort();
+        let known: Vec<&str> = known.iter().map(|s| s.as_str()).collect();
+        return Err(err(
+            step.referenced,
+            &format!(
+                "this step uses `{{{{{name}}}}}`, which no earlier step captures (known here: {})",
+                known.join(", ")
+            ),
+        ));
+    }
+    for pointer in s.expect.json.keys() {
+        if !pointer.is_empty() && !pointer.starts_with('/') {
+            return Err(err(
+                step.referenced,
+                &format!("`{pointer}` is not a JSON pointer: it must start with `/`"),
+            ));
+        }
+    }
+    for p in s.capture.values() {
+        if !p.value.is_empty() && !p.value.starts_with('/') {
+            return Err(err(
+                p.referenced,
+                &format!(
+                    "`{}` is not a JSON pointer: it must start with `/`",
+                    p.value
+                ),
+            ));
+        }
+    }
+    if let Some(schema) = &s.expect.schema
+        && !schemas.contains(&schema.value)
+    {
+        let mut known: Vec<&String> = schemas.iter().collect();
+        known.sort();
+        let known: Vec<&str> = known.iter().map(|s| s.as_str()).collect();
+        return Err(err(
+            schema.referenced,
+            &format!(
+                "unknown schema `{}` (fixtures/schemas/ has: {})",
+                schema.value,
+                known.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}

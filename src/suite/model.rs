@@ -1,0 +1,324 @@
+//! The suite file format (`suites/**/*.yaml`). Every struct rejects unknown fields so that a
+//! typo is an error pointing at its line, not a silently skipped expectation.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+/// A suite: a named group of cases sharing setup and teardown.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Requirement ids (`rfc-requirements.csv`) the suite as a whole covers.
+    #[serde(default)]
+    pub requirements: Vec<Spanned<String>>,
+    /// Steps run before each case's own steps.
+    #[serde(default)]
+    pub setup: Vec<Spanned<Step>>,
+    /// Steps run after each case, whether it passed or not.
+    #[serde(default)]
+    pub teardown: Vec<Spanned<Step>>,
+    pub cases: Vec<Spanned<Case>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub name: String,
+    pub level: Level,
+    #[serde(default)]
+    pub requirements: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub steps: Vec<Spanned<Step>>,
+    /// Steps run after this case's steps, before the suite teardown, always.
+    #[serde(default)]
+    pub teardown: Vec<Spanned<Step>>,
+}
+
+/// RFC 2119 level of the requirement a case checks; it sets the severity of a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Level {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+    #[serde(rename = "MAY")]
+    May,
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+            Level::May => "MAY",
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub request: Request,
+    #[serde(default)]
+    pub expect: Expect,
+    /// Variables to capture from the response body: name → JSON pointer.
+    #[serde(default)]
+    pub capture: IndexMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    pub method: Method,
+    /// Relative to the target's base URL (`/Users/{{user_id}}`).
+    pub path: String,
+    #[serde(default)]
+    pub query: IndexMap<String, String>,
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// A body sent byte for byte, to test what a server does with malformed input.
+    #[serde(default)]
+    pub raw_body: Option<String>,
+    /// Send the target's credentials (default); `false` to test what an anonymous client gets.
+    #[serde(default = "yes")]
+    pub auth: bool,
+    /// A credential to send instead of the target's, to test a wrong one.
+    #[serde(default)]
+    pub bearer: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default)]
+    pub status: Option<StatusSet>,
+    #[serde(default)]
+    pub headers: IndexMap<String, Assertion>,
+    /// JSON pointer → assertion on the response body.
+    #[serde(default)]
+    pub json: IndexMap<String, Assertion>,
+    /// A JSON Schema under `fixtures/schemas/` the body must satisfy.
+    #[serde(default)]
+    pub schema: Option<Spanned<String>>,
+}
+
+/// One status code or a set of acceptable ones (`status: 201` or `status: [200, 204]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSet(pub Vec<u16>);
+
+impl StatusSet {
+    pub fn contains(&self, s: u16) -> bool {
+        self.0.contains(&s)
+    }
+}
+
+impl fmt::Display for StatusSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(u16::to_string).collect();
+        f.write_str(&parts.join(" or "))
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusSet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StatusSet;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an HTTP status code (100-599) or a list of them")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusSet, E> {
+                status(v).map(|s| StatusSet(vec![s])).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusSet, E> {
+                self.visit_u64(
+                    u64::try_from(v).map_err(|_| E::custom("a status code is positive"))?,
+                )
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusSet, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<u64>()? {
+                    out.push(status(v).map_err(de::Error::custom)?);
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom("the list of status codes is empty"));
+                }
+                Ok(StatusSet(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn status(v: u64) -> Result<u16, String> {
+    match u16::try_from(v) {
+        Ok(s) if (100..600).contains(&s) => Ok(s),
+        _ => Err(format!("{v} is not an HTTP status code (100-599)")),
+    }
+}
+
+/// One assertion on a value: a scalar is shorthand for `equals`; otherwise exactly one
+/// operator, e.g. `{regex: "^2"}`.
+#[derive(Debug, Clone)]
+pub enum Assertion {
+    Equals(Value),
+    Exists(bool),
+    Absent(bool),
+    Regex(Pattern),
+    Type(JsonType),
+    Length(usize),
+    Contains(Value),
+    OneOf(Vec<Value>),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum Operator {
+    Equals(Value),
+    Exists(bool),
+    Absent(bool),
+    Regex(Pattern),
+    Type(JsonType),
+    Length(usize),
+    Contains(Value),
+    OneOf(Vec<Value>),
+}
+
+impl<'de> Deserialize<'de> for Assertion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Assertion;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scalar to compare with, or one operator: equals, exists, absent, regex, type, length, contains, one_of")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Assertion, E> {
+                Ok(Assertion::Equals(Value::Bool(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Assertion, E> {
+                Ok(Assertion::Equals(v.into()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Assertion, E> {
+                Ok(Assertion::Equals(v.into()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Assertion, E> {
+                Ok(Assertion::Equals(v.into()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Assertion, E> {
+                Ok(Assertion::Equals(Value::String(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Assertion, E> {
+                Ok(Assertion::Equals(Value::Null))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Assertion, A::Error> {
+                Ok(
+                    match Operator::deserialize(de::value::MapAccessDeserializer::new(map))? {
+                        Operator::Equals(v) => Assertion::Equals(v),
+                        Operator::Exists(b) => Assertion::Exists(b),
+                        Operator::Absent(b) => Assertion::Absent(b),
+                        Operator::Regex(p) => Assertion::Regex(p),
+                        Operator::Type(t) => Assertion::Type(t),
+                        Operator::Length(n) => Assertion::Length(n),
+                        Operator::Contains(v) => Assertion::Contains(v),
+                        Operator::OneOf(v) => Assertion::OneOf(v),
+                    },
+                )
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A regular expression, compiled when the suite is loaded.
+#[derive(Debug, Clone)]
+pub struct Pattern(pub regex::Regex);
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        regex::Regex::new(&s)
+            .map(Pattern)
+            .map_err(|e| de::Error::custom(format!("invalid regex: {e}")))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JsonType {
+    String,
+    Number,
+    Integer,
+    Boolean,
+    Array,
+    Object,
+    Null,
+}
+
+impl JsonType {
+    pub fn of(v: &Value) -> &'static [JsonType] {
+        match v {
+            Value::String(_) => &[JsonType::String],
+            Value::Number(n) if n.is_i64() || n.is_u64() => &[JsonType::Number, JsonType::Integer],
+            Value::Number(_) => &[JsonType::Number],
+            Value::Bool(_) => &[JsonType::Boolean],
+            Value::Array(_) => &[JsonType::Array],
+            Value::Object(_) => &[JsonType::Object],
+            Value::Null => &[JsonType::Null],
+        }
+    }
+}
+
+impl fmt::Display for JsonType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JsonType::String => "string",
+            JsonType::Number => "number",
+            JsonType::Integer => "integer",
+            JsonType::Boolean => "boolean",
+            JsonType::Array => "array",
+            JsonType::Object => "object",
+            JsonType::Null => "null",
+        })
+    }
+}

@@ -1,0 +1,136 @@
+//! `{{name}}` templating of requests and expected values.
+//!
+//! A string that is exactly `{{name}}` becomes the variable's JSON value (a captured number
+//! stays a number); anywhere else the variable is interpolated as text.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+/// Variables of one case run: built-ins (`unique`, `run_id`, `base_url`) and captures.
+pub type Vars = HashMap<String, Value>;
+
+/// Built-in variables every case may use.
+pub const BUILTINS: [&str; 3] = ["unique", "run_id", "base_url"];
+
+/// The variable names a string refers to, in order.
+pub fn names(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        loop {
+            let start = rest.find("{{")?;
+            let after = &rest[start + 2..];
+            let end = after.find("}}")?;
+            let name = after[..end].trim();
+            rest = &after[end + 2..];
+            if !name.is_empty() {
+                return Some(name);
+            }
+        }
+    })
+}
+
+/// Every variable name used anywhere in a JSON value's strings.
+pub fn names_in_value(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.extend(names(s).map(str::to_string)),
+        Value::Array(items) => items.iter().for_each(|i| names_in_value(i, out)),
+        Value::Object(obj) => obj.iter().for_each(|(k, v)| {
+            out.extend(names(k).map(str::to_string));
+            names_in_value(v, out);
+        }),
+        _ => {}
+    }
+}
+
+/// A variable the template needs but the run does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing(pub String);
+
+/// Renders a string, interpolating every `{{name}}`.
+pub fn render_str(s: &str, vars: &Vars) -> Result<String, Missing> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let name = after[..end].trim();
+        let value = vars.get(name).ok_or_else(|| Missing(name.to_string()))?;
+        out.push_str(&rest[..start]);
+        match value {
+            Value::String(s) => out.push_str(s),
+            other => out.push_str(&other.to_string()),
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Renders every string of a JSON value (keys too).
+pub fn render_value(v: &Value, vars: &Vars) -> Result<Value, Missing> {
+    Ok(match v {
+        Value::String(s) => {
+            let trimmed = s.trim();
+            if let Some(name) = trimmed
+                .strip_prefix("{{")
+                .and_then(|r| r.strip_suffix("}}"))
+                && !name.contains("{{")
+            {
+                let name = name.trim();
+                return vars
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| Missing(name.to_string()));
+            }
+            Value::String(render_str(s, vars)?)
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| render_value(i, vars))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(obj) => Value::Object(
+            obj.iter()
+                .map(|(k, v)| Ok((render_str(k, vars)?, render_value(v, vars)?)))
+                .collect::<Result<_, Missing>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars() -> Vars {
+        [
+            ("id".to_string(), json!("abc")),
+            ("n".to_string(), json!(3)),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    #[test]
+    fn interpolates_and_keeps_types_of_whole_values() {
+        let v = render_value(
+            &json!({"path": "/Users/{{id}}", "count": "{{ n }}", "x": "n={{n}}"}),
+            &vars(),
+        )
+        .unwrap();
+        assert_eq!(v, json!({"path": "/Users/abc", "count": 3, "x": "n=3"}));
+    }
+
+    #[test]
+    fn reports_the_missing_name() {
+        assert_eq!(
+            render_str("/Users/{{nope}}", &vars()),
+            Err(Missing("nope".into()))
+        );
+        let names: Vec<_> = names("a {{x}} b {{ y }} {{").collect();
+        assert_eq!(names, ["x", "y"]);
+    }
+}

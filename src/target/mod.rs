@@ -1,0 +1,10 @@
+//! The target: where requests go and with which credentials.
+
+pub mod client;
+pub mod curl;
+pub mod secret;
+
+pub use client::{
+    Body, Client, Credentials, Exchange, Outcome, Outgoing, RecordedRequest, RecordedResponse,
+};
+pub use secret::Secret;
