@@ -66,7 +66,7 @@ fn render(v: &Value, vars: &Vars) -> Result<Value, String> {
 }
 
 fn json(a: &Assertion, got: Option<&Value>, vars: &Vars) -> Result<(), String> {
-    let show = |v: Option<&Value>| v.map_or("nothing (absent)".to_string(), |v| short(v));
+    let show = |v: Option<&Value>| v.map_or("nothing (absent)".to_string(), short);
     let unassigned = got.is_none_or(|v| v.is_null() || v.as_array().is_some_and(Vec::is_empty));
     match a {
         Assertion::Exists(want) | Assertion::Absent(want) => {

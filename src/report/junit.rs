@@ -37,7 +37,7 @@ impl Reporter for Junit {
             tc.set_classname(c.suite.as_str());
             tc.set_time(Duration::from_secs_f64(c.duration_ms / 1000.0));
             tc.add_property(Property::new("level", c.level.to_string()));
-            tc.add_property(Property::new("file", super::display_path(&c.file)));
+            tc.add_property(Property::new("file", c.file.display().to_string()));
             for r in &c.requirements {
                 tc.add_property(Property::new("requirement", r.as_str()));
             }

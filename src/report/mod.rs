@@ -4,7 +4,7 @@ mod json;
 mod junit;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use serde::Serialize;
@@ -119,9 +119,4 @@ pub fn write(
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(&spec.path, text)
-}
-
-/// The file a case came from, relative when it can be.
-pub fn display_path(p: &Path) -> String {
-    p.display().to_string()
 }

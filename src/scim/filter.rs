@@ -421,24 +421,27 @@ impl fmt::Display for AttrPath {
 
 impl fmt::Display for Filter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Children of `and` that are `or` need parentheses; everything else binds tighter.
-        let child = |f: &mut fmt::Formatter<'_>, c: &Filter, paren_or: bool| match c {
-            Filter::Or(..) if paren_or => write!(f, "({c})"),
-            _ => write!(f, "{c}"),
+        // Parenthesise a child that binds looser than its parent, and a right child of the
+        // same operator, since the parser groups `a and b and c` from the left.
+        let child = |f: &mut fmt::Formatter<'_>, c: &Filter, parens: bool| {
+            if parens {
+                write!(f, "({c})")
+            } else {
+                write!(f, "{c}")
+            }
         };
         match self {
             Filter::Compare { path, op, value } => write!(f, "{path} {} {value}", op.as_str()),
             Filter::Present(path) => write!(f, "{path} pr"),
             Filter::And(a, b) => {
-                child(f, a, true)?;
+                child(f, a, matches!(**a, Filter::Or(..)))?;
                 write!(f, " and ")?;
-                child(f, b, true)
+                child(f, b, matches!(**b, Filter::Or(..) | Filter::And(..)))
             }
             Filter::Or(a, b) => {
                 child(f, a, false)?;
                 write!(f, " or ")?;
-                // Right-nested `or` must keep its grouping to print back the same tree.
-                child(f, b, true)
+                child(f, b, matches!(**b, Filter::Or(..)))
             }
             Filter::Not(inner) => write!(f, "not ({inner})"),
             Filter::ValuePath { path, filter } => write!(f, "{path}[{filter}]"),

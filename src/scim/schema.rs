@@ -270,10 +270,12 @@ impl Registry {
 
 /// Splits `urn:...:User:userName` into (`urn:...:User`, `userName`); a plain name has no URN.
 pub fn split_urn(name: &str) -> (Option<&str>, &str) {
-    if name.len() > 4 && name[..4].eq_ignore_ascii_case("urn:") {
-        if let Some(i) = name.rfind(':') {
-            return (Some(&name[..i]), &name[i + 1..]);
-        }
+    if name
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+        && let Some(i) = name.rfind(':')
+    {
+        return (Some(&name[..i]), &name[i + 1..]);
     }
     (None, name)
 }

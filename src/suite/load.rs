@@ -88,17 +88,25 @@ pub fn load(patterns: &[String], schemas: &HashSet<String>) -> Result<Vec<Loaded
 pub fn parse(path: &Path, src: &str, schemas: &HashSet<String>) -> Result<Suite, LoadError> {
     let suite: Suite = serde_saphyr::from_str(src).map_err(|e| match e.location() {
         Some(loc) => {
+            // serde-saphyr renders `error: line L column C: message` and a snippet; keep its
+            // snippet under a `file:line:col: error: message` head.
             let rendered = e
                 .to_string()
                 .replace("<input>", &path.display().to_string());
-            let first = LoadError::at(path, src, loc, "").0;
-            let head = first
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .trim_end_matches(' ')
-                .trim_end_matches(':');
-            LoadError(format!("{head}\n{rendered}"))
+            let mut lines = rendered.lines();
+            let first = lines.next().unwrap_or_default();
+            let message = first
+                .split_once(": ")
+                .and_then(|(_, rest)| rest.split_once(": "))
+                .map_or(first, |(_, m)| m);
+            let snippet: Vec<&str> = lines.collect();
+            LoadError(format!(
+                "{}:{}:{}: error: {message}\n{}",
+                path.display(),
+                loc.line(),
+                loc.column(),
+                snippet.join("\n")
+            ))
         }
         None => LoadError::plain(format!("{}: error: {e}", path.display())),
     })?;

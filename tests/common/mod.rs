@@ -1,0 +1,105 @@
+//! Helpers for tests that drive the built `scimitar` binary.
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary, run from the repository root so the default suites and fixtures are found.
+pub fn scimitar() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_scimitar"));
+    c.current_dir(root()).env_remove("SCIM_TOKEN");
+    c
+}
+
+pub fn run(args: &[&str]) -> Output {
+    scimitar().args(args).output().expect("scimitar runs")
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A `scimitar serve` child on an ephemeral port, killed when dropped.
+pub struct Served {
+    pub child: Child,
+    pub base_url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn serve(token: &str, extra: &[&str]) -> Served {
+    let mut child = scimitar()
+        .args(["serve", "--port", "0"])
+        .args(extra)
+        .env("SCIM_TOKEN", token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .expect("serve prints its address");
+    let base_url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("a `listening on URL` line")
+        .to_string();
+    Served { child, base_url }
+}
+
+/// A fresh temporary directory under target/, unique to the test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = root()
+        .join("target")
+        .join("test-tmp")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Runs the suites against the bundled server with defects on; returns the JSON report.
+pub fn run_with_defects(defects: &[&str], dir: &std::path::Path) -> (Output, Value) {
+    let report = dir.join("report.json");
+    let mut args = vec![
+        "run".to_string(),
+        "--report".into(),
+        format!("json={}", report.display()),
+    ];
+    for d in defects {
+        args.push("--defect".into());
+        args.push(d.to_string());
+    }
+    let out = scimitar().args(&args).output().expect("scimitar runs");
+    let json = serde_json::from_str(&std::fs::read_to_string(&report).expect("report written"))
+        .expect("report is JSON");
+    (out, json)
+}
+
+/// Names of the cases a JSON report lists as failed.
+pub fn failed(report: &Value) -> Vec<String> {
+    report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter(|c| c["status"] == "failed")
+        .map(|c| c["name"].as_str().expect("name").to_string())
+        .collect()
+}

@@ -1,0 +1,74 @@
+//! JUnit XML and JSON reports: well-formed, complete, and free of the secret.
+
+mod common;
+use common::*;
+
+#[test]
+fn junit_is_well_formed_with_one_testcase_per_case_and_no_token_anywhere() {
+    let token = "tok-report-secret-5d1e";
+    // A defect makes failure messages and reproductions appear in every artifact.
+    let server = serve(token, &["--defect", "password-returned"]);
+    let dir = temp_dir("reports");
+    let (junit, json) = (dir.join("out/results.xml"), dir.join("out/results.json"));
+    let out = scimitar()
+        .args(["run", "--target", &server.base_url])
+        .args(["--report", &format!("junit={}", junit.display())])
+        .args(["--report", &format!("json={}", json.display())])
+        .env("SCIM_TOKEN", token)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    let listed = run(&["list"]);
+    let cases = String::from_utf8_lossy(&listed.stdout).lines().count();
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("JUnit XML is well-formed");
+    let testcases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(testcases.len(), cases);
+    let failing: Vec<_> = testcases
+        .iter()
+        .filter(|t| t.children().any(|c| c.has_tag_name("failure")))
+        .collect();
+    assert_eq!(failing.len(), 1);
+    assert_eq!(
+        failing[0].attribute("name"),
+        Some("password_is_never_returned")
+    );
+    let props: Vec<_> = failing[0]
+        .descendants()
+        .filter(|n| n.has_tag_name("property"))
+        .map(|p| (p.attribute("name").unwrap(), p.attribute("value").unwrap()))
+        .collect();
+    assert!(props.contains(&("requirement", "C-user-03")), "{props:?}");
+    assert!(props.contains(&("level", "MUST")), "{props:?}");
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["cases"].as_array().unwrap().len(), cases);
+    assert_eq!(report["failed"], 1);
+    let spc = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "discovery::service_provider_config")
+        .unwrap();
+    let headers = spc["steps"][0]["exchange"]["request"]["headers"].to_string();
+    assert!(
+        headers.contains(r#"["Authorization","Bearer [REDACTED]"]"#),
+        "the credential is recorded as redacted: {headers}"
+    );
+
+    for (what, content) in [
+        ("junit", xml),
+        ("json", std::fs::read_to_string(&json).unwrap()),
+        ("terminal", text(&out)),
+    ] {
+        assert!(
+            !content.contains(token),
+            "the token leaked into the {what} output"
+        );
+    }
+}

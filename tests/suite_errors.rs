@@ -1,0 +1,63 @@
+//! A mistake in a suite file is an exit-2 error naming file, line and column.
+
+mod common;
+use common::*;
+
+fn load_error(file: &str) -> String {
+    let out = run(&["list", "--suite", &format!("tests/data/bad-suites/{file}")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn snapshot(name: &str, value: &str) {
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!(name, value);
+    });
+}
+
+#[test]
+fn unknown_field_names_file_line_and_the_expected_fields() {
+    let e = load_error("unknown-field.yaml");
+    assert!(
+        e.starts_with("tests/data/bad-suites/unknown-field.yaml:9:11:"),
+        "{e}"
+    );
+    snapshot("suite_error_unknown_field", &e);
+}
+
+#[test]
+fn broken_yaml_names_file_and_line() {
+    let e = load_error("broken-yaml.yaml");
+    assert!(
+        e.starts_with("tests/data/bad-suites/broken-yaml.yaml:7:"),
+        "{e}"
+    );
+    snapshot("suite_error_broken_yaml", &e);
+}
+
+#[test]
+fn unknown_capture_is_reported_at_its_step() {
+    let e = load_error("unknown-capture.yaml");
+    assert!(
+        e.starts_with("tests/data/bad-suites/unknown-capture.yaml:"),
+        "{e}"
+    );
+    assert!(e.contains("`{{user_idd}}`") && e.contains("user_id"), "{e}");
+}
+
+#[test]
+fn unknown_schema_and_requirement_are_reported() {
+    let e = load_error("unknown-schema.yaml");
+    assert!(
+        e.contains("unknown schema `usr.json`") && e.contains("user.json"),
+        "{e}"
+    );
+    let e = load_error("unknown-requirement.yaml");
+    assert!(e.contains("unknown requirement id `P-create-99`"), "{e}");
+}
+
+#[test]
+fn a_bad_file_fails_the_run_too() {
+    let out = run(&["run", "--suite", "tests/data/bad-suites/unknown-field.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
