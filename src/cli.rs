@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::profile::Profile;
 use crate::report::ReportSpec;
 use crate::server::Defect;
 
@@ -62,6 +63,9 @@ pub struct RunArgs {
     /// Switch a defect on in the bundled server (repeatable; see `serve --list-defects`).
     #[arg(long = "defect", value_name = "NAME")]
     pub defects: Vec<Defect>,
+    /// The profile the bundled server emulates: rfc, newrelic, or a profile file.
+    #[arg(long, value_name = "PROFILE", default_value = "rfc", value_parser = Profile::find)]
+    pub emulate: Profile,
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub timeout: f64,
@@ -85,6 +89,9 @@ pub struct ServeArgs {
     /// Switch a defect on (repeatable).
     #[arg(long = "defect", value_name = "NAME")]
     pub defects: Vec<Defect>,
+    /// The behaviour to emulate: rfc (strict), newrelic, or a profile file.
+    #[arg(long, value_name = "PROFILE", default_value = "rfc", value_parser = Profile::find)]
+    pub emulate: Profile,
     /// Print the defect switches with the requirement each breaks, and exit.
     #[arg(long)]
     pub list_defects: bool,

@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod exec;
 pub mod plan;
+pub mod profile;
 pub mod report;
 pub mod requirements;
 pub mod run;

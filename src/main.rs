@@ -53,6 +53,7 @@ fn run_command(args: RunArgs) -> Result<Verdict, ConfigError> {
         tags: args.suite.tags,
         reports: args.reports,
         defects: args.defects,
+        emulate: args.emulate,
         fixtures: args.suite.fixtures,
         timeout: Duration::from_secs_f64(args.timeout),
         libtest: args.libtest,
@@ -83,7 +84,7 @@ fn serve(args: ServeArgs) -> Result<Verdict, ConfigError> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| ConfigError(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
-        let running = server::start((args.bind, args.port).into(), token, Defects::new(args.defects))
+        let running = server::start((args.bind, args.port).into(), token, &args.emulate, Defects::new(args.defects))
             .await
             .map_err(|e| ConfigError(format!("cannot listen on {}:{}: {e}", args.bind, args.port)))?;
         println!("listening on {}", running.base_url);

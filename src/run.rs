@@ -11,6 +11,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use crate::check::Schemas;
 use crate::exec::Runner;
 use crate::plan::{Planned, plan};
+use crate::profile::Profile;
 use crate::report::{self, CaseResult, ReportSpec, RunReport, Status};
 use crate::server::{self, Defect, Defects};
 use crate::suite::{self, Loaded};
@@ -41,6 +42,8 @@ pub struct RunOptions {
     pub reports: Vec<ReportSpec>,
     /// Defects to switch on in the bundled server.
     pub defects: Vec<Defect>,
+    /// What the bundled server emulates.
+    pub emulate: Profile,
     pub fixtures: PathBuf,
     pub timeout: Duration,
     /// Arguments for the libtest-style runner (`--list`, filters, `--test-threads`, ...).
@@ -88,6 +91,7 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
                 .block_on(server::start(
                     ([127, 0, 0, 1], 0).into(),
                     token.expose().to_string(),
+                    &opts.emulate,
                     Defects::new(opts.defects.clone()),
                 ))
                 .map_err(config("cannot start the bundled server"))?;

@@ -53,48 +53,143 @@ macro_rules! defect_tests {
 
 defect_tests! {
     create_200: "create-200" => [
-        "users-create::create_answers_201_with_the_resource",
+        "bulk::bulk_id_references_resolve",
         "groups::create_group_answers_201",
+        "users-create::create_answers_201_with_the_resource",
+        "users-create::meta_location_is_the_resource_uri",
+        "users-create::read_only_id_in_a_create_is_ignored",
     ];
     no_location_header: "no-location-header" => ["users-create::create_answers_201_with_the_resource"];
+    meta_location_wrong: "meta-location-wrong" => [
+        "users-create::create_answers_201_with_the_resource",
+        "users-create::meta_location_is_the_resource_uri",
+    ];
+    client_id_accepted: "client-id-accepted" => ["users-create::read_only_id_in_a_create_is_ignored"];
     duplicate_user_name: "duplicate-user-name" => [
         "users-create::duplicate_username_is_409_uniqueness",
         "users-create::username_uniqueness_ignores_case",
     ];
-    list_ignores_filter: "list-ignores-filter" => [
-        "users::filter_username_eq_finds_the_user",
-        "users::filter_externalid_eq_finds_the_user",
-        "users::filter_matching_nothing_is_200_and_empty",
-        "users::deleted_user_leaves_query_results",
-        "groups::filter_displayname_eq",
+    not_found_without_body: "not-found-without-body" => [
+        "users::delete_answers_204_then_404",
+        "users::get_unknown_id_is_404_with_error_body",
+    ];
+    error_status_number: "error-status-number" => [
+        "auth::unauthorized_has_scim_error_body",
+        "discovery::filter_on_discovery_is_403",
+        "filters::invalid_filter_is_400_invalid_filter",
+        "search::me_unsupported_is_501",
+        "users-create::duplicate_username_is_409_uniqueness",
+        "users-create::invalid_json_is_400",
+        "users-create::missing_username_is_400",
+        "users::delete_answers_204_then_404",
+        "users::get_unknown_id_is_404_with_error_body",
     ];
     json_content_type: "json-content-type" => [
         "discovery::service_provider_config",
         "users-create::create_answers_201_with_the_resource",
         "users::get_by_id",
     ];
-    not_found_without_body: "not-found-without-body" => [
-        "users::get_unknown_id_is_404_with_error_body",
-        "users::delete_answers_204_then_404",
-    ];
     auth_ignored: "auth-ignored" => [
         "auth::missing_token_is_401",
-        "auth::wrong_token_is_401",
         "auth::unauthorized_has_scim_error_body",
+        "auth::wrong_token_is_401",
     ];
+    list_ignores_filter: "list-ignores-filter" => [
+        "attributes::projection_applies_to_lists",
+        "bulk::post_without_bulk_id_fails",
+        "filters::and_binds_tighter_than_or",
+        "filters::attribute_names_are_case_insensitive",
+        "filters::co_matches_a_substring",
+        "filters::complex_value_filter",
+        "filters::ew_matches_a_suffix",
+        "filters::ne_matches_the_others",
+        "filters::operators_are_case_insensitive",
+        "filters::ordering_a_boolean_is_400",
+        "filters::ordering_operators_compare_strings_and_dates",
+        "filters::parentheses_and_not_group",
+        "filters::pr_matches_assigned_values",
+        "filters::strings_compare_per_case_exact",
+        "filters::sub_attributes_and_multi_valued",
+        "filters::sw_matches_a_prefix",
+        "filters::urn_qualified_names",
+        "groups::filter_displayname_eq",
+        "paging::count_limits_the_page",
+        "paging::count_zero_gives_only_the_total",
+        "paging::negative_count_is_zero",
+        "paging::pages_walk_every_match_once",
+        "paging::sort_by_username_ascending",
+        "paging::sort_descending",
+        "paging::start_index_below_one_is_one",
+        "paging::start_index_is_one_based",
+        "search::search_at_the_root",
+        "search::search_on_a_resource_type",
+        "users::deleted_user_leaves_query_results",
+        "users::filter_externalid_eq_finds_the_user",
+        "users::filter_matching_nothing_is_200_and_empty",
+        "users::filter_username_eq_finds_the_user",
+    ];
+    co_as_eq: "co-as-eq" => [
+        "filters::co_matches_a_substring",
+        "filters::complex_value_filter",
+    ];
+    filter_case_sensitive: "filter-case-sensitive" => ["filters::strings_compare_per_case_exact"];
+    filter_names_case_sensitive: "filter-names-case-sensitive" => ["filters::attribute_names_are_case_insensitive"];
+    bad_filter_500: "bad-filter-500" => ["filters::invalid_filter_is_400_invalid_filter"];
+    sort_ignored: "sort-ignored" => [
+        "paging::pages_walk_every_match_once",
+        "paging::sort_by_username_ascending",
+        "paging::sort_descending",
+        "paging::start_index_below_one_is_one",
+        "paging::start_index_is_one_based",
+    ];
+    total_results_page_size: "total-results-page-size" => [
+        "paging::count_limits_the_page",
+        "paging::count_zero_gives_only_the_total",
+        "paging::negative_count_is_zero",
+        "paging::start_index_is_one_based",
+    ];
+    start_index_zero_based: "start-index-zero-based" => [
+        "paging::pages_walk_every_match_once",
+        "paging::start_index_is_one_based",
+        "search::search_on_a_resource_type",
+    ];
+    count_ignored: "count-ignored" => [
+        "paging::count_limits_the_page",
+        "paging::count_zero_gives_only_the_total",
+        "paging::negative_count_is_zero",
+    ];
+    excluded_attributes_ignored: "excluded-attributes-ignored" => [
+        "attributes::excluded_attributes_removes_them",
+        "groups::excluded_attributes_members",
+    ];
+    password_returned: "password-returned" => [
+        "attributes::returned_never_is_never_returned",
+        "users-create::password_is_never_returned",
+    ];
+    user_groups_missing: "user-groups-missing" => ["groups::user_groups_reflect_membership"];
+    put_keeps_omitted: "put-keeps-omitted" => ["users::put_clears_omitted_attributes"];
     patch_remove_ignored: "patch-remove-ignored" => [
-        "users::patch_remove_unassigns",
         "groups::patch_remove_member_by_value_filter",
+        "users::patch_remove_unassigns",
     ];
+    patch_not_atomic: "patch-not-atomic" => ["users::patch_is_atomic"];
+    etag_unchanged: "etag-unchanged" => [
+        "etag::stale_if_match_is_412",
+        "etag::version_changes_with_the_resource",
+    ];
+    if_match_ignored: "if-match-ignored" => ["etag::stale_if_match_is_412"];
     delete_200: "delete-200" => [
+        "groups::delete_group_answers_204",
         "users::delete_answers_204_then_404",
         "users::deleted_user_leaves_query_results",
-        "groups::delete_group_answers_204",
     ];
-    password_returned: "password-returned" => ["users-create::password_is_never_returned"];
     delete_keeps_resource: "delete-keeps-resource" => [
+        "groups::delete_group_answers_204",
         "users::delete_answers_204_then_404",
         "users::deleted_user_leaves_query_results",
-        "groups::delete_group_answers_204",
+    ];
+    bulk_id_unresolved: "bulk-id-unresolved" => [
+        "bulk::bulk_id_references_resolve",
+        "bulk::unresolvable_bulk_id_is_409",
     ];
 }

@@ -5,10 +5,15 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::schema::{AttrType, Attribute, split_urn};
-use super::value::{self, get_ci, get_ci_map};
+use super::schema::split_urn;
+
+mod dialect;
+mod eval;
+
+pub use dialect::{Dialect, Operator, Structural};
+pub use eval::{Attributes, Matcher};
 
 /// An attribute path: `[urn:]attr[.sub]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +23,8 @@ pub struct AttrPath {
     pub sub: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CompareOp {
     Eq,
     Ne,
@@ -465,225 +471,6 @@ impl fmt::Display for PatchPath {
                 Ok(())
             }
         }
-    }
-}
-
-/// What evaluation needs to know of the attributes a filter names.
-pub trait Attributes {
-    /// The definition of a top-level attribute (URN-qualified or not).
-    fn top(&self, urn: Option<&str>, attr: &str) -> Option<&Attribute>;
-}
-
-/// Evaluates a filter against one resource. Errors are `invalidFilter` conditions that depend
-/// on the schema (an ordering operator on a boolean, a value filter on a simple attribute).
-pub fn matches(
-    f: &Filter,
-    resource: &Map<String, Value>,
-    attrs: &dyn Attributes,
-) -> Result<bool, FilterError> {
-    Ok(match f {
-        Filter::And(a, b) => matches(a, resource, attrs)? && matches(b, resource, attrs)?,
-        Filter::Or(a, b) => matches(a, resource, attrs)? || matches(b, resource, attrs)?,
-        Filter::Not(a) => !matches(a, resource, attrs)?,
-        Filter::Present(path) => select(path, resource, attrs)
-            .1
-            .iter()
-            .any(|v| !value::is_unassigned(v)),
-        Filter::Compare { path, op, value } => {
-            let (def, values) = select(path, resource, attrs);
-            compare_any(def, &values, *op, value)?
-        }
-        Filter::ValuePath { path, filter } => {
-            let Some(def) = attrs.top(path.urn.as_deref(), &path.attr) else {
-                return Ok(false);
-            };
-            if def.kind != AttrType::Complex {
-                return Err(FilterError {
-                    message: format!(
-                        "`{}` is not complex: a value filter needs sub-attributes",
-                        path.attr
-                    ),
-                    at: 0,
-                });
-            }
-            let elements = match container(path, resource).and_then(|c| get_ci_map(c, &path.attr)) {
-                Some(Value::Array(items)) => items.iter().collect(),
-                Some(v @ Value::Object(_)) => vec![v],
-                _ => vec![],
-            };
-            let mut any = false;
-            for element in elements {
-                if matches_element(filter, element, def)? {
-                    any = true;
-                }
-            }
-            any
-        }
-    })
-}
-
-/// Evaluates a value filter's inner expression against one value of a complex attribute.
-pub fn matches_element(
-    f: &Filter,
-    element: &Value,
-    parent: &Attribute,
-) -> Result<bool, FilterError> {
-    Ok(match f {
-        Filter::And(a, b) => {
-            matches_element(a, element, parent)? && matches_element(b, element, parent)?
-        }
-        Filter::Or(a, b) => {
-            matches_element(a, element, parent)? || matches_element(b, element, parent)?
-        }
-        Filter::Not(a) => !matches_element(a, element, parent)?,
-        Filter::Present(path) => {
-            get_ci(element, &path.attr).is_some_and(|v| !value::is_unassigned(v))
-        }
-        Filter::Compare { path, op, value } => {
-            let def = parent.sub(&path.attr);
-            let values: Vec<&Value> = get_ci(element, &path.attr).into_iter().collect();
-            compare_any(def, &values, *op, value)?
-        }
-        Filter::ValuePath { .. } => {
-            return Err(FilterError {
-                message: "value filters cannot be nested".into(),
-                at: 0,
-            });
-        }
-    })
-}
-
-/// The object holding a path's top-level attribute: the resource, or its extension object.
-/// A URN that names the base schema (`urn:...:core:2.0:User:userName`) means the resource.
-fn container<'v>(
-    path: &AttrPath,
-    resource: &'v Map<String, Value>,
-) -> Option<&'v Map<String, Value>> {
-    match &path.urn {
-        Some(urn) => match get_ci_map(resource, urn) {
-            Some(ext) => ext.as_object(),
-            None => Some(resource),
-        },
-        None => Some(resource),
-    }
-}
-
-/// The definition and the leaf values a path selects in a resource. A complex attribute named
-/// without a sub-attribute stands for its `value` sub-attribute, as RFC 7644 §3.4.2.2 allows
-/// (`emails co "example.com"`).
-fn select<'v, 'a>(
-    path: &AttrPath,
-    resource: &'v Map<String, Value>,
-    attrs: &'a dyn Attributes,
-) -> (Option<&'a Attribute>, Vec<&'v Value>) {
-    let top_def = attrs.top(path.urn.as_deref(), &path.attr);
-    let top = container(path, resource).and_then(|c| get_ci_map(c, &path.attr));
-    let sub = path.sub.as_deref().or_else(|| {
-        top_def
-            .filter(|d| d.kind == AttrType::Complex && d.multi_valued)
-            .map(|_| "value")
-    });
-    let Some(top) = top else {
-        return (
-            top_def.and_then(|d| sub.map_or(Some(d), |s| d.sub(s))),
-            vec![],
-        );
-    };
-    let mut out = Vec::new();
-    let mut push = |v: &'v Value| match v {
-        Value::Array(items) => out.extend(items.iter()),
-        v => out.push(v),
-    };
-    match sub {
-        None => push(top),
-        Some(sub) => match top {
-            Value::Array(items) => items
-                .iter()
-                .filter_map(|i| get_ci(i, sub))
-                .for_each(&mut push),
-            v => get_ci(v, sub).into_iter().for_each(&mut push),
-        },
-    }
-    let def = match sub {
-        Some(s) => top_def.and_then(|d| d.sub(s)),
-        None => top_def,
-    };
-    (def, out)
-}
-
-fn compare_any(
-    def: Option<&Attribute>,
-    values: &[&Value],
-    op: CompareOp,
-    operand: &Value,
-) -> Result<bool, FilterError> {
-    let kind = def.map(|d| d.kind);
-    if op.is_ordering() && matches!(kind, Some(AttrType::Boolean | AttrType::Binary)) {
-        return Err(FilterError {
-            message: format!(
-                "`{}` cannot be used on a boolean or binary attribute",
-                op.as_str()
-            ),
-            at: 0,
-        });
-    }
-    let case_exact = def.is_some_and(|d| d.case_exact);
-    let date = kind == Some(AttrType::DateTime);
-    if op == CompareOp::Ne {
-        // `ne` holds when no value equals the operand (an absent attribute is not equal).
-        return Ok(!values
-            .iter()
-            .any(|v| compare(v, CompareOp::Eq, operand, case_exact, date)));
-    }
-    if operand.is_null() && op == CompareOp::Eq {
-        return Ok(values.iter().all(|v| value::is_unassigned(v)));
-    }
-    Ok(values
-        .iter()
-        .any(|v| compare(v, op, operand, case_exact, date)))
-}
-
-fn compare(v: &Value, op: CompareOp, operand: &Value, case_exact: bool, date: bool) -> bool {
-    use std::cmp::Ordering;
-    let ordering: Option<Ordering> = match (v, operand) {
-        (Value::String(a), Value::String(b)) => {
-            if date && let (Some(x), Some(y)) = (value::parse_datetime(a), value::parse_datetime(b))
-            {
-                Some(x.cmp(&y))
-            } else {
-                let (a, b) = fold(a, b, case_exact);
-                match op {
-                    CompareOp::Co => return a.contains(b.as_str()),
-                    CompareOp::Sw => return a.starts_with(b.as_str()),
-                    CompareOp::Ew => return a.ends_with(b.as_str()),
-                    _ => Some(a.cmp(&b)),
-                }
-            }
-        }
-        (Value::Number(a), Value::Number(b)) => a
-            .as_f64()
-            .zip(b.as_f64())
-            .and_then(|(a, b)| a.partial_cmp(&b)),
-        (Value::Bool(a), Value::Bool(b)) if matches!(op, CompareOp::Eq) => return a == b,
-        _ => None,
-    };
-    let Some(ord) = ordering else { return false };
-    match op {
-        CompareOp::Eq => ord.is_eq(),
-        CompareOp::Gt => ord.is_gt(),
-        CompareOp::Ge => ord.is_ge(),
-        CompareOp::Lt => ord.is_lt(),
-        CompareOp::Le => ord.is_le(),
-        // `co`/`sw`/`ew` hold only on strings; `ne` is handled by the caller.
-        CompareOp::Ne | CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
-    }
-}
-
-fn fold(a: &str, b: &str, case_exact: bool) -> (String, String) {
-    if case_exact {
-        (a.to_string(), b.to_string())
-    } else {
-        (a.to_lowercase(), b.to_lowercase())
     }
 }
 

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use serde_json::{Map, Value};
 
 use super::error::{ScimError, ScimType};
-use super::filter::{self, Filter};
+use super::filter::{self, Dialect, Filter, Matcher};
 use super::resource::Kind;
 use super::schema::AttrType;
 use super::value::{get_ci, get_ci_map, parse_datetime};
@@ -29,35 +29,46 @@ pub struct Query {
     pub count: Option<i64>,
 }
 
-/// One page of results.
+/// One page of results; each resource with the index of its kind in the query's sources.
 pub struct Page<'r> {
     pub total: usize,
     pub start_index: usize,
-    pub resources: Vec<&'r Map<String, Value>>,
+    pub resources: Vec<(usize, &'r Map<String, Value>)>,
 }
 
-/// Filters, sorts and pages `all`; `max_results` caps the page size.
-pub fn run<'r>(
-    kind: Kind,
-    all: impl Iterator<Item = &'r Map<String, Value>>,
+/// Filters (under `dialect`), sorts and pages the resources of one or more kinds (several at
+/// the root, RFC 7644 §3.4.3); `max_results` caps the page size.
+pub fn run<'r, 'k, I>(
+    sources: impl IntoIterator<Item = (Kind<'k>, I)>,
     q: &Query,
+    dialect: &Dialect,
     max_results: usize,
-) -> Result<Page<'r>, ScimError> {
+) -> Result<Page<'r>, ScimError>
+where
+    I: IntoIterator<Item = &'r Map<String, Value>>,
+{
+    let mut keys = Vec::new();
     let mut hits = Vec::new();
-    for r in all {
-        let keep = match &q.filter {
-            None => true,
-            Some(f) => filter::matches(f, r, &kind)
-                .map_err(|e| ScimError::bad(ScimType::InvalidFilter, e.to_string()))?,
-        };
-        if keep {
-            hits.push(r);
+    for (k, (kind, all)) in sources.into_iter().enumerate() {
+        let matcher = Matcher::new(&kind, dialect);
+        for r in all {
+            let keep = match &q.filter {
+                None => true,
+                Some(f) => matcher
+                    .matches(f, r)
+                    .map_err(|e| ScimError::bad(ScimType::InvalidFilter, e.to_string()))?,
+            };
+            if keep {
+                hits.push((k, r));
+            }
+        }
+        if let Some(by) = &q.sort_by {
+            keys.push(SortKey::new(kind, by)?);
         }
     }
-    if let Some(by) = &q.sort_by {
-        let key = SortKey::new(kind, by)?;
-        hits.sort_by(|a, b| {
-            let ord = key.compare(a, b);
+    if !keys.is_empty() {
+        hits.sort_by(|(ka, a), (kb, b)| {
+            let ord = SortKey::compare(&keys[*ka], a, &keys[*kb], b);
             if q.sort_order == SortOrder::Descending {
                 ord.reverse()
             } else {
@@ -139,13 +150,19 @@ impl SortKey {
         .filter(|v| !v.is_null())
     }
 
-    fn compare(&self, a: &Map<String, Value>, b: &Map<String, Value>) -> Ordering {
-        match (self.value(a), self.value(b)) {
+    /// Orders two resources, each by its own kind's key (the kinds differ at the root).
+    fn compare(
+        ka: &SortKey,
+        a: &Map<String, Value>,
+        kb: &SortKey,
+        b: &Map<String, Value>,
+    ) -> Ordering {
+        match (ka.value(a), kb.value(b)) {
             // Resources without a value sort last in ascending order.
             (None, None) => Ordering::Equal,
             (None, Some(_)) => Ordering::Greater,
             (Some(_), None) => Ordering::Less,
-            (Some(x), Some(y)) => self.compare_values(x, y),
+            (Some(x), Some(y)) => ka.compare_values(x, y),
         }
     }
 

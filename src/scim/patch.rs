@@ -220,7 +220,7 @@ fn apply_path(
     }
     let before_primary = primaries(holder.get(&def.name));
     match &path.filter {
-        Some(f) => apply_filtered(def, holder, op, f, path, value)?,
+        Some(f) => apply_filtered(kind, def, holder, op, f, path, value)?,
         None => apply_plain(def, sub_def, holder, op, path, value)?,
     }
     enforce_single_primary(def, holder, &before_primary);
@@ -330,6 +330,7 @@ fn apply_plain(
 }
 
 fn apply_filtered(
+    kind: Kind,
     def: &Attribute,
     holder: &mut Map<String, Value>,
     op: Op,
@@ -349,10 +350,12 @@ fn apply_filtered(
         Some(other) => vec![other],
         None => vec![],
     };
+    let matcher = filter::Matcher::new(&kind, &filter::Dialect::default());
     let mut hits = Vec::with_capacity(items.len());
     for item in &items {
         hits.push(
-            filter::matches_element(f, item, def)
+            matcher
+                .matches_element(f, item, def)
                 .map_err(|e| ScimError::bad(ScimType::InvalidFilter, e.to_string()))?,
         );
     }

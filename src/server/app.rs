@@ -7,15 +7,18 @@ use serde_json::{Map, Value, json};
 
 use super::defect::{Defect, Defects};
 use super::store::Store;
+use crate::profile::{DiscoveryFilter, Emulation, Profile, PutMode};
 use crate::scim::error::{ScimError, ScimType};
+use crate::scim::filter::{self, Dialect};
 use crate::scim::list::{self, Query, SortOrder};
+use crate::scim::patch;
 use crate::scim::projection::{Projection, project};
 use crate::scim::resource::{self, Kind, same_unique};
 use crate::scim::schema::{GROUP, Registry, ResourceType, USER};
-use crate::scim::value::{self, get_ci_map};
-use crate::scim::{filter, patch};
+use crate::scim::value::{self, get_ci_map, remove_ci};
 
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
 /// What an operation answers; the HTTP layer adds the media type.
 #[derive(Debug)]
@@ -27,10 +30,19 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn json(status: u16, body: Value) -> Self {
+    pub fn json(status: u16, body: Value) -> Self {
         Reply {
             status,
             body: Some(body),
+            location: None,
+            etag: None,
+        }
+    }
+
+    pub fn empty(status: u16) -> Self {
+        Reply {
+            status,
+            body: None,
             location: None,
             etag: None,
         }
@@ -65,14 +77,54 @@ pub struct Params {
 }
 
 impl Params {
-    fn projection(&self) -> Projection {
-        Projection::from_params(
-            self.attributes.as_deref(),
-            self.excluded_attributes.as_deref(),
-        )
+    /// The parameters of a SearchRequest body (RFC 7644 §3.4.3), which carries the same
+    /// names as the query string with JSON types.
+    fn from_search(body: &Value) -> Result<Self, ScimError> {
+        let listed = body
+            .get("schemas")
+            .and_then(Value::as_array)
+            .is_some_and(|s| s.iter().any(|u| u == SEARCH_REQUEST));
+        if !listed {
+            return Err(ScimError::bad(
+                ScimType::InvalidSyntax,
+                format!("a search request must list {SEARCH_REQUEST} in schemas"),
+            ));
+        }
+        let text = |key: &str| -> Result<Option<String>, ScimError> {
+            match body.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| Some(v.join(",")))
+                    .ok_or_else(|| bad_member(key)),
+                Some(_) => Err(bad_member(key)),
+            }
+        };
+        Ok(Params {
+            filter: text("filter")?,
+            sort_by: text("sortBy")?,
+            sort_order: text("sortOrder")?,
+            start_index: text("startIndex")?,
+            count: text("count")?,
+            attributes: text("attributes")?,
+            excluded_attributes: text("excludedAttributes")?,
+        })
     }
 
-    fn query(&self) -> Result<Query, ScimError> {
+    fn projection(&self, defects: &Defects) -> Projection {
+        let excluded = if defects.has(Defect::ExcludedAttributesIgnored) {
+            None
+        } else {
+            self.excluded_attributes.as_deref()
+        };
+        Projection::from_params(self.attributes.as_deref(), excluded)
+    }
+
+    fn query(&self, dialect: &Dialect, defects: &Defects) -> Result<Query, ScimError> {
         let int = |name: &str, v: &Option<String>| -> Result<Option<i64>, ScimError> {
             v.as_deref()
                 .map(|s| {
@@ -86,7 +138,15 @@ impl Params {
             .filter
             .as_deref()
             .map(|f| {
-                filter::parse(f).map_err(|e| ScimError::bad(ScimType::InvalidFilter, e.to_string()))
+                filter::parse(f)
+                    .and_then(|parsed| dialect.check(&parsed).map(|()| parsed))
+                    .map_err(|e| {
+                        if defects.has(Defect::BadFilter500) {
+                            ScimError::new(500, None, "internal error")
+                        } else {
+                            ScimError::bad(ScimType::InvalidFilter, e.to_string())
+                        }
+                    })
             })
             .transpose()?;
         let sort_order = match self
@@ -114,27 +174,61 @@ impl Params {
     }
 }
 
+fn bad_member(key: &str) -> ScimError {
+    ScimError::bad(
+        ScimType::InvalidValue,
+        format!("`{key}` has the wrong type"),
+    )
+}
+
+/// `If-Match` and `If-None-Match` of a request (RFC 7644 §3.14).
+#[derive(Debug, Default)]
+pub struct Preconditions {
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+}
+
+/// Whether an `If-Match`/`If-None-Match` list names `version`. Tags compare without their
+/// weakness marker, since SCIM clients send back the weak tags servers hand out.
+fn etag_listed(list: &str, version: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    list.split(',')
+        .any(|t| t.trim() == "*" || opaque(t) == opaque(version))
+}
+
+fn version_of(r: &Map<String, Value>) -> &str {
+    r["meta"]["version"].as_str().unwrap_or_default()
+}
+
 pub struct App {
     pub registry: Registry,
+    pub emulation: Emulation,
     pub defects: Defects,
     /// The absolute base URL (`http://127.0.0.1:PORT/scim/v2`), for `meta.location`.
     pub base_url: String,
-    pub max_results: usize,
     store: RwLock<Store>,
 }
 
 impl App {
-    pub fn new(registry: Registry, defects: Defects, base_url: String) -> Self {
-        App {
-            registry,
+    pub fn new(profile: &Profile, defects: Defects, base_url: String) -> Result<Self, String> {
+        Ok(App {
+            registry: profile.registry()?,
+            emulation: profile.emulation.clone(),
             defects,
             base_url,
-            max_results: 200,
             store: RwLock::new(Store::default()),
-        }
+        })
     }
 
-    fn kind(&self, endpoint: &str) -> Result<Kind<'_>, ScimError> {
+    /// The filter dialect in force: the profile's, with the defects that bend it.
+    fn dialect(&self) -> Dialect {
+        let mut d = self.emulation.filter.clone();
+        d.case_exact_values |= self.defects.has(Defect::FilterCaseSensitive);
+        d.case_exact_names |= self.defects.has(Defect::FilterNamesCaseSensitive);
+        d
+    }
+
+    pub fn kind(&self, endpoint: &str) -> Result<Kind<'_>, ScimError> {
         let rt = self.registry.by_endpoint(endpoint).ok_or_else(|| {
             ScimError::not_found(format!("no resource type is served at /{endpoint}"))
         })?;
@@ -144,105 +238,75 @@ impl App {
         })
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
+    pub(super) fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
         self.store.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
+    pub(super) fn write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
         self.store.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn service_provider_config(&self) -> Reply {
-        Reply::json(
-            200,
-            json!({
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-                "documentationUri": "https://github.com/scimitar/scimitar",
-                "patch": {"supported": true},
-                "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-                "filter": {"supported": true, "maxResults": self.max_results},
-                "changePassword": {"supported": false},
-                "sort": {"supported": true},
-                "etag": {"supported": true},
-                "authenticationSchemes": [{
-                    "type": "oauthbearertoken",
-                    "name": "OAuth Bearer Token",
-                    "description": "Authentication with a bearer token in the Authorization header",
-                    "primary": true
-                }],
-                "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{}/ServiceProviderConfig", self.base_url)}
-            }),
-        )
-    }
-
-    fn discovery_list(&self, docs: Vec<Value>) -> Reply {
-        Reply::json(
-            200,
-            json!({"schemas": [LIST_RESPONSE], "totalResults": docs.len(), "itemsPerPage": docs.len(), "startIndex": 1, "Resources": docs}),
-        )
-    }
-
-    pub fn resource_types(&self) -> Reply {
-        let docs = self
-            .registry
-            .resource_types
-            .iter()
-            .map(|rt| self.registry.resource_type_document(rt, &self.base_url))
-            .collect();
-        self.discovery_list(docs)
-    }
-
-    pub fn resource_type(&self, name: &str) -> Result<Reply, ScimError> {
-        let rt = self
-            .registry
-            .resource_type(name)
-            .ok_or_else(|| ScimError::not_found(format!("no resource type `{name}`")))?;
-        Ok(Reply::json(
-            200,
-            self.registry.resource_type_document(rt, &self.base_url),
-        ))
-    }
-
-    pub fn schemas(&self) -> Reply {
-        let docs = self
-            .registry
-            .schemas
-            .iter()
-            .map(|s| self.registry.schema_document(s, &self.base_url))
-            .collect();
-        self.discovery_list(docs)
-    }
-
-    pub fn schema(&self, urn: &str) -> Result<Reply, ScimError> {
-        let s = self
-            .registry
-            .schema(urn)
-            .ok_or_else(|| ScimError::not_found(format!("no schema `{urn}`")))?;
-        Ok(Reply::json(
-            200,
-            self.registry.schema_document(s, &self.base_url),
+    /// `/Me`: the bundled server's tokens belong to no SCIM user.
+    pub fn me(&self) -> Result<Reply, ScimError> {
+        Err(ScimError::new(
+            self.emulation.me.status(),
+            None,
+            "/Me is not supported: the token names no SCIM resource",
         ))
     }
 
     pub fn list(&self, endpoint: &str, params: &Params) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
-        let mut query = params.query()?;
-        if self.defects.has(Defect::ListIgnoresFilter) {
-            query.filter = None;
+        self.query(&[kind], params)
+    }
+
+    /// POST `.search` on a resource type, or at the root (`endpoint` None) across all types.
+    pub fn search(&self, endpoint: Option<&str>, body: &Value) -> Result<Reply, ScimError> {
+        if !self.emulation.search {
+            return Err(ScimError::new(501, None, "POST .search is not supported"));
         }
+        let params = Params::from_search(body)?;
+        match endpoint {
+            Some(ep) => self.query(&[self.kind(ep)?], &params),
+            None => {
+                let kinds: Vec<Kind> = self
+                    .registry
+                    .resource_types
+                    .iter()
+                    .map(|rt| Kind {
+                        registry: &self.registry,
+                        rt,
+                    })
+                    .collect();
+                self.query(&kinds, &params)
+            }
+        }
+    }
+
+    /// A query over the resources of `kinds`, answered as a ListResponse.
+    fn query(&self, kinds: &[Kind], params: &Params) -> Result<Reply, ScimError> {
+        let mut query = params.query(&self.dialect(), &self.defects)?;
+        let requested_start = query.start_index.max(1);
+        self.bend_query(&mut query, params.start_index.is_some());
         let store = self.read();
-        let page = list::run(kind, store.all(&kind.rt.name), &query, self.max_results)?;
-        let projection = params.projection();
+        let sources = kinds.iter().map(|k| (*k, store.all(&k.rt.name)));
+        let page = list::run(sources, &query, &self.dialect(), self.emulation.max_results)?;
+        let projection = params.projection(&self.defects);
         let resources: Vec<Value> = page
             .resources
             .iter()
-            .map(|r| Value::Object(self.render(kind, &store, r, &projection)))
+            .map(|(k, r)| Value::Object(self.render(kinds[*k], &store, r, &projection)))
             .collect();
+        let total = if self.defects.has(Defect::TotalResultsPageSize) {
+            resources.len()
+        } else {
+            page.total
+        };
         let mut body = json!({
             "schemas": [LIST_RESPONSE],
-            "totalResults": page.total,
+            "totalResults": total,
             "itemsPerPage": resources.len(),
-            "startIndex": page.start_index,
+            "startIndex": requested_start,
         });
         if !resources.is_empty() {
             body["Resources"] = Value::Array(resources);
@@ -250,16 +314,75 @@ impl App {
         Ok(Reply::json(200, body))
     }
 
-    pub fn get(&self, endpoint: &str, id: &str, params: &Params) -> Result<Reply, ScimError> {
+    /// The defects that act on a parsed query.
+    fn bend_query(&self, q: &mut Query, start_given: bool) {
+        if self.defects.has(Defect::ListIgnoresFilter) {
+            q.filter = None;
+        }
+        if self.defects.has(Defect::CoAsEq)
+            && let Some(f) = &mut q.filter
+        {
+            super::defect::co_as_eq(f);
+        }
+        if self.defects.has(Defect::SortIgnored) {
+            q.sort_by = None;
+        }
+        if self.defects.has(Defect::CountIgnored) {
+            q.count = None;
+        }
+        if self.defects.has(Defect::StartIndexZeroBased) && start_given {
+            // A given startIndex is read as an offset: 0 is the first result, 1 the second.
+            q.start_index = q.start_index.max(0) + 1;
+        }
+    }
+
+    pub fn get(
+        &self,
+        endpoint: &str,
+        id: &str,
+        params: &Params,
+        pre: &Preconditions,
+    ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
         let store = self.read();
         let r = store
             .get(&kind.rt.name, id)
             .ok_or_else(|| not_found(kind.rt, id))?;
+        if let Some(list) = &pre.if_none_match
+            && etag_listed(list, version_of(r))
+        {
+            let mut reply = Reply::empty(304);
+            reply.etag = Some(version_of(r).to_string());
+            return Ok(reply);
+        }
         Ok(Reply::resource(
             200,
-            self.render(kind, &store, r, &params.projection()),
+            self.render(kind, &store, r, &params.projection(&self.defects)),
         ))
+    }
+
+    /// The resource that `pre` allows a change of, or 404/412.
+    fn current(
+        &self,
+        kind: Kind,
+        store: &Store,
+        id: &str,
+        pre: &Preconditions,
+    ) -> Result<Map<String, Value>, ScimError> {
+        let r = store
+            .get(&kind.rt.name, id)
+            .ok_or_else(|| not_found(kind.rt, id))?;
+        if let Some(list) = &pre.if_match
+            && !etag_listed(list, version_of(r))
+            && !self.defects.has(Defect::IfMatchIgnored)
+        {
+            return Err(ScimError::new(
+                412,
+                None,
+                format!("{} {id} is at version {}", kind.rt.name, version_of(r)),
+            ));
+        }
+        Ok(r.clone())
     }
 
     pub fn create(
@@ -273,28 +396,36 @@ impl App {
         let mut store = self.write();
         self.check_unique(kind, &store, &r, None)?;
         self.link_members(kind, &store, &mut r)?;
-        let id = uuid::Uuid::new_v4().to_string();
+        let client_id = body.get("id").and_then(Value::as_str);
+        let id = match client_id {
+            Some(id) if self.defects.has(Defect::ClientIdAccepted) => id.to_string(),
+            _ => uuid::Uuid::new_v4().to_string(),
+        };
         let now = value::now();
-        let location = format!(
-            "{}/{}/{id}",
-            self.base_url,
-            kind.rt.endpoint.trim_start_matches('/')
-        );
+        let endpoint = kind.rt.endpoint.trim_start_matches('/');
+        let location = format!("{}/{endpoint}/{id}", self.base_url);
+        let mut meta = json!({"resourceType": kind.rt.name, "created": now, "lastModified": now,
+            "version": store.next_version()});
+        if self.emulation.meta_location {
+            meta["location"] = Value::String(if self.defects.has(Defect::MetaLocationWrong) {
+                format!("{}/{id}", self.base_url)
+            } else {
+                location.clone()
+            });
+        }
         let mut out = Map::new();
         out.insert("id".into(), Value::String(id.clone()));
         out.extend(r);
-        out.insert(
-            "meta".into(),
-            json!({"resourceType": kind.rt.name, "created": now, "lastModified": now, "location": location, "version": store.next_version()}),
-        );
+        out.insert("meta".into(), meta);
         store.put(&kind.rt.name, id, out.clone());
+        let status = if self.defects.has(Defect::Create200) {
+            200
+        } else {
+            201
+        };
         let mut reply = Reply::resource(
-            if self.defects.has(Defect::Create200) {
-                200
-            } else {
-                201
-            },
-            self.render(kind, &store, &out, &params.projection()),
+            status,
+            self.render(kind, &store, &out, &params.projection(&self.defects)),
         );
         if !self.defects.has(Defect::NoLocationHeader) {
             reply.location = Some(location);
@@ -308,14 +439,26 @@ impl App {
         id: &str,
         body: &Value,
         params: &Params,
+        pre: &Preconditions,
     ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
         let mut store = self.write();
-        let old = store
-            .get(&kind.rt.name, id)
-            .ok_or_else(|| not_found(kind.rt, id))?
-            .clone();
-        let new = resource::from_request(kind, body)?;
+        let old = self.current(kind, &store, id, pre)?;
+        let partial =
+            self.emulation.put == PutMode::Partial || self.defects.has(Defect::PutKeepsOmitted);
+        let new = if partial {
+            // Only the attributes sent change: the request is laid over the stored resource.
+            let mut merged = old.clone();
+            if let Some(obj) = body.as_object() {
+                for (k, v) in obj {
+                    remove_ci(&mut merged, k);
+                    merged.insert(k.clone(), v.clone());
+                }
+            }
+            resource::from_request(kind, &Value::Object(merged))?
+        } else {
+            resource::from_request(kind, body)?
+        };
         self.finish_update(kind, &mut store, old, new, params)
     }
 
@@ -325,6 +468,7 @@ impl App {
         id: &str,
         body: &Value,
         params: &Params,
+        pre: &Preconditions,
     ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
         let mut ops = patch::parse(body)?;
@@ -332,10 +476,20 @@ impl App {
             ops.retain(|o| o.op != patch::Op::Remove);
         }
         let mut store = self.write();
-        let old = store
-            .get(&kind.rt.name, id)
-            .ok_or_else(|| not_found(kind.rt, id))?
-            .clone();
+        let old = self.current(kind, &store, id, pre)?;
+        if self.defects.has(Defect::PatchNotAtomic) {
+            // Each operation is committed on its own, so a failure leaves the earlier ones.
+            let mut cur = old;
+            for op in &ops {
+                let new = patch::apply(kind, &cur, std::slice::from_ref(op))?;
+                self.finish_update(kind, &mut store, cur, new.clone(), params)?;
+                cur = new;
+            }
+            return Ok(Reply::resource(
+                200,
+                self.render(kind, &store, &cur, &params.projection(&self.defects)),
+            ));
+        }
         let new = patch::apply(kind, &old, &ops)?;
         self.finish_update(kind, &mut store, old, new, params)
     }
@@ -361,26 +515,28 @@ impl App {
         if new != old {
             let meta = new["meta"].as_object_mut().expect("meta is an object");
             meta.insert("lastModified".into(), Value::String(value::now()));
-            meta.insert("version".into(), Value::String(store.next_version()));
+            if !self.defects.has(Defect::EtagUnchanged) {
+                meta.insert("version".into(), Value::String(store.next_version()));
+            }
         }
         store.put(&kind.rt.name, id, new.clone());
         Ok(Reply::resource(
             200,
-            self.render(kind, store, &new, &params.projection()),
+            self.render(kind, store, &new, &params.projection(&self.defects)),
         ))
     }
 
-    pub fn delete(&self, endpoint: &str, id: &str) -> Result<Reply, ScimError> {
+    pub fn delete(
+        &self,
+        endpoint: &str,
+        id: &str,
+        pre: &Preconditions,
+    ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
         let mut store = self.write();
-        if self.defects.has(Defect::DeleteKeepsResource) {
-            store
-                .get(&kind.rt.name, id)
-                .ok_or_else(|| not_found(kind.rt, id))?;
-        } else {
-            store
-                .remove(&kind.rt.name, id)
-                .ok_or_else(|| not_found(kind.rt, id))?;
+        self.current(kind, &store, id, pre)?;
+        if !self.defects.has(Defect::DeleteKeepsResource) {
+            store.remove(&kind.rt.name, id);
             // A deleted user or group leaves the groups it was a member of (RFC 7644 §3.6).
             let group_ids: Vec<String> = store
                 .all("Group")
@@ -395,17 +551,11 @@ impl App {
                 }
             }
         }
-        let status = if self.defects.has(Defect::Delete200) {
+        Ok(Reply::empty(if self.defects.has(Defect::Delete200) {
             200
         } else {
             204
-        };
-        Ok(Reply {
-            status,
-            body: None,
-            location: None,
-            etag: None,
-        })
+        }))
     }
 
     fn check_unique(
@@ -505,7 +655,7 @@ impl App {
         projection: &Projection,
     ) -> Map<String, Value> {
         let mut full = r.clone();
-        if kind.rt.schema == USER {
+        if kind.rt.schema == USER && !self.defects.has(Defect::UserGroupsMissing) {
             let id = r.get("id").and_then(Value::as_str);
             let groups: Vec<Value> = store
                 .all("Group")
@@ -530,6 +680,18 @@ impl App {
             out.insert("password".into(), p.clone());
         }
         out
+    }
+
+    /// Rejects a filter on a discovery endpoint where the profile says so (RFC 7644 §4: 403).
+    pub fn discovery_filter(&self, params: &Params) -> Result<(), ScimError> {
+        match (&params.filter, self.emulation.discovery_filter) {
+            (Some(_), DiscoveryFilter::Forbidden) => Err(ScimError::new(
+                403,
+                None,
+                "discovery endpoints do not support filtering",
+            )),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -3,22 +3,43 @@
 
 use clap::ValueEnum;
 
+use crate::scim::filter::{CompareOp, Filter};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
 #[value(rename_all = "kebab-case")]
 pub enum Defect {
     #[value(name = "create-200")]
     Create200,
     NoLocationHeader,
+    MetaLocationWrong,
+    ClientIdAccepted,
     DuplicateUserName,
-    ListIgnoresFilter,
-    JsonContentType,
     NotFoundWithoutBody,
+    ErrorStatusNumber,
+    JsonContentType,
     AuthIgnored,
+    ListIgnoresFilter,
+    CoAsEq,
+    FilterCaseSensitive,
+    FilterNamesCaseSensitive,
+    #[value(name = "bad-filter-500")]
+    BadFilter500,
+    SortIgnored,
+    TotalResultsPageSize,
+    StartIndexZeroBased,
+    CountIgnored,
+    ExcludedAttributesIgnored,
+    PasswordReturned,
+    UserGroupsMissing,
+    PutKeepsOmitted,
     PatchRemoveIgnored,
+    PatchNotAtomic,
+    EtagUnchanged,
+    IfMatchIgnored,
     #[value(name = "delete-200")]
     Delete200,
-    PasswordReturned,
     DeleteKeepsResource,
+    BulkIdUnresolved,
 }
 
 impl Defect {
@@ -27,22 +48,63 @@ impl Defect {
         match self {
             Defect::Create200 => ("P-create-01", "POST answers 200 instead of 201"),
             Defect::NoLocationHeader => ("P-create-03", "POST answers without a Location header"),
+            Defect::MetaLocationWrong => (
+                "P-create-04",
+                "meta.location misses the endpoint (…/v2/{id})",
+            ),
+            Defect::ClientIdAccepted => ("P-create-06", "a create keeps the id the client sent"),
             Defect::DuplicateUserName => (
                 "P-create-05",
                 "a duplicate userName is accepted instead of 409",
             ),
+            Defect::NotFoundWithoutBody => ("P-get-02", "404 answers carry no SCIM error body"),
+            Defect::ErrorStatusNumber => (
+                "P-errors-02",
+                "error bodies give status as a number, not a string",
+            ),
+            Defect::JsonContentType => ("P-media-01", "responses are typed application/json"),
+            Defect::AuthIgnored => ("P-errors-05", "requests without a valid token are served"),
             Defect::ListIgnoresFilter => {
                 ("P-filter-03", "list queries ignore the filter parameter")
             }
-            Defect::JsonContentType => ("P-media-01", "responses are typed application/json"),
-            Defect::NotFoundWithoutBody => ("P-get-02", "404 answers carry no SCIM error body"),
-            Defect::AuthIgnored => ("P-errors-05", "requests without a valid token are served"),
-            Defect::PatchRemoveIgnored => ("P-patch-17", "PATCH remove operations change nothing"),
-            Defect::Delete200 => ("P-delete-01", "DELETE answers 200 instead of 204"),
+            Defect::CoAsEq => ("P-filter-05", "`co` behaves as `eq`"),
+            Defect::FilterCaseSensitive => (
+                "P-filter-11",
+                "filters compare strings case-sensitively even where caseExact is false",
+            ),
+            Defect::FilterNamesCaseSensitive => (
+                "P-filter-01",
+                "attribute names in filters are case-sensitive",
+            ),
+            Defect::BadFilter500 => ("P-filter-18", "an invalid filter answers 500"),
+            Defect::SortIgnored => ("P-sort-02", "sortBy is ignored"),
+            Defect::TotalResultsPageSize => {
+                ("P-list-02", "totalResults counts the page, not all matches")
+            }
+            Defect::StartIndexZeroBased => {
+                ("P-paging-01", "startIndex is taken as 0-based (off by one)")
+            }
+            Defect::CountIgnored => ("P-paging-03", "count is ignored"),
+            Defect::ExcludedAttributesIgnored => {
+                ("P-attributes-02", "excludedAttributes is ignored")
+            }
             Defect::PasswordReturned => ("C-user-03", "password is returned in responses"),
+            Defect::UserGroupsMissing => {
+                ("C-user-07", "a user's groups attribute is never filled in")
+            }
+            Defect::PutKeepsOmitted => ("P-put-03", "PUT keeps attributes the request omits"),
+            Defect::PatchRemoveIgnored => ("P-patch-17", "PATCH remove operations change nothing"),
+            Defect::PatchNotAtomic => (
+                "P-patch-04",
+                "a failing PATCH keeps the operations before the failure",
+            ),
+            Defect::EtagUnchanged => ("P-etag-05", "meta.version stays the same on change"),
+            Defect::IfMatchIgnored => ("P-etag-03", "a stale If-Match is not refused with 412"),
+            Defect::Delete200 => ("P-delete-01", "DELETE answers 200 instead of 204"),
             Defect::DeleteKeepsResource => {
                 ("P-delete-02", "DELETE answers 204 but the resource stays")
             }
+            Defect::BulkIdUnresolved => ("P-bulk-04", "bulkId references are passed on unresolved"),
         }
     }
 
@@ -65,5 +127,18 @@ impl Defects {
 
     pub fn has(&self, d: Defect) -> bool {
         self.0.contains(&d)
+    }
+}
+
+/// `co-as-eq`: turns every `co` of a filter into `eq`.
+pub fn co_as_eq(f: &mut Filter) {
+    match f {
+        Filter::Compare { op, .. } if *op == CompareOp::Co => *op = CompareOp::Eq,
+        Filter::Compare { .. } | Filter::Present(_) => {}
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            co_as_eq(a);
+            co_as_eq(b);
+        }
+        Filter::Not(a) | Filter::ValuePath { filter: a, .. } => co_as_eq(a),
     }
 }

@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{any, get, post};
 use serde_json::Value;
 
-use super::app::{App, Params, Reply};
+use super::app::{App, Params, Preconditions, Reply};
 use super::defect::Defect;
 use crate::scim::error::{ScimError, ScimType};
 
@@ -25,40 +25,77 @@ pub struct Shared {
 
 type St = State<Arc<Shared>>;
 
+type Id = Path<(String, String)>;
+type Q = Query<Params>;
+
 pub fn router(shared: Arc<Shared>, base_path: &str) -> Router {
     let api = Router::new()
-        .route("/ServiceProviderConfig", get(|State(s): St| async move { answer(&s, Ok(s.app.service_provider_config())) }))
-        .route("/ResourceTypes", get(|State(s): St| async move { answer(&s, Ok(s.app.resource_types())) }))
+        .route("/ServiceProviderConfig", get(|State(s): St, Query(p): Q| async move { answer(&s, s.app.service_provider_config(&p)) }))
+        .route("/ResourceTypes", get(|State(s): St, Query(p): Q| async move { answer(&s, s.app.resource_types(&p)) }))
         .route("/ResourceTypes/{name}", get(|State(s): St, Path(n): Path<String>| async move { answer(&s, s.app.resource_type(&n)) }))
-        .route("/Schemas", get(|State(s): St| async move { answer(&s, Ok(s.app.schemas())) }))
+        .route("/Schemas", get(|State(s): St, Query(p): Q| async move { answer(&s, s.app.schemas(&p)) }))
         .route("/Schemas/{urn}", get(|State(s): St, Path(u): Path<String>| async move { answer(&s, s.app.schema(&u)) }))
+        .route("/Me", any(|State(s): St| async move { answer(&s, s.app.me()) }))
+        .route("/Me/{*rest}", any(|State(s): St| async move { answer(&s, s.app.me()) }))
+        .route("/Bulk", post(|State(s): St, body: Bytes| async move {
+            answer(&s, json_body(&body).and_then(|b| s.app.bulk(&b, body.len())))
+        }))
+        .route("/.search", post(|State(s): St, body: Bytes| async move {
+            answer(&s, json_body(&body).and_then(|b| s.app.search(None, &b)))
+        }))
         .route(
             "/{endpoint}",
-            get(|State(s): St, Path(ep): Path<String>, Query(p): Query<Params>| async move { answer(&s, s.app.list(&ep, &p)) })
-                .post(|State(s): St, Path(ep): Path<String>, Query(p): Query<Params>, body: Bytes| async move {
+            get(|State(s): St, Path(ep): Path<String>, Query(p): Q| async move { answer(&s, s.app.list(&ep, &p)) })
+                .post(|State(s): St, Path(ep): Path<String>, Query(p): Q, body: Bytes| async move {
                     answer(&s, json_body(&body).and_then(|b| s.app.create(&ep, &b, &p)))
                 }),
         )
         .route(
             "/{endpoint}/{id}",
-            get(|State(s): St, Path((ep, id)): Path<(String, String)>, Query(p): Query<Params>| async move {
-                answer(&s, s.app.get(&ep, &id, &p))
+            get(|State(s): St, Path((ep, id)): Id, Query(p): Q, h: HeaderMap| async move {
+                answer(&s, s.app.get(&ep, &id, &p, &preconditions(&h)))
             })
-            .put(|State(s): St, Path((ep, id)): Path<(String, String)>, Query(p): Query<Params>, body: Bytes| async move {
-                answer(&s, json_body(&body).and_then(|b| s.app.replace(&ep, &id, &b, &p)))
+            .post(|State(s): St, Path((ep, id)): Id, body: Bytes| async move {
+                let r = match id.as_str() {
+                    ".search" => json_body(&body).and_then(|b| s.app.search(Some(&ep), &b)),
+                    _ => Err(ScimError::new(405, None, "POST goes to a resource type endpoint")),
+                };
+                answer(&s, r)
             })
-            .patch(|State(s): St, Path((ep, id)): Path<(String, String)>, Query(p): Query<Params>, body: Bytes| async move {
-                answer(&s, json_body(&body).and_then(|b| s.app.patch(&ep, &id, &b, &p)))
+            .put(|State(s): St, Path((ep, id)): Id, Query(p): Q, h: HeaderMap, body: Bytes| async move {
+                answer(&s, json_body(&body).and_then(|b| s.app.replace(&ep, &id, &b, &p, &preconditions(&h))))
             })
-            .delete(|State(s): St, Path((ep, id)): Path<(String, String)>| async move { answer(&s, s.app.delete(&ep, &id)) }),
+            .patch(|State(s): St, Path((ep, id)): Id, Query(p): Q, h: HeaderMap, body: Bytes| async move {
+                answer(&s, json_body(&body).and_then(|b| s.app.patch(&ep, &id, &b, &p, &preconditions(&h))))
+            })
+            .delete(|State(s): St, Path((ep, id)): Id, h: HeaderMap| async move {
+                answer(&s, s.app.delete(&ep, &id, &preconditions(&h)))
+            }),
         )
         .fallback(|State(s): St| async move { answer(&s, Err(ScimError::not_found("no such endpoint"))) })
         .layer(middleware::from_fn_with_state(shared.clone(), authenticate))
+        // Bodies up to this size reach the handlers, so Bulk can answer its own 413 with
+        // the limit it advertises.
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(shared.clone());
     Router::new().nest(base_path, api).fallback(move || {
         let s = shared.clone();
         async move { answer(&s, Err(ScimError::not_found("no such endpoint"))) }
     })
+}
+
+const MAX_BODY: usize = 16 << 20;
+
+fn preconditions(h: &HeaderMap) -> Preconditions {
+    let text = |name| {
+        h.get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    Preconditions {
+        if_match: text(header::IF_MATCH),
+        if_none_match: text(header::IF_NONE_MATCH),
+    }
 }
 
 fn json_body(body: &Bytes) -> Result<Value, ScimError> {
@@ -108,14 +145,15 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Turns a reply or an error into an HTTP response, with the defects that act on the wire.
 fn answer(s: &Shared, r: Result<Reply, ScimError>) -> Response {
     let reply = r.unwrap_or_else(|e| {
-        let body = (!(e.status == 404 && s.app.defects.has(Defect::NotFoundWithoutBody)))
-            .then(|| e.body());
-        Reply {
-            status: e.status,
-            body,
-            location: None,
-            etag: None,
+        let mut reply = Reply::empty(e.status);
+        if !(e.status == 404 && s.app.defects.has(Defect::NotFoundWithoutBody)) {
+            let mut body = e.body();
+            if s.app.defects.has(Defect::ErrorStatusNumber) {
+                body["status"] = e.status.into();
+            }
+            reply.body = Some(body);
         }
+        reply
     });
     let mut builder = Response::builder()
         .status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));

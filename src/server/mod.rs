@@ -1,8 +1,11 @@
-//! The bundled reference SCIM server: strict RFC 7644 by default, with defect switches.
+//! The bundled reference SCIM server: strict RFC 7644 by default, a vendor's behaviour under
+//! a profile, with defect switches.
 //! It is scimitar's embedded target and the oracle of its own tests.
 
 mod app;
+mod bulk;
 pub mod defect;
+mod discovery;
 mod http;
 mod store;
 
@@ -11,7 +14,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::scim::schema::Registry;
+use crate::profile::Profile;
 pub use defect::{Defect, Defects};
 
 /// Where the API is mounted, so that clients are tested with a path prefix as real servers have.
@@ -24,15 +27,19 @@ pub struct Running {
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// Binds `addr` (port 0 for an ephemeral port) and serves until the task is dropped.
-pub async fn start(addr: SocketAddr, token: String, defects: Defects) -> std::io::Result<Running> {
+/// Binds `addr` (port 0 for an ephemeral port) and serves until the task is dropped,
+/// behaving as `profile` describes, with `defects` switched on.
+pub async fn start(
+    addr: SocketAddr,
+    token: String,
+    profile: &Profile,
+    defects: Defects,
+) -> std::io::Result<Running> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let base_url = format!("http://{local}{BASE_PATH}");
-    let shared = Arc::new(http::Shared {
-        app: app::App::new(Registry::core(), defects, base_url.clone()),
-        token,
-    });
+    let app = app::App::new(profile, defects, base_url.clone()).map_err(std::io::Error::other)?;
+    let shared = Arc::new(http::Shared { app, token });
     let router = http::router(shared, BASE_PATH);
     let task = tokio::spawn(async move { axum::serve(listener, router).await });
     Ok(Running { base_url, task })

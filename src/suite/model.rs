@@ -105,7 +105,8 @@ impl Method {
 #[serde(deny_unknown_fields)]
 pub struct Request {
     pub method: Method,
-    /// Relative to the target's base URL (`/Users/{{user_id}}`).
+    /// Relative to the target's base URL (`/Users/{{user_id}}`), or an absolute URL under it
+    /// (a captured `location`).
     pub path: String,
     #[serde(default)]
     pub query: IndexMap<String, String>,
@@ -198,7 +199,7 @@ fn status(v: u64) -> Result<u16, String> {
     }
 }
 
-/// One assertion on a value: a scalar is shorthand for `equals`; otherwise exactly one
+/// One assertion on a value: a scalar or a list is shorthand for `equals`; otherwise exactly one
 /// operator, e.g. `{regex: "^2"}`.
 #[derive(Debug, Clone)]
 pub enum Assertion {
@@ -231,7 +232,7 @@ impl<'de> Deserialize<'de> for Assertion {
         impl<'de> Visitor<'de> for V {
             type Value = Assertion;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a scalar to compare with, or one operator: equals, exists, absent, regex, type, length, contains, one_of")
+                f.write_str("a scalar or list to compare with, or one operator: equals, exists, absent, regex, type, length, contains, one_of")
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Assertion, E> {
                 Ok(Assertion::Equals(Value::Bool(v)))
@@ -250,6 +251,10 @@ impl<'de> Deserialize<'de> for Assertion {
             }
             fn visit_unit<E: de::Error>(self) -> Result<Assertion, E> {
                 Ok(Assertion::Equals(Value::Null))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Assertion, A::Error> {
+                Value::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(Assertion::Equals)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Assertion, A::Error> {
                 Ok(

@@ -126,7 +126,12 @@ impl Client {
     }
 
     pub async fn send(&self, out: Outgoing<'_>) -> Exchange {
-        let url = format!("{}{}", self.base_url, out.path);
+        // A path may also be an absolute URL under the base, such as a captured location.
+        let url = if out.path.starts_with(&self.base_url) {
+            out.path.to_string()
+        } else {
+            format!("{}{}", self.base_url, out.path)
+        };
         let method =
             reqwest::Method::from_bytes(out.method.as_str().as_bytes()).expect("known method");
         let mut req = self.http.request(method, &url).query(out.query);

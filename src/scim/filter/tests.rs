@@ -31,7 +31,7 @@ fn eval(filter: &str) -> Result<bool, FilterError> {
         registry: &reg,
         rt: reg.resource_type("User").unwrap(),
     };
-    matches(&parse(filter)?, &user(), &kind)
+    Matcher::new(&kind, &Dialect::default()).matches(&parse(filter)?, &user())
 }
 
 #[test]

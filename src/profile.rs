@@ -1,0 +1,223 @@
+//! Vendor profiles (`fixtures/profiles/*.yaml`): how a server family behaves, as data. The
+//! bundled server reads a profile's `emulation` to reproduce it; `rfc` is the strict default.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::scim::filter::Dialect;
+use crate::scim::schema::{Registry, Schema, SchemaExtension};
+
+/// The profiles shipped inside the binary, by name.
+const BUILTIN: [(&str, &str); 2] = [
+    ("rfc", include_str!("../fixtures/profiles/rfc.yaml")),
+    (
+        "newrelic",
+        include_str!("../fixtures/profiles/newrelic.yaml"),
+    ),
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    pub title: String,
+    /// Where the vendor documents the behaviour.
+    #[serde(default)]
+    pub source: Option<String>,
+    pub emulation: Emulation,
+}
+
+/// What a server does where RFC 7644 leaves a choice or where a vendor deviates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Emulation {
+    #[serde(default)]
+    pub filter: Dialect,
+    pub discovery_filter: DiscoveryFilter,
+    pub me: MeAnswer,
+    pub bulk: Bulk,
+    /// POST `/.search`, at the root and on each resource type.
+    pub search: bool,
+    pub meta_location: bool,
+    pub put: PutMode,
+    /// `filter.maxResults`: the most resources one list answer carries.
+    pub max_results: usize,
+    /// Attributes required beyond the schema's own, by resource type.
+    #[serde(default)]
+    pub required: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub extensions: Vec<Extension>,
+}
+
+/// What a filter on a discovery endpoint gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscoveryFilter {
+    /// 403, as RFC 7644 §4 asks.
+    Forbidden,
+    Ignored,
+}
+
+/// How `/Me` answers (the bundled server's tokens name no SCIM user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeAnswer {
+    /// 501, as RFC 7644 §3.11 asks of a server without `/Me`.
+    NotImplemented,
+    NotFound,
+}
+
+impl MeAnswer {
+    pub fn status(self) -> u16 {
+        match self {
+            MeAnswer::NotImplemented => 501,
+            MeAnswer::NotFound => 404,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bulk {
+    pub supported: bool,
+    #[serde(default)]
+    pub max_operations: usize,
+    #[serde(default)]
+    pub max_payload_size: usize,
+}
+
+/// What PUT does with readWrite attributes the request omits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PutMode {
+    /// Cleared: the request is the whole new resource (RFC 7644 §3.5.1).
+    Replace,
+    /// Kept: only the attributes sent change.
+    Partial,
+}
+
+/// A schema extension a profile adds to a resource type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Extension {
+    pub resource_type: String,
+    pub required: bool,
+    pub schema: Schema,
+}
+
+impl Profile {
+    /// The strict RFC profile.
+    pub fn rfc() -> Self {
+        Self::parse("rfc.yaml", BUILTIN[0].1).expect("the built-in rfc profile is valid")
+    }
+
+    /// A built-in profile by name, or a profile file by path.
+    pub fn find(name_or_path: &str) -> Result<Self, String> {
+        if let Some((_, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
+            return Self::parse(&format!("{name_or_path}.yaml"), text);
+        }
+        let path = Path::new(name_or_path);
+        if !path.exists() {
+            let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+            return Err(format!(
+                "no profile `{name_or_path}`: give one of {} or a profile file",
+                names.join(", ")
+            ));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&path.display().to_string(), &text)
+    }
+
+    fn parse(file: &str, text: &str) -> Result<Self, String> {
+        serde_saphyr::from_str(text).map_err(|e| format!("{file}: {e}"))
+    }
+
+    /// The schema registry of a server following this profile: the RFC core plus the
+    /// profile's extensions and required attributes.
+    pub fn registry(&self) -> Result<Registry, String> {
+        let mut reg = Registry::core();
+        for ext in &self.emulation.extensions {
+            let rt = reg
+                .resource_types
+                .iter_mut()
+                .find(|rt| rt.name == ext.resource_type)
+                .ok_or_else(|| {
+                    format!(
+                        "profile {}: no resource type `{}` to extend",
+                        self.name, ext.resource_type
+                    )
+                })?;
+            rt.schema_extensions.push(SchemaExtension {
+                schema: ext.schema.id.clone(),
+                required: ext.required,
+            });
+            reg.schemas.push(ext.schema.clone());
+        }
+        for (rt_name, names) in &self.emulation.required {
+            let schema_id = reg
+                .resource_type(rt_name)
+                .map(|rt| rt.schema.clone())
+                .ok_or_else(|| format!("profile {}: no resource type `{rt_name}`", self.name))?;
+            let schema = reg
+                .schemas
+                .iter_mut()
+                .find(|s| s.id == schema_id)
+                .expect("resource types name known schemas");
+            for name in names {
+                let attr = schema
+                    .attributes
+                    .iter_mut()
+                    .find(|a| a.name == *name)
+                    .ok_or_else(|| {
+                        format!("profile {}: {rt_name} has no attribute `{name}`", self.name)
+                    })?;
+                attr.required = true;
+            }
+        }
+        Ok(reg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::filter::{CompareOp, Operator};
+
+    #[test]
+    fn builtin_profiles_load_and_build_registries() {
+        for (name, _) in BUILTIN {
+            let p = Profile::find(name).unwrap();
+            assert_eq!(p.name, name);
+            p.registry().unwrap();
+        }
+    }
+
+    #[test]
+    fn newrelic_declares_its_documented_deviations() {
+        let p = Profile::find("newrelic").unwrap();
+        let e = &p.emulation;
+        assert_eq!(
+            e.filter.operators.as_deref(),
+            Some(&[Operator::Compare(CompareOp::Eq)][..])
+        );
+        assert!(e.filter.case_exact_names && e.filter.case_exact_values && !e.filter.urn_names);
+        assert_eq!(e.me.status(), 404);
+        assert!(!e.bulk.supported && !e.search && !e.meta_location);
+        assert_eq!(e.put, PutMode::Partial);
+        let reg = p.registry().unwrap();
+        let users = reg.resource_type("User").unwrap();
+        let urn = "urn:ietf:params:scim:schemas:extension:newrelic:2.0:User";
+        assert!(users.schema_extensions.iter().any(|x| x.schema == urn));
+        assert!(reg.resolve(users, &format!("{urn}:nrUserType")).is_some());
+        assert!(reg.resolve(users, "emails").unwrap().1.required);
+    }
+
+    #[test]
+    fn unknown_profile_names_the_choices() {
+        let e = Profile::find("nosuch").unwrap_err();
+        assert!(e.contains("rfc, newrelic"), "{e}");
+    }
+}

@@ -1,0 +1,88 @@
+//! The discovery endpoints (RFC 7644 §4), generated from the schema registry and the profile
+//! so that what the server advertises is what it does.
+
+use serde_json::{Value, json};
+
+use super::app::{App, LIST_RESPONSE, Params, Reply};
+use crate::scim::error::ScimError;
+
+impl App {
+    pub fn service_provider_config(&self, params: &Params) -> Result<Reply, ScimError> {
+        self.discovery_filter(params)?;
+        let e = &self.emulation;
+        Ok(Reply::json(
+            200,
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+                "documentationUri": "https://github.com/scimitar/scimitar",
+                "patch": {"supported": true},
+                "bulk": {"supported": e.bulk.supported, "maxOperations": e.bulk.max_operations,
+                    "maxPayloadSize": e.bulk.max_payload_size},
+                "filter": {"supported": true, "maxResults": e.max_results},
+                "changePassword": {"supported": false},
+                "sort": {"supported": true},
+                "etag": {"supported": true},
+                "authenticationSchemes": [{
+                    "type": "oauthbearertoken",
+                    "name": "OAuth Bearer Token",
+                    "description": "Authentication with a bearer token in the Authorization header",
+                    "primary": true
+                }],
+                "meta": {"resourceType": "ServiceProviderConfig",
+                    "location": format!("{}/ServiceProviderConfig", self.base_url)}
+            }),
+        ))
+    }
+
+    fn discovery_list(docs: Vec<Value>) -> Reply {
+        Reply::json(
+            200,
+            json!({"schemas": [LIST_RESPONSE], "totalResults": docs.len(),
+                "itemsPerPage": docs.len(), "startIndex": 1, "Resources": docs}),
+        )
+    }
+
+    pub fn resource_types(&self, params: &Params) -> Result<Reply, ScimError> {
+        self.discovery_filter(params)?;
+        let docs = self
+            .registry
+            .resource_types
+            .iter()
+            .map(|rt| self.registry.resource_type_document(rt, &self.base_url))
+            .collect();
+        Ok(Self::discovery_list(docs))
+    }
+
+    pub fn resource_type(&self, name: &str) -> Result<Reply, ScimError> {
+        let rt = self
+            .registry
+            .resource_type(name)
+            .ok_or_else(|| ScimError::not_found(format!("no resource type `{name}`")))?;
+        Ok(Reply::json(
+            200,
+            self.registry.resource_type_document(rt, &self.base_url),
+        ))
+    }
+
+    pub fn schemas(&self, params: &Params) -> Result<Reply, ScimError> {
+        self.discovery_filter(params)?;
+        let docs = self
+            .registry
+            .schemas
+            .iter()
+            .map(|s| self.registry.schema_document(s, &self.base_url))
+            .collect();
+        Ok(Self::discovery_list(docs))
+    }
+
+    pub fn schema(&self, urn: &str) -> Result<Reply, ScimError> {
+        let s = self
+            .registry
+            .schema(urn)
+            .ok_or_else(|| ScimError::not_found(format!("no schema `{urn}`")))?;
+        Ok(Reply::json(
+            200,
+            self.registry.schema_document(s, &self.base_url),
+        ))
+    }
+}
