@@ -189,3 +189,6 @@ impl SortKey {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -175,3 +175,6 @@ fn strip_subs(def: &Attribute, value: &Value, pick: impl Fn(&Attribute) -> bool)
         v => one(v),
     }
 }
+
+#[cfg(test)]
+mod tests;
