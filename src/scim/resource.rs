@@ -230,13 +230,3 @@ pub fn check_immutable(
     }
     Ok(())
 }
-
-/// Whether two values of a unique, case-insensitive string attribute collide.
-pub fn same_unique(def: &Attribute, a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::String(x), Value::String(y)) if !def.case_exact => {
-            x.to_lowercase() == y.to_lowercase()
-        }
-        _ => a == b,
-    }
-}

@@ -13,7 +13,7 @@ use crate::scim::filter::{self, Dialect};
 use crate::scim::list::{self, Query, SortOrder};
 use crate::scim::patch;
 use crate::scim::projection::{Projection, project};
-use crate::scim::resource::{self, Kind, same_unique};
+use crate::scim::resource::{self, Kind};
 use crate::scim::schema::{GROUP, Registry, ResourceType, USER};
 use crate::scim::value::{self, get_ci_map, remove_ci};
 
@@ -394,7 +394,8 @@ impl App {
         let kind = self.kind(endpoint)?;
         let mut r = resource::from_request(kind, body)?;
         let mut store = self.write();
-        self.check_unique(kind, &store, &r, None)?;
+        let keys = self.unique_keys(kind, &r);
+        self.check_unique(kind, &store, &keys, None)?;
         self.link_members(kind, &store, &mut r)?;
         let client_id = body.get("id").and_then(Value::as_str);
         let id = match client_id {
@@ -417,7 +418,7 @@ impl App {
         out.insert("id".into(), Value::String(id.clone()));
         out.extend(r);
         out.insert("meta".into(), meta);
-        store.put(&kind.rt.name, id, out.clone());
+        store.put(&kind.rt.name, id, out.clone(), keys);
         let status = if self.defects.has(Defect::Create200) {
             200
         } else {
@@ -510,7 +511,8 @@ impl App {
         new.insert("id".into(), Value::String(id.clone()));
         new.insert("meta".into(), old["meta"].clone());
         resource::check_immutable(kind, &old, &new)?;
-        self.check_unique(kind, store, &new, Some(&id))?;
+        let keys = self.unique_keys(kind, &new);
+        self.check_unique(kind, store, &keys, Some(&id))?;
         self.link_members(kind, store, &mut new)?;
         if new != old {
             let meta = new["meta"].as_object_mut().expect("meta is an object");
@@ -519,7 +521,7 @@ impl App {
                 meta.insert("version".into(), Value::String(store.next_version()));
             }
         }
-        store.put(&kind.rt.name, id, new.clone());
+        store.put(&kind.rt.name, id, new.clone(), keys);
         Ok(Reply::resource(
             200,
             self.render(kind, store, &new, &params.projection(&self.defects)),
@@ -558,36 +560,43 @@ impl App {
         }))
     }
 
+    /// The unique keys a resource holds: `attr\0value`, with the value folded to lower
+    /// case where the attribute is not caseExact, so that equal keys mean a clash.
+    fn unique_keys(&self, kind: Kind, r: &Map<String, Value>) -> Vec<String> {
+        kind.base()
+            .attributes
+            .iter()
+            .filter(|a| a.uniqueness != crate::scim::schema::Uniqueness::None)
+            .filter_map(|def| {
+                let v = r.get(&def.name)?;
+                let text = match v {
+                    Value::String(s) if !def.case_exact => s.to_lowercase(),
+                    v => v.to_string(),
+                };
+                Some(format!("{}\0{text}", def.name))
+            })
+            .collect()
+    }
+
     fn check_unique(
         &self,
         kind: Kind,
         store: &Store,
-        r: &Map<String, Value>,
+        keys: &[String],
         own_id: Option<&str>,
     ) -> Result<(), ScimError> {
         if self.defects.has(Defect::DuplicateUserName) {
             return Ok(());
         }
-        let base = kind.base();
-        for def in base
-            .attributes
-            .iter()
-            .filter(|a| a.uniqueness != crate::scim::schema::Uniqueness::None)
-        {
-            let Some(mine) = r.get(&def.name) else {
-                continue;
-            };
-            let clash = store
-                .all(&kind.rt.name)
-                .filter(|o| o.get("id").and_then(Value::as_str) != own_id)
-                .any(|o| {
-                    o.get(&def.name)
-                        .is_some_and(|theirs| same_unique(def, mine, theirs))
-                });
-            if clash {
+        for key in keys {
+            if store
+                .owner(&kind.rt.name, key)
+                .is_some_and(|owner| Some(owner) != own_id)
+            {
+                let (attr, value) = key.split_once('\0').unwrap_or((key, ""));
                 return Err(ScimError::bad(
                     ScimType::Uniqueness,
-                    format!("{} {mine} is already taken", def.name),
+                    format!("{attr} {value} is already taken"),
                 ));
             }
         }

@@ -1,39 +1,92 @@
-//! The in-memory store: resources by type, in creation order so that paging is stable.
+//! The in-memory store: resources by type, in creation order so that paging is stable, with
+//! an index of unique values so that a uniqueness check does not scan every resource.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 /// Resources of every type, keyed by resource type name then id.
 #[derive(Default)]
 pub struct Store {
-    by_type: HashMap<String, indexmap::IndexMap<String, Map<String, Value>>>,
+    by_type: HashMap<String, IndexMap<String, Entry>>,
+    /// Resource type → unique key (see [`Store::put`]) → id of the resource holding it.
+    owners: HashMap<String, HashMap<String, String>>,
     versions: AtomicU64,
+}
+
+struct Entry {
+    resource: Map<String, Value>,
+    unique_keys: Vec<String>,
 }
 
 impl Store {
     pub fn all(&self, rt: &str) -> impl Iterator<Item = &Map<String, Value>> {
-        self.by_type.get(rt).into_iter().flat_map(|m| m.values())
+        self.by_type
+            .get(rt)
+            .into_iter()
+            .flat_map(|m| m.values().map(|e| &e.resource))
     }
 
     pub fn get(&self, rt: &str, id: &str) -> Option<&Map<String, Value>> {
-        self.by_type.get(rt)?.get(id)
+        self.by_type.get(rt)?.get(id).map(|e| &e.resource)
     }
 
-    pub fn put(&mut self, rt: &str, id: String, resource: Map<String, Value>) {
-        self.by_type
-            .entry(rt.to_string())
-            .or_default()
-            .insert(id, resource);
+    /// The id of the resource of type `rt` that holds a unique key.
+    pub fn owner(&self, rt: &str, key: &str) -> Option<&str> {
+        self.owners.get(rt)?.get(key).map(String::as_str)
+    }
+
+    /// Stores a resource with the unique keys it holds (normalised attribute values, as the
+    /// caller compares them).
+    pub fn put(
+        &mut self,
+        rt: &str,
+        id: String,
+        resource: Map<String, Value>,
+        unique_keys: Vec<String>,
+    ) {
+        self.drop_keys(rt, &id);
+        let owners = self.owners.entry(rt.to_string()).or_default();
+        for k in &unique_keys {
+            owners.insert(k.clone(), id.clone());
+        }
+        self.by_type.entry(rt.to_string()).or_default().insert(
+            id,
+            Entry {
+                resource,
+                unique_keys,
+            },
+        );
     }
 
     pub fn remove(&mut self, rt: &str, id: &str) -> Option<Map<String, Value>> {
-        self.by_type.get_mut(rt)?.shift_remove(id)
+        self.drop_keys(rt, id);
+        self.by_type
+            .get_mut(rt)?
+            .shift_remove(id)
+            .map(|e| e.resource)
+    }
+
+    fn drop_keys(&mut self, rt: &str, id: &str) {
+        let Some(old) = self.by_type.get(rt).and_then(|m| m.get(id)) else {
+            return;
+        };
+        if let Some(owners) = self.owners.get_mut(rt) {
+            for k in &old.unique_keys {
+                if owners.get(k).is_some_and(|o| o == id) {
+                    owners.remove(k);
+                }
+            }
+        }
     }
 
     pub fn get_mut(&mut self, rt: &str, id: &str) -> Option<&mut Map<String, Value>> {
-        self.by_type.get_mut(rt)?.get_mut(id)
+        self.by_type
+            .get_mut(rt)?
+            .get_mut(id)
+            .map(|e| &mut e.resource)
     }
 
     /// A fresh weak ETag value.

@@ -113,10 +113,11 @@ impl<'a> Matcher<'a> {
     }
 
     fn field<'v>(&self, obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-        if self.exact_names {
-            obj.get(key)
-        } else {
-            get_ci_map(obj, key)
+        // Stored names are canonical, so the exact lookup usually hits at once.
+        match obj.get(key) {
+            Some(v) => Some(v),
+            None if !self.exact_names => get_ci_map(obj, key),
+            None => None,
         }
     }
 
@@ -220,6 +221,9 @@ fn compare(v: &Value, op: CompareOp, operand: &Value, case_exact: bool, date: bo
             if date && let (Some(x), Some(y)) = (value::parse_datetime(a), value::parse_datetime(b))
             {
                 Some(x.cmp(&y))
+            } else if op == CompareOp::Eq && !case_exact && a.is_ascii() && b.is_ascii() {
+                // The common case of a list filter, without allocating.
+                return a.eq_ignore_ascii_case(b);
             } else {
                 let (a, b) = fold(a, b, case_exact);
                 match op {
