@@ -25,6 +25,8 @@ pub enum Command {
     Run(RunArgs),
     /// List suites and their cases.
     List(SuiteArgs),
+    /// The requirement matrix: which rows of the catalogue the suites check.
+    Coverage(SuiteArgs),
     /// Run the bundled reference SCIM server.
     Serve(ServeArgs),
 }

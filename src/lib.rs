@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod coverage;
 pub mod exec;
 pub mod plan;
 pub mod profile;

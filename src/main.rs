@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run_command(args),
         Command::List(args) => list(args),
+        Command::Coverage(args) => coverage(args),
         Command::Serve(args) => serve(args),
     };
     match result {
@@ -65,6 +66,13 @@ fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {
     for p in scimitar::plan::plan(&suites, &args.tags) {
         println!("{} [{}] {}", p.name, p.level, p.requirements.join(" "));
     }
+    Ok(Verdict::Passed)
+}
+
+fn coverage(args: SuiteArgs) -> Result<Verdict, ConfigError> {
+    let (suites, _) = run::load(&args.suites, &args.fixtures)?;
+    let planned = scimitar::plan::plan(&suites, &args.tags);
+    print!("{}", scimitar::coverage::Coverage::of(&planned).render());
     Ok(Verdict::Passed)
 }
 

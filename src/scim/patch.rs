@@ -198,17 +198,19 @@ fn apply_path(
     } else {
         res
     };
+    // A value-filter path without a sub-attribute targets single values of the attribute.
+    let element = Attribute {
+        multi_valued: false,
+        ..def.clone()
+    };
+    let value_def = match (&path.filter, sub_def) {
+        (_, Some(sub)) => sub,
+        (Some(_), None) => &element,
+        (None, None) => def,
+    };
     let value = value
-        .map(|v| {
-            coerce(
-                if path.filter.is_some() || sub_def.is_some() {
-                    target_def
-                } else {
-                    def
-                },
-                v.clone(),
-            )
-        })
+        .filter(|v| !(op == Op::Replace && v.is_null()))
+        .map(|v| coerce(value_def, v.clone()))
         .transpose()?;
     if def.mutability == Mutability::Immutable
         && holder.get(&def.name).is_some_and(|v| !is_unassigned(v))
@@ -269,8 +271,10 @@ fn apply_plain(
             }
             Op::Add | Op::Replace => {
                 remove_ci(obj, &sub.name);
-                let v = value
-                    .ok_or_else(|| ScimError::bad(ScimType::InvalidValue, "a value is required"))?;
+                // Replacing with null unassigns the sub-attribute.
+                let Some(v) = value else {
+                    return Ok(());
+                };
                 if !v.is_null() {
                     obj.insert(sub.name.clone(), v);
                 }
@@ -311,9 +315,11 @@ fn apply_plain(
             }
         }
         Op::Replace => {
-            let v = value.ok_or_else(|| {
-                ScimError::bad(ScimType::InvalidValue, "replace requires a value")
-            })?;
+            // Replacing with null (or no value) unassigns (RFC 7643 §2.5).
+            let Some(v) = value else {
+                holder.remove(&name);
+                return Ok(());
+            };
             match (holder.get_mut(&name), v) {
                 (Some(Value::Object(obj)), Value::Object(new)) if !def.multi_valued => {
                     for (k, v) in new {
