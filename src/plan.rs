@@ -1,6 +1,6 @@
 //! Planning: which cases of the loaded suites run, under which names.
 
-use crate::suite::{Level, Loaded};
+use crate::suite::{Feature, Level, Loaded};
 
 /// A case chosen to run, by position in the loaded suites.
 #[derive(Debug, Clone)]
@@ -11,6 +11,8 @@ pub struct Planned {
     pub name: String,
     pub level: Level,
     pub requirements: Vec<String>,
+    /// Optional features the case needs (its suite's and its own).
+    pub requires: Vec<Feature>,
 }
 
 /// Selects the cases carrying every tag asked for (on the suite or the case); no tags, all.
@@ -38,6 +40,13 @@ pub fn plan(suites: &[Loaded], tags: &[String]) -> Vec<Planned> {
                 name: format!("{}::{}", l.suite.name, c.name),
                 level: c.level,
                 requirements,
+                requires: l
+                    .suite
+                    .requires
+                    .iter()
+                    .chain(&c.requires)
+                    .copied()
+                    .collect(),
             });
         }
     }

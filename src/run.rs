@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
+use crate::capabilities::Capabilities;
 use crate::check::Schemas;
 use crate::exec::Runner;
 use crate::plan::{Planned, plan};
 use crate::profile::Profile;
 use crate::report::{self, CaseResult, ReportSpec, RunReport, Status};
 use crate::server::{self, Defect, Defects};
-use crate::suite::{self, Loaded};
+use crate::suite::{self, Level, Loaded};
 use crate::target::{Client, Secret};
 
 /// A mistake in how scimitar was invoked or configured.
@@ -105,14 +106,32 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     let planned = plan(&suites, &opts.tags);
     let suites = Arc::new(suites);
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::new(Mutex::new(Vec::new()));
-
-    let trials = planned
-        .into_iter()
-        .map(|p| trial(p, &suites, &runner, &results, runtime.handle().clone()))
-        .collect();
     let mut args = Arguments::from_iter(
         std::iter::once("scimitar".to_string()).chain(opts.libtest.iter().cloned()),
     );
+    let caps = runtime.block_on(Capabilities::discover(&runner.client));
+    if let Capabilities::Unknown(why) = &caps {
+        eprintln!(
+            "warning: cannot read /ServiceProviderConfig ({why}); running every case as if all features were advertised"
+        );
+    }
+    let forced = args.ignored || args.include_ignored;
+    let trials = planned
+        .into_iter()
+        .map(|p| {
+            let skip = caps.missing(&p.requires).filter(|_| !forced);
+            if let Some(reason) = &skip
+                && selected(&args, &p.name)
+            {
+                results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(skipped(&p, &suites, reason));
+            }
+            trial(p, &suites, &runner, &results, runtime.handle().clone())
+                .with_ignored_flag(skip.is_some())
+        })
+        .collect();
     // Cases wait on the network, not the CPU: run more at once than there are cores.
     args.test_threads.get_or_insert(16);
     let started = Instant::now();
@@ -125,10 +144,13 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         target: base_url,
         run_id,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-        passed: cases.iter().filter(|c| c.status == Status::Passed).count(),
-        failed: cases.iter().filter(|c| c.status == Status::Failed).count(),
+        passed: count(&cases, Status::Passed),
+        failed: count(&cases, Status::Failed),
+        warnings: count(&cases, Status::Warning),
+        skipped: count(&cases, Status::Skipped),
         cases,
     };
+    print!("{}", report::summary(&report));
     for spec in &opts.reports {
         report::write(spec, &report, |t| runner.client.scrub(t))
             .map_err(config(&format!("cannot write {}", spec.path.display())))?;
@@ -138,6 +160,39 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     } else {
         Verdict::Passed
     })
+}
+
+fn count(cases: &[CaseResult], status: Status) -> usize {
+    cases.iter().filter(|c| c.status == status).count()
+}
+
+/// Whether libtest's name filters select a case, as libtest-mimic decides.
+fn selected(args: &Arguments, name: &str) -> bool {
+    let matches = |pattern: &str| {
+        if args.exact {
+            name == pattern
+        } else {
+            name.contains(pattern)
+        }
+    };
+    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
+}
+
+fn skipped(p: &Planned, suites: &[Loaded], reason: &str) -> CaseResult {
+    let loaded = &suites[p.suite];
+    CaseResult {
+        name: p.name.clone(),
+        suite: loaded.suite.name.clone(),
+        case: loaded.suite.cases[p.case].value.name.clone(),
+        file: loaded.path.clone(),
+        level: p.level,
+        requirements: p.requirements.clone(),
+        status: Status::Skipped,
+        duration_ms: 0.0,
+        message: Some(format!("skipped: {reason}")),
+        reproduction: None,
+        steps: vec![],
+    }
 }
 
 fn trial(
@@ -163,10 +218,10 @@ fn trial(
             file: loaded.path.clone(),
             level: p.level,
             requirements: p.requirements,
-            status: if failure.is_some() {
-                Status::Failed
-            } else {
-                Status::Passed
+            status: match (&failure, p.level) {
+                (None, _) => Status::Passed,
+                (Some(_), Level::Must) => Status::Failed,
+                (Some(_), _) => Status::Warning,
             },
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             message: failure.clone(),
@@ -177,9 +232,11 @@ fn trial(
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(result);
+        // Only MUST failures fail the trial; SHOULD and MAY ones are warnings, listed in
+        // the summary after libtest's own.
         match failure {
-            Some(m) => Err(Failed::from(m)),
-            None => Ok(()),
+            Some(m) if p.level == Level::Must => Err(Failed::from(m)),
+            _ => Ok(()),
         }
     })
     .with_kind(kind)

@@ -29,5 +29,8 @@ fn coverage_follows_the_suites_loaded() {
     let out = run(&["coverage", "--suite", "suites/rfc7644/auth.yaml"]);
     let out = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(figure(&out, "MUST") < 10.0, "{out}");
-    assert!(out.contains("P-create-01"), "uncovered rows are listed: {out}");
+    assert!(
+        out.contains("P-create-01"),
+        "uncovered rows are listed: {out}"
+    );
 }

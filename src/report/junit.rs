@@ -23,7 +23,14 @@ impl Reporter for Junit {
                 }
             };
             let status = match c.status {
-                Status::Passed => TestCaseStatus::success(),
+                Status::Passed | Status::Warning => TestCaseStatus::success(),
+                Status::Skipped => {
+                    let mut s = TestCaseStatus::skipped();
+                    if let Some(m) = &c.message {
+                        s.set_message(m.as_str());
+                    }
+                    s
+                }
                 Status::Failed => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     if let Some(m) = &c.message {
@@ -37,6 +44,13 @@ impl Reporter for Junit {
             tc.set_classname(c.suite.as_str());
             tc.set_time(Duration::from_secs_f64(c.duration_ms / 1000.0));
             tc.add_property(Property::new("level", c.level.to_string()));
+            if c.status == Status::Warning {
+                // A SHOULD or MAY case that failed: kept apart from failures, never hidden.
+                tc.add_property(Property::new("outcome", "warning"));
+                if let Some(m) = &c.message {
+                    tc.set_system_err(m.as_str());
+                }
+            }
             tc.add_property(Property::new("file", c.file.display().to_string()));
             for r in &c.requirements {
                 tc.add_property(Property::new("requirement", r.as_str()));

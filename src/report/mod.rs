@@ -22,6 +22,8 @@ pub struct RunReport {
     pub duration_ms: f64,
     pub passed: usize,
     pub failed: usize,
+    pub warnings: usize,
+    pub skipped: usize,
     pub cases: Vec<CaseResult>,
 }
 
@@ -29,7 +31,12 @@ pub struct RunReport {
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Passed,
+    /// A MUST case failed.
     Failed,
+    /// A SHOULD or MAY case failed: reported, but the run still passes.
+    Warning,
+    /// The case needs a feature the target does not advertise; the message says which.
+    Skipped,
 }
 
 #[derive(Debug, Serialize)]
@@ -119,4 +126,44 @@ pub fn write(
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(&spec.path, text)
+}
+
+/// What libtest's summary cannot say: the warnings (failed SHOULD/MAY cases) and the cases
+/// skipped for a feature the target does not advertise, each with its reason.
+pub fn summary(report: &RunReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let listed = |out: &mut String, status: Status, head: String| {
+        let cases: Vec<&CaseResult> = report.cases.iter().filter(|c| c.status == status).collect();
+        if cases.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "{head} ({}):", cases.len());
+        for c in cases {
+            let first = c.message.as_deref().and_then(|m| {
+                m.lines()
+                    .find(|l| l.trim_start().starts_with('✗') || l.starts_with("skipped"))
+            });
+            let _ = writeln!(
+                out,
+                "    {} [{} {}] {}",
+                c.name,
+                c.level,
+                c.requirements.join(" "),
+                first.unwrap_or_default().trim()
+            );
+        }
+        out.push('\n');
+    };
+    listed(
+        &mut out,
+        Status::Warning,
+        "warnings: SHOULD/MAY cases that failed; the run still passes".into(),
+    );
+    listed(
+        &mut out,
+        Status::Skipped,
+        "skipped: the target does not advertise what these cases need".into(),
+    );
+    out
 }

@@ -18,6 +18,9 @@ pub struct Suite {
     pub description: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Optional features every case needs; see [`Feature`].
+    #[serde(default)]
+    pub requires: Vec<Feature>,
     /// Requirement ids (`rfc-requirements.csv`) the suite as a whole covers.
     #[serde(default)]
     pub requirements: Vec<Spanned<String>>,
@@ -39,10 +42,45 @@ pub struct Case {
     pub requirements: Vec<Spanned<String>>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Optional features this case needs, beyond the suite's.
+    #[serde(default)]
+    pub requires: Vec<Feature>,
     pub steps: Vec<Spanned<Step>>,
     /// Steps run after this case's steps, before the suite teardown, always.
     #[serde(default)]
     pub teardown: Vec<Spanned<Step>>,
+}
+
+/// An optional feature a server advertises in its ServiceProviderConfig (RFC 7643 §5); a case
+/// that needs one the target does not advertise is skipped, not failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Feature {
+    #[serde(rename = "patch")]
+    Patch,
+    #[serde(rename = "bulk")]
+    Bulk,
+    #[serde(rename = "filter")]
+    Filter,
+    #[serde(rename = "sort")]
+    Sort,
+    #[serde(rename = "etag")]
+    Etag,
+    #[serde(rename = "changePassword")]
+    ChangePassword,
+}
+
+impl Feature {
+    /// Its member in the ServiceProviderConfig.
+    pub fn key(self) -> &'static str {
+        match self {
+            Feature::Patch => "patch",
+            Feature::Bulk => "bulk",
+            Feature::Filter => "filter",
+            Feature::Sort => "sort",
+            Feature::Etag => "etag",
+            Feature::ChangePassword => "changePassword",
+        }
+    }
 }
 
 /// RFC 2119 level of the requirement a case checks; it sets the severity of a failure.

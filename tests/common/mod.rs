@@ -93,13 +93,23 @@ pub fn run_with_defects(defects: &[&str], dir: &std::path::Path) -> (Output, Val
     (out, json)
 }
 
-/// Names of the cases a JSON report lists as failed.
-pub fn failed(report: &Value) -> Vec<String> {
+/// Names of the cases a JSON report lists with `status`.
+pub fn with_status(report: &Value, status: &str) -> Vec<String> {
     report["cases"]
         .as_array()
         .expect("cases")
         .iter()
-        .filter(|c| c["status"] == "failed")
+        .filter(|c| c["status"] == status)
         .map(|c| c["name"].as_str().expect("name").to_string())
         .collect()
+}
+
+/// Names of the MUST cases that failed.
+pub fn failed(report: &Value) -> Vec<String> {
+    with_status(report, "failed")
+}
+
+/// Names of the SHOULD and MAY cases that failed.
+pub fn warned(report: &Value) -> Vec<String> {
+    with_status(report, "warning")
 }
