@@ -228,7 +228,7 @@ impl App {
         d
     }
 
-    pub fn kind(&self, endpoint: &str) -> Result<Kind<'_>, ScimError> {
+    fn kind(&self, endpoint: &str) -> Result<Kind<'_>, ScimError> {
         let rt = self.registry.by_endpoint(endpoint).ok_or_else(|| {
             ScimError::not_found(format!("no resource type is served at /{endpoint}"))
         })?;
@@ -238,11 +238,11 @@ impl App {
         })
     }
 
-    pub(super) fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
         self.store.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(super) fn write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
         self.store.write().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -285,12 +285,13 @@ impl App {
 
     /// A query over the resources of `kinds`, answered as a ListResponse.
     fn query(&self, kinds: &[Kind], params: &Params) -> Result<Reply, ScimError> {
-        let mut query = params.query(&self.dialect(), &self.defects)?;
+        let dialect = self.dialect();
+        let mut query = params.query(&dialect, &self.defects)?;
         let requested_start = query.start_index.max(1);
         self.bend_query(&mut query, params.start_index.is_some());
         let store = self.read();
         let sources = kinds.iter().map(|k| (*k, store.all(&k.rt.name)));
-        let page = list::run(sources, &query, &self.dialect(), self.emulation.max_results)?;
+        let page = list::run(sources, &query, &dialect, self.emulation.max_results)?;
         let projection = params.projection(&self.defects);
         let resources: Vec<Value> = page
             .resources
