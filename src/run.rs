@@ -126,7 +126,12 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
                 results
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push(skipped(&p, &suites, reason));
+                    .push(result(
+                        &p,
+                        &suites[p.suite],
+                        Status::Skipped,
+                        Some(format!("skipped: {reason}")),
+                    ));
             }
             trial(p, &suites, &runner, &results, runtime.handle().clone())
                 .with_ignored_flag(skip.is_some())
@@ -178,8 +183,8 @@ fn selected(args: &Arguments, name: &str) -> bool {
     args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
 }
 
-fn skipped(p: &Planned, suites: &[Loaded], reason: &str) -> CaseResult {
-    let loaded = &suites[p.suite];
+/// The result of one planned case, naming it as its suite file does.
+fn result(p: &Planned, loaded: &Loaded, status: Status, message: Option<String>) -> CaseResult {
     CaseResult {
         name: p.name.clone(),
         suite: loaded.suite.name.clone(),
@@ -187,9 +192,9 @@ fn skipped(p: &Planned, suites: &[Loaded], reason: &str) -> CaseResult {
         file: loaded.path.clone(),
         level: p.level,
         requirements: p.requirements.clone(),
-        status: Status::Skipped,
+        status,
         duration_ms: 0.0,
-        message: Some(format!("skipped: {reason}")),
+        message,
         reproduction: None,
         steps: vec![],
     }
@@ -211,27 +216,18 @@ fn trial(
         let started = Instant::now();
         let record = handle.block_on(runner.run_case(&loaded.path, &loaded.suite, case));
         let failure = record.failure.clone();
-        let result = CaseResult {
-            name: p.name,
-            suite: loaded.suite.name.clone(),
-            case: case.name.clone(),
-            file: loaded.path.clone(),
-            level: p.level,
-            requirements: p.requirements,
-            status: match (&failure, p.level) {
-                (None, _) => Status::Passed,
-                (Some(_), Level::Must) => Status::Failed,
-                (Some(_), _) => Status::Warning,
-            },
+        let status = match (&failure, p.level) {
+            (None, _) => Status::Passed,
+            (Some(_), Level::Must) => Status::Failed,
+            (Some(_), _) => Status::Warning,
+        };
+        let done = CaseResult {
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-            message: failure.clone(),
             reproduction: record.reproduction,
             steps: record.steps,
+            ..result(&p, loaded, status, failure.clone())
         };
-        results
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(result);
+        results.lock().unwrap_or_else(|e| e.into_inner()).push(done);
         // Only MUST failures fail the trial; SHOULD and MAY ones are warnings, listed in
         // the summary after libtest's own.
         match failure {

@@ -363,13 +363,13 @@ impl App {
     }
 
     /// The resource that `pre` allows a change of, or 404/412.
-    fn current(
+    fn current<'s>(
         &self,
         kind: Kind,
-        store: &Store,
+        store: &'s Store,
         id: &str,
         pre: &Preconditions,
-    ) -> Result<Map<String, Value>, ScimError> {
+    ) -> Result<&'s Map<String, Value>, ScimError> {
         let r = store
             .get(&kind.rt.name, id)
             .ok_or_else(|| not_found(kind.rt, id))?;
@@ -383,7 +383,7 @@ impl App {
                 format!("{} {id} is at version {}", kind.rt.name, version_of(r)),
             ));
         }
-        Ok(r.clone())
+        Ok(r)
     }
 
     pub fn create(
@@ -445,7 +445,7 @@ impl App {
     ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
         let mut store = self.write();
-        let old = self.current(kind, &store, id, pre)?;
+        let old = self.current(kind, &store, id, pre)?.clone();
         let partial =
             self.emulation.put == PutMode::Partial || self.defects.has(Defect::PutKeepsOmitted);
         let new = if partial {
@@ -478,7 +478,7 @@ impl App {
             ops.retain(|o| o.op != patch::Op::Remove);
         }
         let mut store = self.write();
-        let old = self.current(kind, &store, id, pre)?;
+        let old = self.current(kind, &store, id, pre)?.clone();
         if self.defects.has(Defect::PatchNotAtomic) {
             // Each operation is committed on its own, so a failure leaves the earlier ones.
             let mut cur = old;
