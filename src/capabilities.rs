@@ -2,8 +2,9 @@
 //! that a case needing an optional feature the server does not offer is skipped with the
 //! reason instead of failing.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use crate::suite::template::Vars;
 use crate::suite::{Feature, Method};
 use crate::target::Client;
 use crate::target::client::{Credentials, Outcome, Outgoing};
@@ -48,4 +49,65 @@ impl Capabilities {
             .collect();
         (!absent.is_empty()).then(|| format!("not advertised: {}", absent.join(", ")))
     }
+
+    /// The values of the limit variables a case uses (`template::LIMITS`), or why the target
+    /// does not state them. `tag` makes the ids of the probing operations this run's own.
+    pub fn limits(&self, names: &[String], tag: &str) -> Result<Vars, String> {
+        if names.is_empty() {
+            return Ok(Vars::new());
+        }
+        let Capabilities::Advertised(spc) = self else {
+            return Err("the target's limits are unknown (no ServiceProviderConfig)".into());
+        };
+        let number = |feature: &str, limit: &str| {
+            spc[feature][limit]
+                .as_u64()
+                .ok_or_else(|| format!("not advertised: {feature}.{limit}"))
+        };
+        names
+            .iter()
+            .map(|name| {
+                let value = match name.as_str() {
+                    "max_results" => json!(number("filter", "maxResults")?),
+                    "count_above_max" => json!(number("filter", "maxResults")? + 1),
+                    "bulk_max_operations" => json!(number("bulk", "maxOperations")?),
+                    "bulk_excess_operations" => {
+                        let max = number("bulk", "maxOperations")?;
+                        if max >= PROBE_CEILING as u64 {
+                            return Err(format!(
+                                "bulk.maxOperations is {max}: too many to probe"
+                            ));
+                        }
+                        // Deletes of ids nobody has: harmless if the limit is not enforced.
+                        (0..=max)
+                            .map(|i| json!({"method": "DELETE", "path": format!("/Users/scimitar-{tag}-absent-{i}")}))
+                            .collect()
+                    }
+                    "bulk_oversized_operations" => {
+                        let max = number("bulk", "maxPayloadSize")?;
+                        if max >= PROBE_CEILING as u64 {
+                            return Err(format!(
+                                "bulk.maxPayloadSize is {max} bytes: too large to probe"
+                            ));
+                        }
+                        // One PATCH of an id nobody has, padded past the limit.
+                        json!([{
+                            "method": "PATCH",
+                            "path": format!("/Users/scimitar-{tag}-absent"),
+                            "data": {
+                                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                                "Operations": [{"op": "replace", "path": "displayName",
+                                    "value": "x".repeat(max as usize + 1)}]
+                            }
+                        }])
+                    }
+                    other => unreachable!("`{other}` is not a limit variable"),
+                };
+                Ok((name.clone(), value))
+            })
+            .collect()
+    }
 }
+
+/// Limits above this are not probed: the request proving them would be unreasonably big.
+const PROBE_CEILING: usize = 16 * 1024 * 1024;

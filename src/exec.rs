@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
+use crate::check::declared::Declared;
 use crate::check::{self, Schemas, cut};
 use crate::suite::template::{self, Vars};
 use crate::suite::{Case, Step, Suite};
@@ -19,6 +20,8 @@ const SHOWN_BODY: usize = 2000;
 pub struct Runner {
     pub client: Client,
     pub schemas: Schemas,
+    /// The target's own schema declarations; None when it serves none that can be read.
+    pub declared: Option<Declared>,
     pub run_id: String,
     counter: AtomicU64,
 }
@@ -32,25 +35,37 @@ pub struct StepRecord {
     pub exchange: Option<Exchange>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<String>,
+    /// What the step showed that deserves a warning but breaks no MUST.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Why the step did not run (a teardown step whose variables were never captured).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
 }
 
-/// A case as it ran; `failure` holds the message shown for the first failing step.
+/// A case as it ran; `failure` holds the message shown for the first failing step, `warning`
+/// the notes of every step.
 #[derive(Debug, Serialize)]
 pub struct CaseRecord {
     pub steps: Vec<StepRecord>,
     pub failure: Option<String>,
-    /// A script of the case's requests up to the failure, to reproduce it by hand.
-    pub reproduction: Option<String>,
+    pub warning: Option<String>,
+    /// A script of the case's requests up to the failure (all of them when none failed), to
+    /// reproduce what it showed by hand.
+    pub reproduction: String,
 }
 
 impl Runner {
-    pub fn new(client: Client, schemas: Schemas, run_id: String) -> Self {
+    pub fn new(
+        client: Client,
+        schemas: Schemas,
+        declared: Option<Declared>,
+        run_id: String,
+    ) -> Self {
         Runner {
             client,
             schemas,
+            declared,
             run_id,
             counter: AtomicU64::new(0),
         }
@@ -74,8 +89,16 @@ impl Runner {
         .collect()
     }
 
-    pub async fn run_case(&self, file: &Path, suite: &Suite, case: &Case) -> CaseRecord {
+    /// Runs a case with the run's variables and `limits` (see `Capabilities::limits`).
+    pub async fn run_case(
+        &self,
+        file: &Path,
+        suite: &Suite,
+        case: &Case,
+        limits: Vars,
+    ) -> CaseRecord {
         let mut vars = self.vars();
+        vars.extend(limits);
         let mut steps = Vec::new();
         let mut failure = None;
         let main: Vec<&Spanned<Step>> = suite.setup.iter().chain(&case.steps).collect();
@@ -100,18 +123,21 @@ impl Runner {
             }
             steps.push(record);
         }
-        let reproduction = failure.as_ref().map(|_| {
-            curl::script(
-                steps
-                    .iter()
-                    .filter(|s| !s.teardown || !s.failures.is_empty())
-                    .filter_map(|s| s.exchange.as_ref())
-                    .map(|e| &e.request),
-            )
-        });
+        let reproduction = curl::script(
+            steps
+                .iter()
+                .filter(|s| !s.teardown || !s.failures.is_empty())
+                .filter_map(|s| s.exchange.as_ref())
+                .map(|e| &e.request),
+        );
+        let notes: Vec<String> = steps
+            .iter()
+            .flat_map(|s| s.notes.iter().map(move |n| format!("{}: {n}", s.label)))
+            .collect();
         CaseRecord {
             steps,
             failure,
+            warning: (!notes.is_empty()).then(|| self.client.scrub(&notes.join("\n"))),
             reproduction,
         }
     }
@@ -129,6 +155,7 @@ impl Runner {
             teardown,
             exchange: None,
             failures: vec![],
+            notes: vec![],
             skipped: None,
         };
         let rendered = (|| -> Result<_, template::Missing> {
@@ -189,6 +216,11 @@ impl Runner {
             Outcome::Error(e) => record.failures.push(format!("no response: {e}")),
             Outcome::Response(resp) => {
                 record.failures = check::check(&s.expect, resp, vars, &self.schemas);
+                if let Some(declared) = &self.declared {
+                    let found = declared.check(&exchange.request, resp);
+                    record.failures.extend(found.violations);
+                    record.notes = found.notes;
+                }
                 if resp.truncated {
                     record.failures.push(format!(
                         "the response body is larger than {} bytes",

@@ -1,5 +1,6 @@
 //! Planning: which cases of the loaded suites run, under which names.
 
+use crate::suite::template::LIMITS;
 use crate::suite::{Feature, Level, Loaded};
 
 /// A case chosen to run, by position in the loaded suites.
@@ -13,6 +14,8 @@ pub struct Planned {
     pub requirements: Vec<String>,
     /// Optional features the case needs (its suite's and its own).
     pub requires: Vec<Feature>,
+    /// The advertised limits ([`LIMITS`]) its steps refer to.
+    pub limits: Vec<String>,
 }
 
 /// Selects the cases carrying every tag asked for (on the suite or the case); no tags, all.
@@ -34,6 +37,19 @@ pub fn plan(suites: &[Loaded], tags: &[String]) -> Vec<Planned> {
                 .collect();
             requirements.sort();
             requirements.dedup();
+            let s = &l.suite;
+            let steps = s
+                .setup
+                .iter()
+                .chain(&c.steps)
+                .chain(&c.teardown)
+                .chain(&s.teardown);
+            let mut limits: Vec<String> = steps
+                .flat_map(|st| st.value.variables())
+                .filter(|v| LIMITS.contains(&v.as_str()))
+                .collect();
+            limits.sort();
+            limits.dedup();
             out.push(Planned {
                 suite: si,
                 case: ci,
@@ -47,6 +63,7 @@ pub fn plan(suites: &[Loaded], tags: &[String]) -> Vec<Planned> {
                     .chain(&c.requires)
                     .copied()
                     .collect(),
+                limits,
             });
         }
     }

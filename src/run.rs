@@ -6,15 +6,17 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::capabilities::Capabilities;
 use crate::check::Schemas;
+use crate::check::declared::Declared;
 use crate::exec::Runner;
 use crate::plan::{Planned, plan};
 use crate::profile::Profile;
 use crate::report::{self, CaseResult, ReportSpec, RunReport, Status};
 use crate::server::{self, Defect, Defects};
+use crate::suite::template::Vars;
 use crate::suite::{self, Level, Loaded};
 use crate::target::{Client, Secret};
 
@@ -101,40 +103,41 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     };
     let client = Client::new(&base_url, token, opts.timeout)
         .map_err(config("cannot build the HTTP client"))?;
+    let (caps, declared) = runtime.block_on(async {
+        tokio::join!(Capabilities::discover(&client), Declared::discover(&client))
+    });
+    if let Capabilities::Unknown(why) = &caps {
+        eprintln!(
+            "warning: cannot read /ServiceProviderConfig ({why}); running every case as if all features were advertised"
+        );
+    }
+    if let Err(why) = &declared {
+        eprintln!(
+            "warning: cannot read the target's own schemas ({why}); resources are checked against fixtures/schemas only"
+        );
+    }
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-    let runner = Arc::new(Runner::new(client, schemas, run_id.clone()));
+    let runner = Arc::new(Runner::new(client, schemas, declared.ok(), run_id.clone()));
     let planned = plan(&suites, &opts.tags);
     let suites = Arc::new(suites);
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::new(Mutex::new(Vec::new()));
     let mut args = Arguments::from_iter(
         std::iter::once("scimitar".to_string()).chain(opts.libtest.iter().cloned()),
     );
-    let caps = runtime.block_on(Capabilities::discover(&runner.client));
-    if let Capabilities::Unknown(why) = &caps {
-        eprintln!(
-            "warning: cannot read /ServiceProviderConfig ({why}); running every case as if all features were advertised"
-        );
-    }
-    let forced = args.ignored || args.include_ignored;
     let trials = planned
         .into_iter()
         .map(|p| {
-            let skip = caps.missing(&p.requires).filter(|_| !forced);
-            if let Some(reason) = &skip
-                && selected(&args, &p.name)
-            {
-                results
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(result(
-                        &p,
-                        &suites[p.suite],
-                        Status::Skipped,
-                        Some(format!("skipped: {reason}")),
-                    ));
-            }
-            trial(p, &suites, &runner, &results, runtime.handle().clone())
-                .with_ignored_flag(skip.is_some())
+            let unadvertised = caps.missing(&p.requires);
+            let limits = caps.limits(&p.limits, &run_id);
+            trial(
+                p,
+                unadvertised,
+                limits,
+                &suites,
+                &runner,
+                &results,
+                runtime.handle().clone(),
+            )
         })
         .collect();
     // Cases wait on the network, not the CPU: run more at once than there are cores.
@@ -171,18 +174,6 @@ fn count(cases: &[CaseResult], status: Status) -> usize {
     cases.iter().filter(|c| c.status == status).count()
 }
 
-/// Whether libtest's name filters select a case, as libtest-mimic decides.
-fn selected(args: &Arguments, name: &str) -> bool {
-    let matches = |pattern: &str| {
-        if args.exact {
-            name == pattern
-        } else {
-            name.contains(pattern)
-        }
-    };
-    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
-}
-
 /// The result of one planned case, naming it as its suite file does.
 fn result(p: &Planned, loaded: &Loaded, status: Status, message: Option<String>) -> CaseResult {
     CaseResult {
@@ -200,8 +191,13 @@ fn result(p: &Planned, loaded: &Loaded, status: Status, message: Option<String>)
     }
 }
 
+/// One case as a libtest trial. A case needing a feature the target does not advertise
+/// still runs, as a probe: if it fails it is skipped with the reason; if it works the target
+/// half-supports what it disowns, a warning (C-discovery-05).
 fn trial(
     p: Planned,
+    unadvertised: Option<String>,
+    limits: Result<Vars, String>,
     suites: &Arc<Vec<Loaded>>,
     runner: &Arc<Runner>,
     results: &Arc<Mutex<Vec<CaseResult>>>,
@@ -210,29 +206,49 @@ fn trial(
     let (suites, runner, results) = (suites.clone(), runner.clone(), results.clone());
     let name = p.name.clone();
     let kind = p.level.to_string();
-    Trial::test(name, move || {
+    Trial::ignorable_test(name, move || {
         let loaded = &suites[p.suite];
         let case = &loaded.suite.cases[p.case].value;
+        let limits = match limits {
+            Ok(l) => l,
+            Err(why) => {
+                let skipped = result(&p, loaded, Status::Skipped, Some(format!("skipped: {why}")));
+                results.lock().unwrap_or_else(|e| e.into_inner()).push(skipped);
+                return Ok(Completion::ignored_with(why));
+            }
+        };
         let started = Instant::now();
-        let record = handle.block_on(runner.run_case(&loaded.path, &loaded.suite, case));
-        let failure = record.failure.clone();
-        let status = match (&failure, p.level) {
-            (None, _) => Status::Passed,
-            (Some(_), Level::Must) => Status::Failed,
-            (Some(_), _) => Status::Warning,
+        let record = handle.block_on(runner.run_case(&loaded.path, &loaded.suite, case, limits));
+        let (status, message) = match (record.failure, unadvertised, p.level) {
+            (Some(_), Some(why), _) => (Status::Skipped, Some(format!("skipped: {why}"))),
+            (Some(m), None, Level::Must) => (Status::Failed, Some(m)),
+            (Some(m), None, _) => (Status::Warning, Some(m)),
+            (None, Some(why), _) => (
+                Status::Warning,
+                Some(format!(
+                    "works, although the target does not advertise it ({why}); a feature advertised as unsupported should not be half-supported (C-discovery-05)"
+                )),
+            ),
+            (None, None, _) => match record.warning {
+                Some(w) => (Status::Warning, Some(w)),
+                None => (Status::Passed, None),
+            },
         };
         let done = CaseResult {
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-            reproduction: record.reproduction,
+            reproduction: matches!(status, Status::Failed | Status::Warning).then_some(record.reproduction),
             steps: record.steps,
-            ..result(&p, loaded, status, failure.clone())
+            ..result(&p, loaded, status, message.clone())
         };
         results.lock().unwrap_or_else(|e| e.into_inner()).push(done);
-        // Only MUST failures fail the trial; SHOULD and MAY ones are warnings, listed in
-        // the summary after libtest's own.
-        match failure {
-            Some(m) if p.level == Level::Must => Err(Failed::from(m)),
-            _ => Ok(()),
+        // Only MUST failures fail the trial; warnings are listed in the summary after
+        // libtest's own.
+        match (status, message) {
+            (Status::Failed, Some(m)) => Err(Failed::from(m)),
+            (Status::Skipped, m) => Ok(Completion::ignored_with(
+                m.unwrap_or_default().trim_start_matches("skipped: "),
+            )),
+            _ => Ok(Completion::Completed),
         }
     })
     .with_kind(kind)

@@ -1,5 +1,6 @@
 //! Capability-aware planning: a case needing a feature the target does not advertise is
-//! skipped with the reason, not failed; the requirement catalogue matches the shared one.
+//! probed — skipped with the reason when it fails, a warning when it works anyway — and the
+//! advertised limits shape the cases; the requirement catalogue matches the shared one.
 
 mod common;
 use common::*;
@@ -19,19 +20,75 @@ fn unadvertised_features_are_skipped_with_the_reason() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let printed = text(&out);
-    assert!(printed.contains("4 ignored"), "{printed}");
+    assert!(printed.contains("6 ignored"), "{printed}");
     assert!(
         printed.contains("not advertised: bulk.supported"),
         "{printed}"
     );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(with_status(&json, "skipped").len(), 4, "{json}");
-    assert_eq!(json["skipped"], 4);
+    assert_eq!(with_status(&json, "skipped").len(), 6, "{json}");
+    assert_eq!(json["skipped"], 6);
 
     // The same cases run, and pass, where bulk is advertised.
     let out = run(&["run", "--suite", "suites/rfc7644/bulk.yaml"]);
-    assert!(text(&out).contains("4 passed"), "{}", text(&out));
+    assert!(text(&out).contains("6 passed"), "{}", text(&out));
+}
+
+#[test]
+fn unadvertised_features_that_work_are_warnings() {
+    let dir = temp_dir("planning-understated");
+    let (out, report) = run_with_defects(
+        &["understated-features"],
+        &["--suite", "suites/rfc7644/bulk.yaml"],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let warned = with_status(&report, "warning");
+    assert_eq!(warned.len(), 6, "{report}");
+    for case in report["cases"].as_array().unwrap() {
+        let msg = case["message"].as_str().unwrap();
+        assert!(
+            msg.contains("not advertised: bulk.supported") && msg.contains("C-discovery-05"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn advertised_limits_shape_the_cases() {
+    let dir = temp_dir("planning-limits");
+    let small = ["--emulate", "tests/data/profiles/small-limits.yaml"];
+    let paging = ["--suite", "suites/rfc7644/paging.yaml"];
+    let (out, report) = run_with_defects(&[], &[&small[..], &paging[..]].concat(), &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The page holds two of the three matches: the limit was reached and kept.
+    let reduced = case(&report, "paging::count_above_max_results_is_reduced");
+    assert_eq!(reduced["status"], "passed");
+    let body: serde_json::Value = serde_json::from_str(
+        reduced["steps"][3]["exchange"]["response"]["body"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body["itemsPerPage"], 2, "{body}");
+    assert!(
+        reduced["steps"][3]["exchange"]["request"]["url"]
+            .as_str()
+            .unwrap()
+            .contains("count=3")
+    );
+
+    // A bulk request one operation over the advertised two is refused.
+    let (out, report) = run_with_defects(
+        &[],
+        &[&small[..], &["--suite", "suites/rfc7644/bulk.yaml"][..]].concat(),
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let case = case(&report, "bulk::more_operations_than_max_operations_is_413");
+    let sent = &case["steps"][0]["exchange"]["request"]["body"]["Operations"];
+    assert_eq!(sent.as_array().unwrap().len(), 3, "{case}");
 }
 
 #[test]

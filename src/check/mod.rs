@@ -1,6 +1,7 @@
 //! Checks: each expectation of a step judged against a response, with a message that says
 //! what was expected and what came back.
 
+pub mod declared;
 pub mod schemas;
 
 use serde_json::Value;
@@ -130,6 +131,37 @@ fn json(a: &Assertion, got: Option<&Value>, vars: &Vars) -> Result<(), String> {
             Some(v) if crate::suite::JsonType::of(v).contains(t) => Ok(()),
             _ => Err(format!("expected a JSON {t}, got {}", show(got))),
         },
+        Assertion::NotEquals(unwanted) => {
+            let unwanted = render(unwanted, vars)?;
+            match got {
+                Some(v) if same(v, &unwanted) => Err(format!("expected anything but {}", short(v))),
+                _ => Ok(()),
+            }
+        }
+        Assertion::AtMost(max) => {
+            let max = render(max, vars)?;
+            let Some(limit) = max.as_f64() else {
+                return Err(format!("`at_most` needs a number, got {}", short(&max)));
+            };
+            let got_n = match got {
+                Some(Value::Number(n)) => n.as_f64(),
+                Some(Value::Array(a)) => Some(a.len() as f64),
+                _ => None,
+            };
+            match got_n {
+                Some(n) if n <= limit => Ok(()),
+                Some(_) => Err(format!(
+                    "expected at most {}, got {}",
+                    short(&max),
+                    show(got)
+                )),
+                None => Err(format!(
+                    "expected a number or an array of at most {}, got {}",
+                    short(&max),
+                    show(got)
+                )),
+            }
+        }
         Assertion::Length(n) => {
             let len = match got {
                 Some(Value::Array(a)) => Some(a.len()),
@@ -204,8 +236,15 @@ fn header(a: &Assertion, got: Option<&str>, vars: &Vars) -> Result<(), String> {
                 Err(format!("expected to match /{}/, got {}", p.0, show(got)))
             }
         }
-        Assertion::Type(_) | Assertion::Length(_) => {
-            Err("`type` and `length` apply to JSON values, not headers".into())
+        Assertion::NotEquals(v) => {
+            let unwanted = text(v)?;
+            match got {
+                Some(g) if equal(g, &unwanted) => Err(format!("expected anything but {g:?}")),
+                _ => Ok(()),
+            }
+        }
+        Assertion::Type(_) | Assertion::Length(_) | Assertion::AtMost(_) => {
+            Err("`type`, `length` and `at_most` apply to JSON values, not headers".into())
         }
     }
 }

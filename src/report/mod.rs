@@ -142,7 +142,8 @@ pub fn summary(report: &RunReport) -> String {
         for c in cases {
             let first = c.message.as_deref().and_then(|m| {
                 m.lines()
-                    .find(|l| l.trim_start().starts_with('✗') || l.starts_with("skipped"))
+                    .find(|l| l.trim_start().starts_with('✗'))
+                    .or_else(|| m.lines().next())
             });
             let _ = writeln!(
                 out,
@@ -158,7 +159,7 @@ pub fn summary(report: &RunReport) -> String {
     listed(
         &mut out,
         Status::Warning,
-        "warnings: SHOULD/MAY cases that failed; the run still passes".into(),
+        "warnings: failed SHOULD/MAY cases, unadvertised features that work, values the RFC only suggests; the run still passes".into(),
     );
     listed(
         &mut out,

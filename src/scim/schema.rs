@@ -280,7 +280,8 @@ pub fn split_urn(name: &str) -> (Option<&str>, &str) {
     (None, name)
 }
 
-fn common_attributes() -> Vec<Attribute> {
+/// `id`, `externalId` and `meta` as RFC 7643 §3.1 defines them; schema documents leave them out.
+pub fn common_attributes() -> Vec<Attribute> {
     let mut id = Attribute::common("id", AttrType::String);
     id.case_exact = true;
     id.mutability = Mutability::ReadOnly;

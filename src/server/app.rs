@@ -291,7 +291,12 @@ impl App {
         self.bend_query(&mut query, params.start_index.is_some());
         let store = self.read();
         let sources = kinds.iter().map(|k| (*k, store.all(&k.rt.name)));
-        let page = list::run(sources, &query, &dialect, self.emulation.max_results)?;
+        let max = if self.defects.has(Defect::MaxResultsIgnored) {
+            usize::MAX
+        } else {
+            self.emulation.max_results
+        };
+        let page = list::run(sources, &query, &dialect, max)?;
         let projection = params.projection(&self.defects);
         let resources: Vec<Value> = page
             .resources
@@ -688,6 +693,12 @@ impl App {
             && let Some(p) = r.get("password")
         {
             out.insert("password".into(), p.clone());
+        }
+        if self.defects.has(Defect::ActiveAsString)
+            && let Some(Value::Bool(b)) = out.get("active")
+        {
+            let text = if *b { "True" } else { "False" };
+            out.insert("active".into(), Value::String(text.into()));
         }
         out
     }

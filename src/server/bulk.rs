@@ -36,7 +36,8 @@ impl App {
         if !limits.supported {
             return Err(ScimError::new(501, None, "bulk is not supported"));
         }
-        if size > limits.max_payload_size {
+        let enforced = !self.defects.has(Defect::BulkLimitsIgnored);
+        if enforced && size > limits.max_payload_size {
             return Err(ScimError::new(
                 413,
                 None,
@@ -47,7 +48,7 @@ impl App {
             ));
         }
         let ops = parse(body)?;
-        if ops.len() > limits.max_operations {
+        if enforced && ops.len() > limits.max_operations {
             return Err(ScimError::new(
                 413,
                 None,

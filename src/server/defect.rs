@@ -40,6 +40,10 @@ pub enum Defect {
     Delete200,
     DeleteKeepsResource,
     BulkIdUnresolved,
+    BulkLimitsIgnored,
+    UnderstatedFeatures,
+    MaxResultsIgnored,
+    ActiveAsString,
 }
 
 impl Defect {
@@ -105,6 +109,22 @@ impl Defect {
                 ("P-delete-02", "DELETE answers 204 but the resource stays")
             }
             Defect::BulkIdUnresolved => ("P-bulk-04", "bulkId references are passed on unresolved"),
+            Defect::BulkLimitsIgnored => (
+                "P-bulk-08",
+                "Bulk requests over maxOperations or maxPayloadSize are processed, not refused with 413",
+            ),
+            Defect::MaxResultsIgnored => (
+                "P-paging-06",
+                "a count above filter.maxResults is served in full, not reduced",
+            ),
+            Defect::ActiveAsString => (
+                "C-discovery-04",
+                "`active` is answered as the string \"True\"/\"False\", not the boolean /Schemas declares",
+            ),
+            Defect::UnderstatedFeatures => (
+                "C-discovery-05",
+                "ServiceProviderConfig calls bulk, sort and etag unsupported, though they work",
+            ),
         }
     }
 

@@ -4,24 +4,26 @@
 use serde_json::{Value, json};
 
 use super::app::{App, LIST_RESPONSE, Params, Reply};
+use super::defect::Defect;
 use crate::scim::error::ScimError;
 
 impl App {
     pub fn service_provider_config(&self, params: &Params) -> Result<Reply, ScimError> {
         self.discovery_filter(params)?;
         let e = &self.emulation;
+        let understated = self.defects.has(Defect::UnderstatedFeatures);
         Ok(Reply::json(
             200,
             json!({
                 "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
                 "documentationUri": "https://github.com/scimitar/scimitar",
                 "patch": {"supported": true},
-                "bulk": {"supported": e.bulk.supported, "maxOperations": e.bulk.max_operations,
+                "bulk": {"supported": e.bulk.supported && !understated, "maxOperations": e.bulk.max_operations,
                     "maxPayloadSize": e.bulk.max_payload_size},
                 "filter": {"supported": true, "maxResults": e.max_results},
                 "changePassword": {"supported": false},
-                "sort": {"supported": true},
-                "etag": {"supported": true},
+                "sort": {"supported": !understated},
+                "etag": {"supported": !understated},
                 "authenticationSchemes": [{
                     "type": "oauthbearertoken",
                     "name": "OAuth Bearer Token",

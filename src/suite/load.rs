@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_saphyr::{Location, Spanned};
 
 use super::model::{Assertion, Step, Suite};
-use super::template::{self, BUILTINS};
+use super::template::{BUILTINS, LIMITS};
 use crate::requirements;
 
 /// A suite and the file it came from.
@@ -134,7 +134,11 @@ pub fn parse(path: &Path, src: &str, schemas: &HashSet<String>) -> Result<Suite,
                 &format!("duplicate case name `{}` in this suite", case.value.name),
             ));
         }
-        let mut defined: HashSet<String> = BUILTINS.iter().map(|s| s.to_string()).collect();
+        let mut defined: HashSet<String> = BUILTINS
+            .iter()
+            .chain(&LIMITS)
+            .map(|s| s.to_string())
+            .collect();
         for step in suite.setup.iter().chain(&case.value.steps) {
             check_step(step, &defined, schemas, &err)?;
             defined.extend(step.value.capture.keys().cloned());
@@ -160,36 +164,19 @@ fn check_step(
         ));
     }
     for (name, a) in &s.expect.headers {
-        if matches!(a, Assertion::Type(_) | Assertion::Length(_)) {
+        if matches!(
+            a,
+            Assertion::Type(_) | Assertion::Length(_) | Assertion::AtMost(_)
+        ) {
             return Err(err(
                 step.referenced,
-                &format!("header `{name}`: `type` and `length` apply to JSON values, not headers"),
+                &format!(
+                    "header `{name}`: `type`, `length` and `at_most` apply to JSON values, not headers"
+                ),
             ));
         }
     }
-    let mut used: Vec<String> = Vec::new();
-    used.extend(template::names(&s.request.path).map(str::to_string));
-    for v in s.request.query.values().chain(s.request.headers.values()) {
-        used.extend(template::names(v).map(str::to_string));
-    }
-    if let Some(b) = &s.request.body {
-        template::names_in_value(b, &mut used);
-    }
-    for t in [&s.request.bearer, &s.request.raw_body]
-        .into_iter()
-        .flatten()
-    {
-        used.extend(template::names(t).map(str::to_string));
-    }
-    for a in s.expect.json.values().chain(s.expect.headers.values()) {
-        match a {
-            Assertion::Equals(v) | Assertion::Contains(v) => template::names_in_value(v, &mut used),
-            Assertion::OneOf(vs) => vs
-                .iter()
-                .for_each(|v| template::names_in_value(v, &mut used)),
-            _ => {}
-        }
-    }
+    let used = s.variables();
     if let Some(name) = used.iter().find(|n| !defined.contains(*n)) {
         let mut known: Vec<&String> = defined.iter().collect();
         known.sort();

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
+use super::template;
+
 /// A suite: a named group of cases sharing setup and teardown.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,6 +117,43 @@ pub struct Step {
     /// Variables to capture from the response body: name → JSON pointer.
     #[serde(default)]
     pub capture: IndexMap<String, Spanned<String>>,
+}
+
+impl Step {
+    /// Every `{{variable}}` the step refers to, in its request and its expectations.
+    pub fn variables(&self) -> Vec<String> {
+        let r = &self.request;
+        let mut used: Vec<String> = Vec::new();
+        let texts = std::iter::once(&r.path)
+            .chain(r.query.values())
+            .chain(r.headers.values())
+            .chain(r.bearer.iter())
+            .chain(r.raw_body.iter());
+        for t in texts {
+            used.extend(template::names(t).map(str::to_string));
+        }
+        if let Some(b) = &r.body {
+            template::names_in_value(b, &mut used);
+        }
+        for a in self
+            .expect
+            .json
+            .values()
+            .chain(self.expect.headers.values())
+        {
+            match a {
+                Assertion::Equals(v)
+                | Assertion::Contains(v)
+                | Assertion::AtMost(v)
+                | Assertion::NotEquals(v) => template::names_in_value(v, &mut used),
+                Assertion::OneOf(vs) => vs
+                    .iter()
+                    .for_each(|v| template::names_in_value(v, &mut used)),
+                _ => {}
+            }
+        }
+        used
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,6 +288,10 @@ pub enum Assertion {
     Length(usize),
     Contains(Value),
     OneOf(Vec<Value>),
+    /// A number no greater than the value, or an array no longer (`at_most: "{{max_results}}"`).
+    AtMost(Value),
+    /// Anything but this value, absence included.
+    NotEquals(Value),
 }
 
 #[derive(Deserialize)]
@@ -262,6 +305,8 @@ enum Operator {
     Length(usize),
     Contains(Value),
     OneOf(Vec<Value>),
+    AtMost(Value),
+    NotEquals(Value),
 }
 
 impl<'de> Deserialize<'de> for Assertion {
@@ -270,7 +315,7 @@ impl<'de> Deserialize<'de> for Assertion {
         impl<'de> Visitor<'de> for V {
             type Value = Assertion;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a scalar or list to compare with, or one operator: equals, exists, absent, regex, type, length, contains, one_of")
+                f.write_str("a scalar or list to compare with, or one operator: equals, exists, absent, regex, type, length, contains, one_of, at_most, not_equals")
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Assertion, E> {
                 Ok(Assertion::Equals(Value::Bool(v)))
@@ -305,6 +350,8 @@ impl<'de> Deserialize<'de> for Assertion {
                         Operator::Length(n) => Assertion::Length(n),
                         Operator::Contains(v) => Assertion::Contains(v),
                         Operator::OneOf(v) => Assertion::OneOf(v),
+                        Operator::AtMost(v) => Assertion::AtMost(v),
+                        Operator::NotEquals(v) => Assertion::NotEquals(v),
                     },
                 )
             }

@@ -13,6 +13,16 @@ pub type Vars = HashMap<String, Value>;
 /// Built-in variables every case may use.
 pub const BUILTINS: [&str; 3] = ["unique", "run_id", "base_url"];
 
+/// Variables derived from the limits the target advertises in its ServiceProviderConfig; a
+/// case using one is skipped when the target does not state that limit.
+pub const LIMITS: [&str; 5] = [
+    "max_results",
+    "count_above_max",
+    "bulk_max_operations",
+    "bulk_excess_operations",
+    "bulk_oversized_operations",
+];
+
 /// The variable names a string refers to, in order.
 pub fn names(s: &str) -> impl Iterator<Item = &str> {
     let mut rest = s;

@@ -76,13 +76,19 @@ pub fn temp_dir(name: &str) -> PathBuf {
 }
 
 /// Runs the suites against the bundled server with defects on; returns the JSON report.
-pub fn run_with_defects(defects: &[&str], dir: &std::path::Path) -> (Output, Value) {
+/// A run of the bundled server with `defects` on, and `extra` arguments.
+pub fn run_with_defects(
+    defects: &[&str],
+    extra: &[&str],
+    dir: &std::path::Path,
+) -> (Output, Value) {
     let report = dir.join("report.json");
     let mut args = vec![
         "run".to_string(),
         "--report".into(),
         format!("json={}", report.display()),
     ];
+    args.extend(extra.iter().map(|a| a.to_string()));
     for d in defects {
         args.push("--defect".into());
         args.push(d.to_string());
@@ -112,4 +118,14 @@ pub fn failed(report: &Value) -> Vec<String> {
 /// Names of the SHOULD and MAY cases that failed.
 pub fn warned(report: &Value) -> Vec<String> {
     with_status(report, "warning")
+}
+
+/// The case of a JSON report with this full name.
+pub fn case<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no case {name} in the report"))
 }

@@ -1,0 +1,172 @@
+use serde_json::{Value, json};
+
+use super::*;
+use crate::scim::schema::Registry;
+use crate::target::Body;
+
+fn declared() -> Declared {
+    let reg = Registry::core();
+    let schemas: Vec<Value> = reg
+        .schemas
+        .iter()
+        .map(|s| reg.schema_document(s, "http://x"))
+        .collect();
+    let types: Vec<Value> = reg
+        .resource_types
+        .iter()
+        .map(|t| reg.resource_type_document(t, "http://x"))
+        .collect();
+    Declared::from_documents(&schemas, &types).unwrap()
+}
+
+fn get(url: &str) -> RecordedRequest {
+    RecordedRequest {
+        method: Method::Get,
+        url: url.into(),
+        headers: vec![],
+        body: None,
+    }
+}
+
+fn ok(status: u16, body: Value) -> RecordedResponse {
+    RecordedResponse {
+        status,
+        headers: vec![],
+        body: body.to_string(),
+        truncated: false,
+    }
+}
+
+fn user(extra: Value) -> Value {
+    let mut u = json!({
+        "schemas": [schema::USER],
+        "id": "1",
+        "userName": "ann",
+        "meta": {"resourceType": "User", "created": "2024-01-01T00:00:00Z"}
+    });
+    u.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    u
+}
+
+#[test]
+fn a_resource_as_declared_passes_with_any_name_case_and_nulls() {
+    let d = declared();
+    let body = user(json!({
+        "NAME": {"GivenName": "Ann", "familyName": null},
+        "emails": [{"value": "a@x", "type": "WORK", "primary": true}],
+        "phoneNumbers": [],
+        "active": true,
+    }));
+    assert_eq!(
+        d.check(&get("http://x/Users/1"), &ok(200, body)),
+        Findings::default()
+    );
+}
+
+#[test]
+fn wrong_types_and_multi_valuedness_are_violations() {
+    let d = declared();
+    let body = user(json!({"active": "true", "emails": {"value": "a@x"}}));
+    let f = d.check(&get("http://x/Users/1"), &ok(200, body));
+    assert_eq!(f.violations.len(), 2, "{:?}", f.violations);
+    assert!(f.violations.iter().any(|v| v.contains("/active")));
+    assert!(f.violations.iter().any(|v| v.contains("/emails")));
+}
+
+#[test]
+fn required_attributes_are_needed_unless_the_request_projected() {
+    let d = declared();
+    let mut body = user(json!({}));
+    body.as_object_mut().unwrap().remove("userName");
+    let f = d.check(&get("http://x/Users/1"), &ok(200, body.clone()));
+    assert!(f.violations[0].contains("userName"), "{:?}", f.violations);
+    let f = d.check(&get("http://x/Users/1?attributes=name"), &ok(200, body));
+    assert!(f.violations.is_empty(), "{:?}", f.violations);
+}
+
+#[test]
+fn list_members_are_checked_each_at_its_place() {
+    let d = declared();
+    let list = json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": 2,
+        "Resources": [user(json!({})), user(json!({"password": "secret"}))]
+    });
+    let f = d.check(&get("http://x/Users"), &ok(200, list));
+    assert_eq!(f.violations.len(), 1, "{:?}", f.violations);
+    assert!(f.violations[0].contains("/Resources/1/password"));
+    assert!(f.violations[0].contains("returned: never"));
+}
+
+#[test]
+fn values_outside_canonical_ones_are_notes_not_violations() {
+    let d = declared();
+    let body = user(json!({"emails": [{"value": "a@x", "type": "internal"}]}));
+    let f = d.check(&get("http://x/Users/1"), &ok(200, body));
+    assert!(f.violations.is_empty());
+    assert!(f.notes[0].contains("/emails/0/type"), "{:?}", f.notes);
+}
+
+#[test]
+fn read_only_values_kept_from_a_create_are_violations() {
+    let d = declared();
+    let post = |body: Value| RecordedRequest {
+        method: Method::Post,
+        url: "http://x/Users".into(),
+        headers: vec![],
+        body: Some(Body::Json(body)),
+    };
+    let manager =
+        json!({(schema::ENTERPRISE_USER): {"manager": {"value": "9", "displayName": "Boss"}}});
+    let sent = user(json!({"id": "chosen", "meta": {"resourceType": "User"}}));
+    let mut sent = sent;
+    sent.as_object_mut()
+        .unwrap()
+        .extend(manager.as_object().unwrap().clone());
+    sent["schemas"] = json!([schema::USER, schema::ENTERPRISE_USER]);
+    // A server that kept the client's id and the manager's displayName.
+    let mut kept = sent.clone();
+    kept["meta"] = json!({"resourceType": "User", "created": "2024-01-01T00:00:00Z"});
+    let f = d.check(&post(sent.clone()), &ok(201, kept));
+    let names: Vec<&str> = f
+        .violations
+        .iter()
+        .map(|v| v.split(" is readOnly").next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "declared schema (P-create-06): id",
+            &format!(
+                "declared schema (P-create-06): {}:manager.displayName",
+                schema::ENTERPRISE_USER
+            )
+        ]
+    );
+    // The same create answered as the RFC asks: meta.resourceType may match.
+    let mut fine = user(json!({"id": "s1"}));
+    fine[schema::ENTERPRISE_USER] = json!({"manager": {"value": "9"}});
+    fine["schemas"] = json!([schema::USER, schema::ENTERPRISE_USER]);
+    assert_eq!(d.check(&post(sent), &ok(201, fine)), Findings::default());
+}
+
+#[test]
+fn unknown_members_of_discovery_documents_are_ignored_but_broken_ones_are_errors() {
+    let reg = Registry::core();
+    let mut schema = reg.schema_document(&reg.schemas[0], "http://x");
+    schema["x-vendor"] = json!(true);
+    schema["attributes"][0]["x-vendor"] = json!(1);
+    let types: Vec<Value> = vec![reg.resource_type_document(&reg.resource_types[0], "http://x")];
+    let mut all: Vec<Value> = reg
+        .schemas
+        .iter()
+        .map(|s| reg.schema_document(s, "http://x"))
+        .collect();
+    all[0] = schema;
+    assert!(Declared::from_documents(&all, &types).is_ok());
+    all[0]["attributes"][0]["type"] = json!("text");
+    let e = Declared::from_documents(&all, &types).err().unwrap();
+    assert!(e.contains("cannot be read"), "{e}");
+}
