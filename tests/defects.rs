@@ -71,11 +71,11 @@ defect_tests! {
         "bulk::bulk_id_references_resolve",
         "discovery::resources_match_the_declared_schemas",
         "groups::create_group_answers_201",
-        "users-create::attribute_names_are_case_insensitive_on_input",
+        "resources::attribute_names_are_case_insensitive_on_input",
+        "resources::enterprise_extension_round_trips",
+        "resources::manager_display_name_is_not_taken_from_the_request",
+        "resources::meta_and_ids_are_well_formed",
         "users-create::create_answers_201_with_the_resource",
-        "users-create::enterprise_extension_round_trips",
-        "users-create::manager_display_name_is_not_taken_from_the_request",
-        "users-create::meta_and_ids_are_well_formed",
         "users-create::meta_location_is_the_resource_uri",
         "users-create::read_only_id_in_a_create_is_ignored",
     ];
@@ -86,8 +86,8 @@ defect_tests! {
     ];
     client_id_accepted: "client-id-accepted" => ["users-create::read_only_id_in_a_create_is_ignored"];
     duplicate_user_name: "duplicate-user-name" => [
+        "resources::username_uniqueness_ignores_case",
         "users-create::duplicate_username_is_409_uniqueness",
-        "users-create::username_uniqueness_ignores_case",
         "users::put_colliding_username_is_409",
     ];
     not_found_without_body: "not-found-without-body" => [
@@ -197,7 +197,7 @@ defect_tests! {
         "attributes::projection_applies_to_writes",
         "attributes::returned_never_is_never_returned",
         "attributes::sub_attributes_can_be_selected",
-        "users-create::password_is_never_returned",
+        "resources::password_is_never_returned",
     ];
     user_groups_missing: "user-groups-missing" => ["groups::user_groups_reflect_membership"];
     put_keeps_omitted: "put-keeps-omitted" => ["users::put_clears_omitted_attributes"];
@@ -272,8 +272,8 @@ defect_tests! {
         "filters::sw_matches_a_prefix",
         "filters::urn_qualified_names",
         "patch::active_toggles",
+        "resources::meta_and_ids_are_well_formed",
         "users-create::create_answers_201_with_the_resource",
-        "users-create::meta_and_ids_are_well_formed",
         "users::delete_answers_204_then_404",
         "users::delete_unknown_id_is_404",
         "users::deleted_user_leaves_query_results",
