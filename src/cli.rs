@@ -22,13 +22,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run suites against a target (the bundled server when no --target is given).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List suites and their cases.
     List(SuiteArgs),
     /// The requirement matrix: which rows of the catalogue the suites check.
     Coverage(SuiteArgs),
     /// Run the bundled reference SCIM server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -37,7 +37,7 @@ pub struct SuiteArgs {
     #[arg(
         long = "suite",
         value_name = "GLOB",
-        default_value = "suites/**/*.yaml"
+        default_value = "suites/rfc*/*.yaml"
     )]
     pub suites: Vec<String>,
     /// Only cases carrying this tag (on the suite or the case; repeatable: all must match).
@@ -68,6 +68,10 @@ pub struct RunArgs {
     /// The profile the bundled server emulates: rfc, newrelic, or a profile file.
     #[arg(long, value_name = "PROFILE", default_value = "rfc", value_parser = Profile::find)]
     pub emulate: Profile,
+    /// The vendor profile the target is judged by: its declared deviations classify the
+    /// results (documented, undocumented, stale) and its own promises run as extra cases.
+    #[arg(long, value_name = "PROFILE", default_value = "rfc", value_parser = Profile::find)]
+    pub profile: Profile,
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub timeout: f64,

@@ -1,16 +1,17 @@
 //! Executing one case: its steps in order over HTTP, captures between them, teardown always.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
 use crate::check::declared::Declared;
 use crate::check::{self, Schemas, cut};
 use crate::suite::template::{self, Vars};
-use crate::suite::{Case, Step, Suite};
+use crate::suite::{Case, Method, Step, Suite};
 use crate::target::{Body, Client, Credentials, Exchange, Outcome, Outgoing, curl};
 
 /// How much of a response body a failure message shows.
@@ -22,24 +23,26 @@ pub struct Runner {
     pub schemas: Schemas,
     /// The target's own schema declarations; None when it serves none that can be read.
     pub declared: Option<Declared>,
+    /// What the profile adds to creates, by endpoint (see `Profile::fill`).
+    fill: BTreeMap<String, Map<String, Value>>,
     pub run_id: String,
     counter: AtomicU64,
 }
 
 /// One step as it ran.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct StepRecord {
     pub label: String,
     pub teardown: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange: Option<Exchange>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<String>,
     /// What the step showed that deserves a warning but breaks no MUST.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Why the step did not run (a teardown step whose variables were never captured).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
 }
 
@@ -60,12 +63,14 @@ impl Runner {
         client: Client,
         schemas: Schemas,
         declared: Option<Declared>,
+        fill: BTreeMap<String, Map<String, Value>>,
         run_id: String,
     ) -> Self {
         Runner {
             client,
             schemas,
             declared,
+            fill,
             run_id,
             counter: AtomicU64::new(0),
         }
@@ -89,13 +94,15 @@ impl Runner {
         .collect()
     }
 
-    /// Runs a case with the run's variables and `limits` (see `Capabilities::limits`).
+    /// Runs a case with the run's variables and `limits` (see `Capabilities::limits`);
+    /// `fill` adds the profile's members to its creates.
     pub async fn run_case(
         &self,
         file: &Path,
         suite: &Suite,
         case: &Case,
         limits: Vars,
+        fill: bool,
     ) -> CaseRecord {
         let mut vars = self.vars();
         vars.extend(limits);
@@ -105,7 +112,7 @@ impl Runner {
         let total = main.len();
         for (i, step) in main.into_iter().enumerate() {
             let label = label(file, step, i + 1, total, false);
-            let record = self.run_step(step, &mut vars, label, false).await;
+            let record = self.run_step(step, &mut vars, label, false, fill).await;
             let failed = !record.failures.is_empty();
             steps.push(record);
             if failed {
@@ -117,7 +124,7 @@ impl Runner {
         let total = teardown.len();
         for (i, step) in teardown.into_iter().enumerate() {
             let label = label(file, step, i + 1, total, true);
-            let record = self.run_step(step, &mut vars, label, true).await;
+            let record = self.run_step(step, &mut vars, label, true, fill).await;
             if failure.is_none() && !record.failures.is_empty() {
                 failure = Some(self.message(&record));
             }
@@ -148,6 +155,7 @@ impl Runner {
         vars: &mut Vars,
         label: String,
         teardown: bool,
+        fill: bool,
     ) -> StepRecord {
         let s = &step.value;
         let mut record = StepRecord {
@@ -185,7 +193,7 @@ impl Runner {
                 .transpose()?;
             Ok((path, query, headers, body, bearer))
         })();
-        let (path, query, headers, body, bearer) = match rendered {
+        let (path, query, headers, mut body, bearer) = match rendered {
             Ok(r) => r,
             Err(m) => {
                 // Only teardown can get here: the loader proves every other use is captured first.
@@ -196,6 +204,13 @@ impl Runner {
                 return record;
             }
         };
+        if fill
+            && s.request.method == Method::Post
+            && let Some(Body::Json(Value::Object(obj))) = &mut body
+            && let Some(members) = self.fill.get(path.as_str())
+        {
+            self.fill_create(obj, members, vars);
+        }
         let credentials = match (&bearer, s.request.auth) {
             (Some(b), _) => Credentials::Bearer(b),
             (None, true) => Credentials::Target,
@@ -227,24 +242,48 @@ impl Runner {
                         crate::target::client::MAX_BODY
                     ));
                 }
-                if record.failures.is_empty() && !s.capture.is_empty() {
-                    let parsed: Option<Value> = serde_json::from_str(&resp.body).ok();
-                    for (name, pointer) in &s.capture {
-                        match parsed.as_ref().and_then(|b| b.pointer(&pointer.value)) {
-                            Some(v) => {
-                                vars.insert(name.clone(), v.clone());
-                            }
-                            None => record.failures.push(format!(
-                                "capture {name}: nothing at {} in the response body",
-                                pointer.value
-                            )),
+                // Captured even from a failed step, so that teardown can remove what an
+                // unexpected success created; a value missing fails only a passing step
+                // answered with success (an error answer has nothing to capture).
+                let passed = record.failures.is_empty() && (200..300).contains(&resp.status);
+                let parsed: Option<Value> = if s.capture.is_empty() {
+                    None
+                } else {
+                    serde_json::from_str(&resp.body).ok()
+                };
+                for (name, pointer) in &s.capture {
+                    match parsed.as_ref().and_then(|b| b.pointer(&pointer.value)) {
+                        Some(v) => {
+                            vars.insert(name.clone(), v.clone());
                         }
+                        None if passed => record.failures.push(format!(
+                            "capture {name}: nothing at {} in the response body",
+                            pointer.value
+                        )),
+                        None => {}
                     }
                 }
             }
         }
         record.exchange = Some(exchange);
         record
+    }
+
+    /// Adds the members a create lacks; `{{fill_id}}` is fresh for each create.
+    fn fill_create(&self, obj: &mut Map<String, Value>, members: &Map<String, Value>, vars: &Vars) {
+        let mut vars = vars.clone();
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        vars.insert(
+            "fill_id".into(),
+            Value::String(format!("{}-{n}", self.run_id)),
+        );
+        for (k, v) in members {
+            if !obj.keys().any(|have| have.eq_ignore_ascii_case(k))
+                && let Ok(v) = template::render_value(v, &vars)
+            {
+                obj.insert(k.clone(), v);
+            }
+        }
     }
 
     /// The message shown for a failed step: what failed, what was sent, what came back.

@@ -7,6 +7,7 @@
 
 pub mod capabilities;
 pub mod check;
+pub mod classify;
 pub mod cli;
 pub mod coverage;
 pub mod exec;

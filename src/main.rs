@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_command(args: RunArgs) -> Result<Verdict, ConfigError> {
+fn run_command(args: Box<RunArgs>) -> Result<Verdict, ConfigError> {
     let token = match (&args.token_file, std::env::var("SCIM_TOKEN")) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -55,6 +55,7 @@ fn run_command(args: RunArgs) -> Result<Verdict, ConfigError> {
         reports: args.reports,
         defects: args.defects,
         emulate: args.emulate,
+        profile: args.profile,
         fixtures: args.suite.fixtures,
         timeout: Duration::from_secs_f64(args.timeout),
         libtest: args.libtest,
@@ -63,7 +64,7 @@ fn run_command(args: RunArgs) -> Result<Verdict, ConfigError> {
 
 fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {
     let (suites, _) = run::load(&args.suites, &args.fixtures)?;
-    for p in scimitar::plan::plan(&suites, &args.tags) {
+    for p in scimitar::plan::plan(&suites, &args.tags, suites.len()) {
         println!("{} [{}] {}", p.name, p.level, p.requirements.join(" "));
     }
     Ok(Verdict::Passed)
@@ -71,12 +72,12 @@ fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {
 
 fn coverage(args: SuiteArgs) -> Result<Verdict, ConfigError> {
     let (suites, _) = run::load(&args.suites, &args.fixtures)?;
-    let planned = scimitar::plan::plan(&suites, &args.tags);
+    let planned = scimitar::plan::plan(&suites, &args.tags, suites.len());
     print!("{}", scimitar::coverage::Coverage::of(&planned).render());
     Ok(Verdict::Passed)
 }
 
-fn serve(args: ServeArgs) -> Result<Verdict, ConfigError> {
+fn serve(args: Box<ServeArgs>) -> Result<Verdict, ConfigError> {
     if args.list_defects {
         for d in Defect::value_variants() {
             let (req, what) = d.describe();

@@ -16,10 +16,13 @@ pub struct Planned {
     pub requires: Vec<Feature>,
     /// The advertised limits ([`LIMITS`]) its steps refer to.
     pub limits: Vec<String>,
+    /// From a vendor profile's own suites (its promises), not from the RFC suites.
+    pub vendor: bool,
 }
 
 /// Selects the cases carrying every tag asked for (on the suite or the case); no tags, all.
-pub fn plan(suites: &[Loaded], tags: &[String]) -> Vec<Planned> {
+/// Suites from index `vendor_from` on are a vendor profile's own.
+pub fn plan(suites: &[Loaded], tags: &[String], vendor_from: usize) -> Vec<Planned> {
     let mut out = Vec::new();
     for (si, l) in suites.iter().enumerate() {
         for (ci, case) in l.suite.cases.iter().enumerate() {
@@ -64,6 +67,7 @@ pub fn plan(suites: &[Loaded], tags: &[String]) -> Vec<Planned> {
                     .copied()
                     .collect(),
                 limits,
+                vendor: si >= vendor_from,
             });
         }
     }

@@ -1,5 +1,8 @@
 //! Vendor profiles (`fixtures/profiles/*.yaml`): how a server family behaves, as data. The
-//! bundled server reads a profile's `emulation` to reproduce it; `rfc` is the strict default.
+//! bundled server reads a profile's `emulation` to reproduce it; `run --profile` reads its
+//! declared `deviations` to classify results, its `fill` to make the RFC suites' creates
+//! acceptable to the vendor, and its `suites` for the vendor's own promises. `rfc` is the
+//! strict default.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,6 +30,38 @@ pub struct Profile {
     #[serde(default)]
     pub source: Option<String>,
     pub emulation: Emulation,
+    /// Members the vendor requires on a create beyond the RFC's, by endpoint (`/Users`); the
+    /// harness adds them to the RFC suites' creates where absent, so that one documented
+    /// requirement does not mask every other result. Strings are templates (`{{unique}}`).
+    #[serde(default)]
+    pub fill: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// What the vendor documents as departing from the RFC.
+    #[serde(default)]
+    pub deviations: Vec<Deviation>,
+    /// Suite files (globs) with the vendor's own promises, run with the profile.
+    #[serde(default)]
+    pub suites: Vec<String>,
+}
+
+/// One documented departure from the RFC, tied to the requirement ids it breaks.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deviation {
+    pub id: String,
+    pub summary: String,
+    /// The vendor's own words.
+    #[serde(default)]
+    pub quote: Option<String>,
+    /// Requirement ids a case may fail because of it: such a failure is documented.
+    #[serde(default)]
+    pub requirements: Vec<String>,
+    /// False for what no request can show (a token's lifetime).
+    #[serde(default = "observable")]
+    pub observable: bool,
+}
+
+fn observable() -> bool {
+    true
 }
 
 /// What a server does where RFC 7644 leaves a choice or where a vendor deviates.
@@ -132,7 +167,31 @@ impl Profile {
     }
 
     fn parse(file: &str, text: &str) -> Result<Self, String> {
-        serde_saphyr::from_str(text).map_err(|e| format!("{file}: {e}"))
+        let p: Profile = serde_saphyr::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+        for d in &p.deviations {
+            if let Some(r) = d
+                .requirements
+                .iter()
+                .find(|r| crate::requirements::find(r).is_none())
+            {
+                return Err(format!(
+                    "{file}: deviation `{}` names unknown requirement id `{r}`",
+                    d.id
+                ));
+            }
+        }
+        Ok(p)
+    }
+
+    /// The declared deviation that explains a failure of a case checking `requirements`.
+    pub fn explains(&self, requirements: &[String]) -> Option<&Deviation> {
+        self.deviations
+            .iter()
+            .find(|d| d.requirements.iter().any(|r| requirements.contains(r)))
+    }
+
+    pub fn deviation(&self, id: &str) -> Option<&Deviation> {
+        self.deviations.iter().find(|d| d.id == id)
     }
 
     /// The schema registry of a server following this profile: the RFC core plus the

@@ -11,13 +11,14 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use crate::capabilities::Capabilities;
 use crate::check::Schemas;
 use crate::check::declared::Declared;
+use crate::classify::{self, Classified, Outcome};
 use crate::exec::Runner;
 use crate::plan::{Planned, plan};
 use crate::profile::Profile;
 use crate::report::{self, CaseResult, ReportSpec, RunReport, Status};
 use crate::server::{self, Defect, Defects};
 use crate::suite::template::Vars;
-use crate::suite::{self, Level, Loaded};
+use crate::suite::{self, Loaded};
 use crate::target::{Client, Secret};
 
 /// A mistake in how scimitar was invoked or configured.
@@ -47,6 +48,8 @@ pub struct RunOptions {
     pub defects: Vec<Defect>,
     /// What the bundled server emulates.
     pub emulate: Profile,
+    /// What the results are classified by.
+    pub profile: Profile,
     pub fixtures: PathBuf,
     pub timeout: Duration,
     /// Arguments for the libtest-style runner (`--list`, filters, `--test-threads`, ...).
@@ -68,7 +71,32 @@ pub fn load(patterns: &[String], fixtures: &Path) -> Result<(Vec<Loaded>, Schema
 }
 
 pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
-    let (suites, schemas) = load(&opts.suites, &opts.fixtures)?;
+    let (mut suites, schemas) = load(&opts.suites, &opts.fixtures)?;
+    // The profile's own promises run after the RFC suites, without its fill.
+    let vendor_from = suites.len();
+    if !opts.profile.suites.is_empty() {
+        let more = suite::load(&opts.profile.suites, &schemas.names())
+            .map_err(|e| ConfigError(e.to_string()))?;
+        let new: Vec<Loaded> = more
+            .into_iter()
+            .filter(|l| !suites.iter().any(|s| s.path == l.path))
+            .collect();
+        suites.extend(new);
+    }
+    for l in &suites {
+        for c in &l.suite.cases {
+            if let Some(id) = &c.value.shows
+                && opts.profile.deviation(id).is_none()
+            {
+                return Err(ConfigError(format!(
+                    "{}: case `{}` shows `{id}`, which profile {} does not declare",
+                    l.path.display(),
+                    c.value.name,
+                    opts.profile.name
+                )));
+            }
+        }
+    }
     if opts.target.is_some() && !opts.defects.is_empty() {
         return Err(ConfigError(
             "--defect switches the bundled server; it cannot be used with --target".into(),
@@ -117,10 +145,21 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         );
     }
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-    let runner = Arc::new(Runner::new(client, schemas, declared.ok(), run_id.clone()));
-    let planned = plan(&suites, &opts.tags);
-    let suites = Arc::new(suites);
-    let results: Arc<Mutex<Vec<CaseResult>>> = Arc::new(Mutex::new(Vec::new()));
+    let runner = Runner::new(
+        client,
+        schemas,
+        declared.ok(),
+        opts.profile.fill.clone(),
+        run_id.clone(),
+    );
+    let planned = plan(&suites, &opts.tags, vendor_from);
+    let shared = Arc::new(Shared {
+        suites,
+        runner,
+        profile: opts.profile,
+        results: Mutex::new(Vec::new()),
+        handle: runtime.handle().clone(),
+    });
     let mut args = Arguments::from_iter(
         std::iter::once("scimitar".to_string()).chain(opts.libtest.iter().cloned()),
     );
@@ -129,38 +168,36 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         .map(|p| {
             let unadvertised = caps.missing(&p.requires);
             let limits = caps.limits(&p.limits, &run_id);
-            trial(
-                p,
-                unadvertised,
-                limits,
-                &suites,
-                &runner,
-                &results,
-                runtime.handle().clone(),
-            )
+            trial(p, unadvertised, limits, &shared)
         })
         .collect();
     // Cases wait on the network, not the CPU: run more at once than there are cores.
     args.test_threads.get_or_insert(16);
     let started = Instant::now();
     let conclusion = libtest_mimic::run(&args, trials);
-    let mut cases = std::mem::take(&mut *results.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut cases = std::mem::take(&mut *shared.results.lock().unwrap_or_else(|e| e.into_inner()));
     cases.sort_by(|a, b| a.name.cmp(&b.name));
+    let profile = &shared.profile;
     let report = RunReport {
-        tool: "scimitar",
-        version: env!("CARGO_PKG_VERSION"),
+        tool: "scimitar".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
         target: base_url,
+        profile: profile.name.clone(),
+        profile_title: profile.title.clone(),
         run_id,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         passed: count(&cases, Status::Passed),
         failed: count(&cases, Status::Failed),
         warnings: count(&cases, Status::Warning),
         skipped: count(&cases, Status::Skipped),
+        documented: count(&cases, Status::Documented),
+        undocumented: count(&cases, Status::Undocumented),
+        declarations: classify::declarations(profile, &cases),
         cases,
     };
     print!("{}", report::summary(&report));
     for spec in &opts.reports {
-        report::write(spec, &report, |t| runner.client.scrub(t))
+        report::write(spec, &report, |t| shared.runner.client.scrub(t))
             .map_err(config(&format!("cannot write {}", spec.path.display())))?;
     }
     Ok(if conclusion.has_failed() {
@@ -170,12 +207,21 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     })
 }
 
+/// What every trial of a run reads.
+struct Shared {
+    suites: Vec<Loaded>,
+    runner: Runner,
+    profile: Profile,
+    results: Mutex<Vec<CaseResult>>,
+    handle: tokio::runtime::Handle,
+}
+
 fn count(cases: &[CaseResult], status: Status) -> usize {
     cases.iter().filter(|c| c.status == status).count()
 }
 
 /// The result of one planned case, naming it as its suite file does.
-fn result(p: &Planned, loaded: &Loaded, status: Status, message: Option<String>) -> CaseResult {
+fn result(p: &Planned, loaded: &Loaded, c: Classified) -> CaseResult {
     CaseResult {
         name: p.name.clone(),
         suite: loaded.suite.name.clone(),
@@ -183,9 +229,10 @@ fn result(p: &Planned, loaded: &Loaded, status: Status, message: Option<String>)
         file: loaded.path.clone(),
         level: p.level,
         requirements: p.requirements.clone(),
-        status,
+        status: c.status,
+        deviation: c.deviation,
         duration_ms: 0.0,
-        message,
+        message: c.message,
         reproduction: None,
         steps: vec![],
     }
@@ -193,63 +240,79 @@ fn result(p: &Planned, loaded: &Loaded, status: Status, message: Option<String>)
 
 /// One case as a libtest trial. A case needing a feature the target does not advertise
 /// still runs, as a probe: if it fails it is skipped with the reason; if it works the target
-/// half-supports what it disowns, a warning (C-discovery-05).
+/// half-supports what it disowns, a warning (C-discovery-05). The profile then classifies
+/// the outcome (see [`classify`]).
 fn trial(
     p: Planned,
     unadvertised: Option<String>,
     limits: Result<Vars, String>,
-    suites: &Arc<Vec<Loaded>>,
-    runner: &Arc<Runner>,
-    results: &Arc<Mutex<Vec<CaseResult>>>,
-    handle: tokio::runtime::Handle,
+    shared: &Arc<Shared>,
 ) -> Trial {
-    let (suites, runner, results) = (suites.clone(), runner.clone(), results.clone());
+    let shared = shared.clone();
     let name = p.name.clone();
     let kind = p.level.to_string();
     Trial::ignorable_test(name, move || {
-        let loaded = &suites[p.suite];
+        let loaded = &shared.suites[p.suite];
         let case = &loaded.suite.cases[p.case].value;
-        let limits = match limits {
-            Ok(l) => l,
-            Err(why) => {
-                let skipped = result(&p, loaded, Status::Skipped, Some(format!("skipped: {why}")));
-                results.lock().unwrap_or_else(|e| e.into_inner()).push(skipped);
-                return Ok(Completion::ignored_with(why));
+        let done = match limits {
+            Err(why) => result(
+                &p,
+                loaded,
+                classify::classify(
+                    &p,
+                    case.shows.as_deref(),
+                    Outcome::Unsupported(why),
+                    &shared.profile,
+                ),
+            ),
+            Ok(limits) => {
+                let started = Instant::now();
+                let record = shared.handle.block_on(shared.runner.run_case(
+                    &loaded.path,
+                    &loaded.suite,
+                    case,
+                    limits,
+                    !p.vendor,
+                ));
+                let outcome = match (record.failure, unadvertised, record.warning) {
+                    (Some(_), Some(why), _) => Outcome::Unsupported(why),
+                    (Some(m), None, _) => Outcome::Failed(m),
+                    (None, Some(why), _) => Outcome::WorksUnadvertised(why),
+                    (None, None, Some(w)) => Outcome::Noted(w),
+                    (None, None, None) => Outcome::Passed,
+                };
+                let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.profile);
+                let kept = !matches!(c.status, Status::Passed | Status::Skipped);
+                CaseResult {
+                    duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+                    reproduction: kept.then_some(record.reproduction),
+                    steps: record.steps,
+                    ..result(&p, loaded, c)
+                }
             }
         };
-        let started = Instant::now();
-        let record = handle.block_on(runner.run_case(&loaded.path, &loaded.suite, case, limits));
-        let (status, message) = match (record.failure, unadvertised, p.level) {
-            (Some(_), Some(why), _) => (Status::Skipped, Some(format!("skipped: {why}"))),
-            (Some(m), None, Level::Must) => (Status::Failed, Some(m)),
-            (Some(m), None, _) => (Status::Warning, Some(m)),
-            (None, Some(why), _) => (
-                Status::Warning,
-                Some(format!(
-                    "works, although the target does not advertise it ({why}); a feature advertised as unsupported should not be half-supported (C-discovery-05)"
-                )),
-            ),
-            (None, None, _) => match record.warning {
-                Some(w) => (Status::Warning, Some(w)),
-                None => (Status::Passed, None),
-            },
-        };
-        let done = CaseResult {
-            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-            reproduction: matches!(status, Status::Failed | Status::Warning).then_some(record.reproduction),
-            steps: record.steps,
-            ..result(&p, loaded, status, message.clone())
-        };
-        results.lock().unwrap_or_else(|e| e.into_inner()).push(done);
-        // Only MUST failures fail the trial; warnings are listed in the summary after
-        // libtest's own.
-        match (status, message) {
-            (Status::Failed, Some(m)) => Err(Failed::from(m)),
-            (Status::Skipped, m) => Ok(Completion::ignored_with(
-                m.unwrap_or_default().trim_start_matches("skipped: "),
+        let verdict = match done.status {
+            s if classify::fails_run(s, p.level) => {
+                Err(Failed::from(done.message.clone().unwrap_or_default()))
+            }
+            Status::Skipped => Ok(Completion::ignored_with(
+                done.message
+                    .as_deref()
+                    .unwrap_or_default()
+                    .trim_start_matches("skipped: "),
             )),
+            Status::Documented => Ok(Completion::ignored_with(format!(
+                "documented deviation: {}",
+                done.deviation.as_deref().unwrap_or_default()
+            ))),
             _ => Ok(Completion::Completed),
-        }
+        };
+        shared
+            .results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(done);
+        verdict
     })
     .with_kind(kind)
 }

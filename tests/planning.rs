@@ -65,15 +65,19 @@ fn advertised_limits_shape_the_cases() {
     // The page holds two of the three matches: the limit was reached and kept.
     let reduced = case(&report, "paging::count_above_max_results_is_reduced");
     assert_eq!(reduced["status"], "passed");
-    let body: serde_json::Value = serde_json::from_str(
-        reduced["steps"][3]["exchange"]["response"]["body"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
+    // The case's own step is the last: after the setup's users and decoys.
+    let exchange = &reduced["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|s| s["teardown"] == false)
+        .unwrap()["exchange"];
+    let body: serde_json::Value =
+        serde_json::from_str(exchange["response"]["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["itemsPerPage"], 2, "{body}");
     assert!(
-        reduced["steps"][3]["exchange"]["request"]["url"]
+        exchange["request"]["url"]
             .as_str()
             .unwrap()
             .contains("count=3")

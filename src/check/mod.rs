@@ -131,6 +131,21 @@ fn json(a: &Assertion, got: Option<&Value>, vars: &Vars) -> Result<(), String> {
             Some(v) if crate::suite::JsonType::of(v).contains(t) => Ok(()),
             _ => Err(format!("expected a JSON {t}, got {}", show(got))),
         },
+        Assertion::Excludes(unwanted) => {
+            let unwanted = render(unwanted, vars)?;
+            match got {
+                Some(Value::Array(items)) => match items.iter().find(|i| includes(i, &unwanted)) {
+                    Some(i) => Err(format!(
+                        "expected no item like {}, got {}",
+                        short(&unwanted),
+                        short(i)
+                    )),
+                    None => Ok(()),
+                },
+                None | Some(Value::Null) => Ok(()),
+                Some(other) => Err(format!("expected an array, got {}", short(other))),
+            }
+        }
         Assertion::NotEquals(unwanted) => {
             let unwanted = render(unwanted, vars)?;
             match got {
@@ -243,9 +258,12 @@ fn header(a: &Assertion, got: Option<&str>, vars: &Vars) -> Result<(), String> {
                 _ => Ok(()),
             }
         }
-        Assertion::Type(_) | Assertion::Length(_) | Assertion::AtMost(_) => {
-            Err("`type`, `length` and `at_most` apply to JSON values, not headers".into())
-        }
+        Assertion::Type(_)
+        | Assertion::Length(_)
+        | Assertion::AtMost(_)
+        | Assertion::Excludes(_) => Err(
+            "`type`, `length`, `at_most` and `excludes` apply to JSON values, not headers".into(),
+        ),
     }
 }
 

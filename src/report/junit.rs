@@ -22,16 +22,16 @@ impl Reporter for Junit {
                     suites.len() - 1
                 }
             };
+            let fails = crate::classify::fails_run(c.status, c.level);
             let status = match c.status {
-                Status::Passed | Status::Warning => TestCaseStatus::success(),
-                Status::Skipped => {
+                Status::Skipped | Status::Documented => {
                     let mut s = TestCaseStatus::skipped();
                     if let Some(m) = &c.message {
                         s.set_message(m.as_str());
                     }
                     s
                 }
-                Status::Failed => {
+                _ if fails => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     if let Some(m) = &c.message {
                         s.set_message(m.lines().next().unwrap_or_default());
@@ -39,17 +39,25 @@ impl Reporter for Junit {
                     }
                     s
                 }
+                _ => TestCaseStatus::success(),
             };
             let mut tc = TestCase::new(c.case.as_str(), status);
             tc.set_classname(c.suite.as_str());
             tc.set_time(Duration::from_secs_f64(c.duration_ms / 1000.0));
             tc.add_property(Property::new("level", c.level.to_string()));
-            if c.status == Status::Warning {
-                // A SHOULD or MAY case that failed: kept apart from failures, never hidden.
-                tc.add_property(Property::new("outcome", "warning"));
+            if matches!(
+                c.status,
+                Status::Warning | Status::Documented | Status::Undocumented
+            ) && !fails
+            {
+                // Kept apart from failures, never hidden.
+                tc.add_property(Property::new("outcome", c.status.as_str()));
                 if let Some(m) = &c.message {
                     tc.set_system_err(m.as_str());
                 }
+            }
+            if let Some(d) = &c.deviation {
+                tc.add_property(Property::new("deviation", d.as_str()));
             }
             tc.add_property(Property::new("file", c.file.display().to_string()));
             for r in &c.requirements {

@@ -7,39 +7,92 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::exec::StepRecord;
 use crate::suite::Level;
 
-/// Everything a run found, in the form every reporter reads.
-#[derive(Debug, Serialize)]
+/// Everything a run found, in the form every reporter reads (and `scimitar report` reads
+/// back from JSON).
+#[derive(Debug, Serialize, Deserialize)]
 pub struct RunReport {
-    pub tool: &'static str,
-    pub version: &'static str,
+    pub tool: String,
+    pub version: String,
     pub target: String,
+    /// The vendor profile the results are classified by (`rfc`: no declared deviations).
+    pub profile: String,
+    #[serde(default)]
+    pub profile_title: String,
     pub run_id: String,
     pub duration_ms: f64,
     pub passed: usize,
     pub failed: usize,
     pub warnings: usize,
     pub skipped: usize,
+    #[serde(default)]
+    pub documented: usize,
+    #[serde(default)]
+    pub undocumented: usize,
     pub cases: Vec<CaseResult>,
+    /// Each deviation the profile declares, and what the run made of it.
+    #[serde(default)]
+    pub declarations: Vec<Declaration>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Passed,
-    /// A MUST case failed.
+    /// A MUST case failed, or a vendor's own promise was broken.
     Failed,
-    /// A SHOULD or MAY case failed: reported, but the run still passes.
+    /// A SHOULD or MAY case failed, a feature works though unadvertised, or a value departs
+    /// from what the RFC only suggests: reported, but the run still passes.
     Warning,
     /// The case needs a feature the target does not advertise; the message says which.
     Skipped,
+    /// The case failed because of a deviation the profile declares.
+    Documented,
+    /// The case failed under a vendor profile that declares no deviation explaining it.
+    Undocumented,
 }
 
-#[derive(Debug, Serialize)]
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Warning => "warning",
+            Status::Skipped => "skipped",
+            Status::Documented => "documented deviation",
+            Status::Undocumented => "undocumented deviation",
+        }
+    }
+}
+
+/// What a run made of one declared deviation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// Declared and observed.
+    Documented,
+    /// Declared, but every case that could show it found the server complying.
+    Stale,
+    /// Declared, and no request can show it (a token's lifetime).
+    Unobservable,
+    /// Declared, but no case that could show it ran (filtered out).
+    Unchecked,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Declaration {
+    #[serde(flatten)]
+    pub deviation: crate::profile::Deviation,
+    pub standing: Standing,
+    /// The cases that showed it (documented) or that found the server complying (stale).
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
 pub struct CaseResult {
     /// `suite::case`, as the runner names it.
     pub name: String,
@@ -49,10 +102,14 @@ pub struct CaseResult {
     pub level: Level,
     pub requirements: Vec<String>,
     pub status: Status,
+    /// The declared deviation the case bears on: by its requirement ids, or the one a vendor
+    /// case `shows`. The status says whether it was observed (documented) or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<String>,
     pub duration_ms: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduction: Option<String>,
     pub steps: Vec<StepRecord>,
 }
@@ -128,12 +185,12 @@ pub fn write(
     std::fs::write(&spec.path, text)
 }
 
-/// What libtest's summary cannot say: the warnings (failed SHOULD/MAY cases) and the cases
-/// skipped for a feature the target does not advertise, each with its reason.
+/// What libtest's summary cannot say: warnings, skipped cases, deviations and the standing
+/// of each declared one, each with its reason.
 pub fn summary(report: &RunReport) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let listed = |out: &mut String, status: Status, head: String| {
+    let listed = |out: &mut String, status: Status, head: &str| {
         let cases: Vec<&CaseResult> = report.cases.iter().filter(|c| c.status == status).collect();
         if cases.is_empty() {
             return;
@@ -159,12 +216,45 @@ pub fn summary(report: &RunReport) -> String {
     listed(
         &mut out,
         Status::Warning,
-        "warnings: failed SHOULD/MAY cases, unadvertised features that work, values the RFC only suggests; the run still passes".into(),
+        "warnings: failed SHOULD/MAY cases, unadvertised features that work, values the RFC only suggests; the run still passes",
     );
     listed(
         &mut out,
         Status::Skipped,
-        "skipped: the target does not advertise what these cases need".into(),
+        "skipped: the target does not advertise what these cases need",
     );
+    listed(
+        &mut out,
+        Status::Undocumented,
+        &format!(
+            "undocumented deviations: failures profile {} does not declare",
+            report.profile
+        ),
+    );
+    listed(
+        &mut out,
+        Status::Documented,
+        &format!(
+            "documented deviations: failures profile {} declares",
+            report.profile
+        ),
+    );
+    if !report.declarations.is_empty() {
+        let _ = writeln!(out, "declared deviations of profile {}:", report.profile);
+        for d in &report.declarations {
+            let standing = match d.standing {
+                Standing::Documented => "documented",
+                Standing::Stale => "STALE (the server complies)",
+                Standing::Unobservable => "documented, not observable over HTTP",
+                Standing::Unchecked => "unchecked (no case ran)",
+            };
+            let _ = writeln!(
+                out,
+                "    {:<28} {standing}: {}",
+                d.deviation.id, d.deviation.summary
+            );
+        }
+        out.push('\n');
+    }
     out
 }

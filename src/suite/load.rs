@@ -166,12 +166,15 @@ fn check_step(
     for (name, a) in &s.expect.headers {
         if matches!(
             a,
-            Assertion::Type(_) | Assertion::Length(_) | Assertion::AtMost(_)
+            Assertion::Type(_)
+                | Assertion::Length(_)
+                | Assertion::AtMost(_)
+                | Assertion::Excludes(_)
         ) {
             return Err(err(
                 step.referenced,
                 &format!(
-                    "header `{name}`: `type`, `length` and `at_most` apply to JSON values, not headers"
+                    "header `{name}`: `type`, `length`, `at_most` and `excludes` apply to JSON values, not headers"
                 ),
             ));
         }

@@ -47,6 +47,10 @@ pub struct Case {
     /// Optional features this case needs, beyond the suite's.
     #[serde(default)]
     pub requires: Vec<Feature>,
+    /// In a vendor profile's suite: the declared deviation this case demonstrates when it
+    /// passes (when it fails, the server complies and the declaration is stale).
+    #[serde(default)]
+    pub shows: Option<String>,
     pub steps: Vec<Spanned<Step>>,
     /// Steps run after this case's steps, before the suite teardown, always.
     #[serde(default)]
@@ -145,7 +149,8 @@ impl Step {
                 Assertion::Equals(v)
                 | Assertion::Contains(v)
                 | Assertion::AtMost(v)
-                | Assertion::NotEquals(v) => template::names_in_value(v, &mut used),
+                | Assertion::NotEquals(v)
+                | Assertion::Excludes(v) => template::names_in_value(v, &mut used),
                 Assertion::OneOf(vs) => vs
                     .iter()
                     .for_each(|v| template::names_in_value(v, &mut used)),
@@ -292,6 +297,8 @@ pub enum Assertion {
     AtMost(Value),
     /// Anything but this value, absence included.
     NotEquals(Value),
+    /// An array with no item that `contains` would match.
+    Excludes(Value),
 }
 
 #[derive(Deserialize)]
@@ -307,6 +314,7 @@ enum Operator {
     OneOf(Vec<Value>),
     AtMost(Value),
     NotEquals(Value),
+    Excludes(Value),
 }
 
 impl<'de> Deserialize<'de> for Assertion {
@@ -315,7 +323,7 @@ impl<'de> Deserialize<'de> for Assertion {
         impl<'de> Visitor<'de> for V {
             type Value = Assertion;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a scalar or list to compare with, or one operator: equals, exists, absent, regex, type, length, contains, one_of, at_most, not_equals")
+                f.write_str("a scalar or list to compare with, or one operator: equals, exists, absent, regex, type, length, contains, one_of, at_most, not_equals, excludes")
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Assertion, E> {
                 Ok(Assertion::Equals(Value::Bool(v)))
@@ -352,6 +360,7 @@ impl<'de> Deserialize<'de> for Assertion {
                         Operator::OneOf(v) => Assertion::OneOf(v),
                         Operator::AtMost(v) => Assertion::AtMost(v),
                         Operator::NotEquals(v) => Assertion::NotEquals(v),
+                        Operator::Excludes(v) => Assertion::Excludes(v),
                     },
                 )
             }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::secret::{REDACTED, Secret};
@@ -12,7 +12,7 @@ use crate::suite::Method;
 /// Responses larger than this are cut, so a hostile server cannot exhaust memory.
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecordedRequest {
     pub method: Method,
     pub url: String,
@@ -22,7 +22,7 @@ pub struct RecordedRequest {
 }
 
 /// A request body: JSON, or bytes sent as they are.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Body {
     Json(Value),
@@ -38,7 +38,7 @@ impl Body {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecordedResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -57,7 +57,7 @@ impl RecordedResponse {
 }
 
 /// One request and what came back (or why nothing did).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Exchange {
     pub request: RecordedRequest,
     #[serde(flatten)]
@@ -65,7 +65,7 @@ pub struct Exchange {
     pub elapsed_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Response(RecordedResponse),

@@ -1,0 +1,127 @@
+//! What a case's outcome means under a vendor profile: pass, fail, warning, skipped,
+//! documented deviation (declared and observed) or undocumented deviation (observed, not
+//! declared); and, over the whole run, which declarations were observed and which are stale.
+
+use crate::plan::Planned;
+use crate::profile::Profile;
+use crate::report::{CaseResult, Declaration, Standing, Status};
+use crate::suite::Level;
+
+/// How a case ran, before any profile is consulted.
+pub enum Outcome {
+    Passed,
+    /// Passed, with remarks that deserve a warning.
+    Noted(String),
+    Failed(String),
+    /// Needs a feature the target does not advertise and did not work: why it is missing.
+    Unsupported(String),
+    /// Needs a feature the target does not advertise, yet worked: why it is missing.
+    WorksUnadvertised(String),
+}
+
+/// A case's status, its message, and the declared deviation it bears on.
+pub struct Classified {
+    pub status: Status,
+    pub message: Option<String>,
+    pub deviation: Option<String>,
+}
+
+pub fn classify(
+    p: &Planned,
+    shows: Option<&str>,
+    outcome: Outcome,
+    profile: &Profile,
+) -> Classified {
+    let bears_on = match shows {
+        Some(id) => profile.deviation(id),
+        None if p.vendor => None,
+        None => profile.explains(&p.requirements),
+    };
+    let deviation = bears_on.map(|d| d.id.clone());
+    let documented = |m: String| match bears_on {
+        Some(d) => (
+            Status::Documented,
+            Some(format!(
+                "documented deviation `{}`: {}\n{m}",
+                d.id, d.summary
+            )),
+        ),
+        None => (Status::Skipped, Some(m)),
+    };
+    let (status, message) = match (outcome, shows) {
+        (Outcome::Unsupported(why), _) => documented(format!("skipped: {why}")),
+        (Outcome::WorksUnadvertised(why), _) => (
+            Status::Warning,
+            Some(format!(
+                "works, although the target does not advertise it ({why}); a feature advertised as unsupported should not be half-supported (C-discovery-05)"
+            )),
+        ),
+        // A vendor case showing a deviation: passing is observing it.
+        (Outcome::Passed | Outcome::Noted(_), Some(_)) => documented("observed".into()),
+        (Outcome::Failed(m), Some(id)) => (
+            Status::Passed,
+            Some(format!(
+                "the server complies: declared deviation `{id}` not observed\n{m}"
+            )),
+        ),
+        (Outcome::Passed, None) => (Status::Passed, None),
+        (Outcome::Noted(w), None) => (Status::Warning, Some(w)),
+        (Outcome::Failed(m), None) => match bears_on {
+            Some(_) => documented(m),
+            None if !p.vendor && !profile.deviations.is_empty() => (Status::Undocumented, Some(m)),
+            None if p.level == Level::Must => (Status::Failed, Some(m)),
+            None => (Status::Warning, Some(m)),
+        },
+    };
+    Classified {
+        status,
+        message,
+        deviation,
+    }
+}
+
+/// Whether the case fails the run: a broken MUST, or an undocumented MUST deviation.
+pub fn fails_run(status: Status, level: Level) -> bool {
+    match status {
+        Status::Failed => true,
+        Status::Undocumented => level == Level::Must,
+        _ => false,
+    }
+}
+
+/// Every declared deviation with what the run made of it.
+pub fn declarations(profile: &Profile, cases: &[CaseResult]) -> Vec<Declaration> {
+    profile
+        .deviations
+        .iter()
+        .map(|d| {
+            let bearing = || {
+                cases
+                    .iter()
+                    .filter(|c| c.deviation.as_deref() == Some(d.id.as_str()))
+            };
+            let observed: Vec<String> = bearing()
+                .filter(|c| c.status == Status::Documented)
+                .map(|c| c.name.clone())
+                .collect();
+            let complied: Vec<String> = bearing()
+                .filter(|c| matches!(c.status, Status::Passed | Status::Warning))
+                .map(|c| c.name.clone())
+                .collect();
+            let (standing, evidence) = if !observed.is_empty() {
+                (Standing::Documented, observed)
+            } else if !d.observable {
+                (Standing::Unobservable, vec![])
+            } else if !complied.is_empty() {
+                (Standing::Stale, complied)
+            } else {
+                (Standing::Unchecked, vec![])
+            };
+            Declaration {
+                deviation: d.clone(),
+                standing,
+                evidence,
+            }
+        })
+        .collect()
+}
