@@ -23,6 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Run suites against a target (the bundled server when no --target is given).
     Run(Box<RunArgs>),
+    /// Replay what Microsoft Entra ID's provisioning service sends (suites/entra/), and with
+    /// --mapping one round-trip case per attribute of an Entra attribute mapping.
+    Entra(Box<EntraArgs>),
     /// List suites and their cases.
     List(SuiteArgs),
     /// The requirement matrix: which rows of the catalogue the suites check.
@@ -33,12 +36,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct SuiteArgs {
-    /// Suite files to load (glob; repeatable).
-    #[arg(
-        long = "suite",
-        value_name = "GLOB",
-        default_value = "suites/rfc*/*.yaml"
-    )]
+    /// Suite files to load (glob; repeatable) [default: the RFC suites, suites/rfc*/*.yaml;
+    /// for `entra`, suites/entra/*.yaml].
+    #[arg(long = "suite", value_name = "GLOB")]
     pub suites: Vec<String>,
     /// Only cases carrying this tag (on the suite or the case; repeatable: all must match).
     #[arg(long = "tag", value_name = "TAG")]
@@ -79,6 +79,30 @@ pub struct RunArgs {
     /// --list, --test-threads N, --format pretty|terse|json.
     #[arg(last = true, value_name = "LIBTEST ARGS")]
     pub libtest: Vec<String>,
+}
+
+impl SuiteArgs {
+    /// The patterns given, or `default` when none was.
+    pub fn patterns(&self, default: &str) -> Vec<String> {
+        if self.suites.is_empty() {
+            vec![default.to_string()]
+        } else {
+            self.suites.clone()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct EntraArgs {
+    /// Entra's PATCH behaviour: `default`, or `compliant` (the `aadOptscim062020` flag).
+    #[arg(long, value_enum, default_value = "default")]
+    pub behaviour: crate::entra::Behaviour,
+    /// An Entra attribute mapping (e.g. fixtures/entra/new-relic-by-organization.yaml):
+    /// one round-trip case per mapped attribute, run with the Entra suites.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Vec<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,8 @@ pub struct Runner {
     pub declared: Option<Declared>,
     /// What the profile adds to creates, by endpoint (see `Profile::fill`).
     fill: BTreeMap<String, Map<String, Value>>,
+    /// Variables with one value for the whole run (the `entra_*` spellings).
+    constants: Vars,
     pub run_id: String,
     counter: AtomicU64,
 }
@@ -64,6 +66,7 @@ impl Runner {
         schemas: Schemas,
         declared: Option<Declared>,
         fill: BTreeMap<String, Map<String, Value>>,
+        constants: Vars,
         run_id: String,
     ) -> Self {
         Runner {
@@ -71,6 +74,7 @@ impl Runner {
             schemas,
             declared,
             fill,
+            constants,
             run_id,
             counter: AtomicU64::new(0),
         }
@@ -91,6 +95,7 @@ impl Runner {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
+        .chain(self.constants.clone())
         .collect()
     }
 

@@ -10,6 +10,7 @@ pub mod check;
 pub mod classify;
 pub mod cli;
 pub mod coverage;
+pub mod entra;
 pub mod exec;
 pub mod plan;
 pub mod profile;

@@ -4,14 +4,21 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 
 use scimitar::cli::{Cli, Command, RunArgs, ServeArgs, SuiteArgs};
-use scimitar::run::{self, ConfigError, RunOptions, Verdict};
+use scimitar::run::{self, ConfigError, Entra, RunOptions, Verdict};
 use scimitar::server::{self, Defect, Defects};
 use scimitar::target::Secret;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run_command(args),
+        Command::Run(args) => run_command(*args, "suites/rfc*/*.yaml", None),
+        Command::Entra(args) => {
+            let entra = Entra {
+                behaviour: args.behaviour,
+                mappings: args.mapping,
+            };
+            run_command(args.run, "suites/entra/*.yaml", Some(entra))
+        }
         Command::List(args) => list(args),
         Command::Coverage(args) => coverage(args),
         Command::Serve(args) => serve(args),
@@ -26,7 +33,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_command(args: Box<RunArgs>) -> Result<Verdict, ConfigError> {
+fn run_command(
+    args: RunArgs,
+    default_suites: &str,
+    entra: Option<Entra>,
+) -> Result<Verdict, ConfigError> {
     let token = match (&args.token_file, std::env::var("SCIM_TOKEN")) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -50,8 +61,9 @@ fn run_command(args: Box<RunArgs>) -> Result<Verdict, ConfigError> {
     run::run(RunOptions {
         target: args.target,
         token,
-        suites: args.suite.suites,
+        suites: args.suite.patterns(default_suites),
         tags: args.suite.tags,
+        entra,
         reports: args.reports,
         defects: args.defects,
         emulate: args.emulate,
@@ -63,16 +75,16 @@ fn run_command(args: Box<RunArgs>) -> Result<Verdict, ConfigError> {
 }
 
 fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {
-    let (suites, _) = run::load(&args.suites, &args.fixtures)?;
-    for p in scimitar::plan::plan(&suites, &args.tags, suites.len()) {
+    let (suites, _) = run::load(&args.patterns("suites/rfc*/*.yaml"), &args.fixtures)?;
+    for p in scimitar::plan::plan(&suites, &args.tags, &[], suites.len()) {
         println!("{} [{}] {}", p.name, p.level, p.requirements.join(" "));
     }
     Ok(Verdict::Passed)
 }
 
 fn coverage(args: SuiteArgs) -> Result<Verdict, ConfigError> {
-    let (suites, _) = run::load(&args.suites, &args.fixtures)?;
-    let planned = scimitar::plan::plan(&suites, &args.tags, suites.len());
+    let (suites, _) = run::load(&args.patterns("suites/rfc*/*.yaml"), &args.fixtures)?;
+    let planned = scimitar::plan::plan(&suites, &args.tags, &[], suites.len());
     print!("{}", scimitar::coverage::Coverage::of(&planned).render());
     Ok(Verdict::Passed)
 }

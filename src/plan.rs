@@ -20,15 +20,20 @@ pub struct Planned {
     pub vendor: bool,
 }
 
-/// Selects the cases carrying every tag asked for (on the suite or the case); no tags, all.
-/// Suites from index `vendor_from` on are a vendor profile's own.
-pub fn plan(suites: &[Loaded], tags: &[String], vendor_from: usize) -> Vec<Planned> {
+/// Selects the cases carrying every tag asked for (on the suite or the case; no tags, all)
+/// and none of `exclude`. Suites from index `vendor_from` on are a vendor profile's own.
+pub fn plan(
+    suites: &[Loaded],
+    tags: &[String],
+    exclude: &[String],
+    vendor_from: usize,
+) -> Vec<Planned> {
     let mut out = Vec::new();
     for (si, l) in suites.iter().enumerate() {
         for (ci, case) in l.suite.cases.iter().enumerate() {
             let c = &case.value;
             let has = |t: &String| l.suite.tags.contains(t) || c.tags.contains(t);
-            if !tags.iter().all(has) {
+            if !tags.iter().all(has) || exclude.iter().any(has) {
                 continue;
             }
             let mut requirements: Vec<String> = l

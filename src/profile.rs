@@ -13,11 +13,15 @@ use crate::scim::filter::Dialect;
 use crate::scim::schema::{Registry, Schema, SchemaExtension};
 
 /// The profiles shipped inside the binary, by name.
-const BUILTIN: [(&str, &str); 2] = [
+const BUILTIN: [(&str, &str); 3] = [
     ("rfc", include_str!("../fixtures/profiles/rfc.yaml")),
     (
         "newrelic",
         include_str!("../fixtures/profiles/newrelic.yaml"),
+    ),
+    (
+        "globalrelay",
+        include_str!("../fixtures/profiles/globalrelay.yaml"),
     ),
 ];
 

@@ -42,6 +42,8 @@ pub struct RunOptions {
     pub target: Option<String>,
     pub token: Option<Secret>,
     pub suites: Vec<String>,
+    /// Set by `scimitar entra`: the behaviour to replay and the mappings to expand.
+    pub entra: Option<Entra>,
     pub tags: Vec<String>,
     pub reports: Vec<ReportSpec>,
     /// Defects to switch on in the bundled server.
@@ -54,6 +56,12 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// Arguments for the libtest-style runner (`--list`, filters, `--test-threads`, ...).
     pub libtest: Vec<String>,
+}
+
+/// What `scimitar entra` adds to a run.
+pub struct Entra {
+    pub behaviour: crate::entra::Behaviour,
+    pub mappings: Vec<PathBuf>,
 }
 
 /// What `run` found, for the exit code.
@@ -72,6 +80,17 @@ pub fn load(patterns: &[String], fixtures: &Path) -> Result<(Vec<Loaded>, Schema
 
 pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     let (mut suites, schemas) = load(&opts.suites, &opts.fixtures)?;
+    // Cases that only the other Entra behaviour sends stay out.
+    let mut exclude = Vec::new();
+    if let Some(entra) = &opts.entra {
+        exclude.push(entra.behaviour.other().tag().to_string());
+        for m in &entra.mappings {
+            suites.push(
+                crate::entra::load(m, entra.behaviour, &schemas.names())
+                    .map_err(|e| ConfigError(e.to_string()))?,
+            );
+        }
+    }
     // The profile's own promises run after the RFC suites, without its fill.
     let vendor_from = suites.len();
     if !opts.profile.suites.is_empty() {
@@ -150,9 +169,13 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         schemas,
         declared.ok(),
         opts.profile.fill.clone(),
+        opts.entra
+            .as_ref()
+            .map_or(crate::entra::Behaviour::Default, |e| e.behaviour)
+            .variables(),
         run_id.clone(),
     );
-    let planned = plan(&suites, &opts.tags, vendor_from);
+    let planned = plan(&suites, &opts.tags, &exclude, vendor_from);
     let shared = Arc::new(Shared {
         suites,
         runner,

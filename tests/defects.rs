@@ -4,12 +4,11 @@
 mod common;
 use common::*;
 
-/// Runs the bundled server with `defect` on (under `profile` when given) and checks that
-/// exactly `expected` fail or warn.
-fn assert_fails_exactly(defect: &str, profile: Option<&str>, expected: &[&str]) {
+/// Runs the bundled server with `defect` on (and `extra` arguments) and checks that exactly
+/// `expected` fail or warn.
+fn assert_fails_exactly(defect: &str, extra: &[&str], expected: &[&str]) {
     let dir = temp_dir(&format!("defect-{defect}"));
-    let extra: Vec<&str> = profile.map(|p| vec!["--emulate", p]).unwrap_or_default();
-    let (out, report) = run_with_defects(&[defect], &extra, &dir);
+    let (out, report) = run_with_defects(&[defect], extra, &dir);
     let mut got = failed(&report);
     got.extend(warned(&report));
     got.sort();
@@ -49,9 +48,9 @@ fn assert_fails_exactly(defect: &str, profile: Option<&str>, expected: &[&str]) 
 }
 
 macro_rules! defect_tests {
-    ($($test:ident: $defect:literal $(under $profile:literal)? => [$($case:literal),+ $(,)?];)+) => {
+    ($($test:ident: $defect:literal $(with [$($arg:literal),+])? => [$($case:literal),+ $(,)?];)+) => {
         $(#[test] fn $test() {
-            assert_fails_exactly($defect, None $(.or(Some($profile)))?, &[$($case),+]);
+            assert_fails_exactly($defect, &[$($($arg),+)?], &[$($case),+]);
         })+
 
         #[test]
@@ -249,7 +248,7 @@ defect_tests! {
         "paging::start_index_below_one_is_one",
         "paging::start_index_is_one_based",
     ];
-    max_results_ignored: "max-results-ignored" under "tests/data/profiles/small-limits.yaml" => ["paging::count_above_max_results_is_reduced"];
+    max_results_ignored: "max-results-ignored" with ["--emulate", "tests/data/profiles/small-limits.yaml"] => ["paging::count_above_max_results_is_reduced"];
     active_as_string: "active-as-string" => [
         "discovery::resources_match_the_declared_schemas",
         "filters::and_binds_tighter_than_or",
@@ -292,4 +291,12 @@ defect_tests! {
         "users::put_unknown_id_is_404",
         "users::unknown_endpoint_is_404_or_501",
     ];
+    patch_op_case_sensitive: "patch-op-case-sensitive" with ["--suite", "suites/entra/*.yaml"] => [
+        "entra-groups::add_and_remove_members_by_value",
+        "entra-groups::rename",
+        "entra-users::disable_and_enable",
+        "entra-users::manager_by_urn_path",
+        "entra-users::update_attributes_one_operation_each",
+    ];
+    string_booleans_rejected: "string-booleans-rejected" with ["--suite", "suites/entra/*.yaml"] => ["entra-users::disable_and_enable"];
 }

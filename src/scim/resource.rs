@@ -83,6 +83,10 @@ pub fn coerce(def: &Attribute, v: Value) -> Result<Value, ScimError> {
             None => Err(wrong(&Value::String(s))),
         },
         (AttrType::String | AttrType::Reference | AttrType::Binary, v @ Value::String(_)) => Ok(v),
+        // Entra sends a reference such as the enterprise `manager` as the bare id.
+        (AttrType::Complex, Value::String(s)) if def.sub("value").is_some() => {
+            Ok(serde_json::json!({ "value": s }))
+        }
         (AttrType::Complex, Value::Object(obj)) => {
             let mut out = Map::new();
             for (k, v) in obj {

@@ -478,6 +478,7 @@ impl App {
         pre: &Preconditions,
     ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
+        self.entra_strictness(body)?;
         let mut ops = patch::parse(body)?;
         if self.defects.has(Defect::PatchRemoveIgnored) {
             ops.retain(|o| o.op != patch::Op::Remove);
@@ -718,4 +719,32 @@ impl App {
 
 fn not_found(rt: &ResourceType, id: &str) -> ScimError {
     ScimError::not_found(format!("{} {id} not found", rt.name))
+}
+
+impl App {
+    /// The defects that refuse what Entra sends: a capitalised `op`, a boolean as a string.
+    fn entra_strictness(&self, body: &Value) -> Result<(), ScimError> {
+        let ops = body["Operations"].as_array().map_or(&[][..], Vec::as_slice);
+        for op in ops {
+            if self.defects.has(Defect::PatchOpCaseSensitive)
+                && let Some(name) = op["op"].as_str()
+                && name != name.to_ascii_lowercase()
+            {
+                return Err(ScimError::bad(
+                    ScimType::InvalidSyntax,
+                    format!("unknown op `{name}`"),
+                ));
+            }
+            if self.defects.has(Defect::StringBooleansRejected)
+                && let Some(s) = op["value"].as_str()
+                && (s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false"))
+            {
+                return Err(ScimError::bad(
+                    ScimType::InvalidValue,
+                    format!("`{s}` is a string, not a boolean"),
+                ));
+            }
+        }
+        Ok(())
+    }
 }

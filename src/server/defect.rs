@@ -44,10 +44,13 @@ pub enum Defect {
     UnderstatedFeatures,
     MaxResultsIgnored,
     ActiveAsString,
+    PatchOpCaseSensitive,
+    StringBooleansRejected,
 }
 
 impl Defect {
-    /// The requirement id (from `rfc-requirements.csv`) it breaks, and what it does.
+    /// The requirement id (from `rfc-requirements.csv`) it breaks, or `entra` for what only
+    /// Entra's provisioning needs, and what it does.
     pub fn describe(self) -> (&'static str, &'static str) {
         match self {
             Defect::Create200 => ("P-create-01", "POST answers 200 instead of 201"),
@@ -120,6 +123,15 @@ impl Defect {
             Defect::ActiveAsString => (
                 "C-discovery-04",
                 "`active` is answered as the string \"True\"/\"False\", not the boolean /Schemas declares",
+            ),
+            // Not RFC violations: what Entra sends and such a server refuses.
+            Defect::PatchOpCaseSensitive => (
+                "entra",
+                "PATCH refuses `op` values that are not lower-case (Entra sends `Replace`)",
+            ),
+            Defect::StringBooleansRejected => (
+                "entra",
+                "PATCH refuses the strings \"True\"/\"False\" Entra sends for booleans",
             ),
             Defect::UnderstatedFeatures => (
                 "C-discovery-05",

@@ -19,7 +19,7 @@ pub struct Loaded {
 
 /// A mistake in a suite file, rendered like a compiler error.
 #[derive(Debug)]
-pub struct LoadError(String);
+pub struct LoadError(pub String);
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

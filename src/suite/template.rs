@@ -10,8 +10,18 @@ use serde_json::Value;
 /// Variables of one case run: built-ins (`unique`, `run_id`, `base_url`) and captures.
 pub type Vars = HashMap<String, Value>;
 
-/// Built-in variables every case may use.
-pub const BUILTINS: [&str; 3] = ["unique", "run_id", "base_url"];
+/// Built-in variables every case may use: the run's, and how Entra spells PATCH ops and
+/// booleans in the chosen behaviour (see `entra::Behaviour::variables`).
+pub const BUILTINS: [&str; 8] = [
+    "unique",
+    "run_id",
+    "base_url",
+    "entra_add",
+    "entra_replace",
+    "entra_remove",
+    "entra_true",
+    "entra_false",
+];
 
 /// Variables derived from the limits the target advertises in its ServiceProviderConfig; a
 /// case using one is skipped when the target does not state that limit.

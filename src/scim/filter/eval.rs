@@ -239,6 +239,10 @@ fn compare(v: &Value, op: CompareOp, operand: &Value, case_exact: bool, date: bo
             .zip(b.as_f64())
             .and_then(|(a, b)| a.partial_cmp(&b)),
         (Value::Bool(a), Value::Bool(b)) if matches!(op, CompareOp::Eq) => return a == b,
+        // Entra writes booleans as strings in its filters (`roles[primary eq "True"]`).
+        (Value::Bool(a), Value::String(b)) if matches!(op, CompareOp::Eq) => {
+            return b.eq_ignore_ascii_case(if *a { "true" } else { "false" });
+        }
         _ => None,
     };
     let Some(ord) = ordering else { return false };

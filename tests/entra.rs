@@ -1,0 +1,130 @@
+//! `scimitar entra`: the replay of what Entra's provisioning sends passes against the bundled
+//! server in both Entra behaviours, fails clearly against a server refusing Entra's default
+//! spellings, and attribute mappings become one round-trip case per attribute.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+fn entra(args: &[&str], name: &str) -> (std::process::Output, Value) {
+    let dir = temp_dir(&format!("entra-{name}"));
+    let report = dir.join("report.json");
+    let out = scimitar()
+        .arg("entra")
+        .args(args)
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .output()
+        .unwrap();
+    let json = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    (out, json)
+}
+
+#[test]
+fn both_behaviours_pass_against_the_bundled_server() {
+    for behaviour in ["default", "compliant"] {
+        let nr = "fixtures/entra/new-relic-by-organization.yaml";
+        let (out, report) = entra(&["--behaviour", behaviour, "--mapping", nr], behaviour);
+        assert_eq!(out.status.code(), Some(0), "{behaviour}: {}", text(&out));
+        assert_eq!(report["failed"], 0);
+        // The other behaviour's own cases are left out; each behaviour has its own.
+        let other = if behaviour == "default" {
+            "by_filter"
+        } else {
+            "by_value"
+        };
+        let names: Vec<&str> = report["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert!(!names.iter().any(|n| n.ends_with(other)), "{names:?}");
+        // 10 mapped attributes, each its own case.
+        let mapped = names
+            .iter()
+            .filter(|n| n.starts_with("entra-mapping-"))
+            .count();
+        assert_eq!(mapped, 10, "{names:?}");
+    }
+}
+
+#[test]
+fn a_server_refusing_capitalised_ops_fails_the_default_behaviour_only() {
+    let (out, report) = entra(&["--defect", "patch-op-case-sensitive"], "op-case");
+    assert_eq!(out.status.code(), Some(1));
+    let failed = with_status(&report, "failed");
+    assert!(
+        failed.contains(&"entra-groups::rename".to_string()),
+        "{failed:?}"
+    );
+    let msg = case(&report, "entra-groups::rename")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("unknown op `Replace`"), "{msg}");
+    assert!(
+        msg.contains(r#""op": "Replace""#),
+        "the request is shown: {msg}"
+    );
+
+    let (out, _) = entra(
+        &[
+            "--defect",
+            "patch-op-case-sensitive",
+            "--behaviour",
+            "compliant",
+        ],
+        "op-case-c",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn a_server_refusing_string_booleans_fails_the_soft_delete() {
+    let (out, report) = entra(&["--defect", "string-booleans-rejected"], "bool");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        with_status(&report, "failed"),
+        ["entra-users::disable_and_enable"]
+    );
+    let msg = case(&report, "entra-users::disable_and_enable")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains(r#""value": "False""#) && msg.contains("is a string, not a boolean"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn the_global_relay_mapping_yields_sixty_passing_attribute_cases() {
+    let gr = "fixtures/entra/global-relay-identity-sync.yaml";
+    for behaviour in ["default", "compliant"] {
+        let (out, report) = entra(
+            &[
+                "--emulate",
+                "globalrelay",
+                "--behaviour",
+                behaviour,
+                "--mapping",
+                gr,
+            ],
+            &format!("gr-{behaviour}"),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let mapped: Vec<&Value> = report["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["suite"] == "entra-mapping-global-relay-identity-sync")
+            .collect();
+        assert!(mapped.len() >= 60, "{}", mapped.len());
+        assert!(mapped.iter().all(|c| c["status"] == "passed"));
+    }
+    // Without Global Relay's extension schema its 16 attributes cannot round-trip.
+    let (out, report) = entra(&["--mapping", gr], "gr-strict");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(with_status(&report, "failed").len(), 16);
+}
