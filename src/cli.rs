@@ -30,6 +30,8 @@ pub enum Command {
     List(SuiteArgs),
     /// The requirement matrix: which rows of the catalogue the suites check.
     Coverage(SuiteArgs),
+    /// Write the vendor deviation report (Markdown, HTML) from a JSON report of `run`.
+    Report(ReportArgs),
     /// Run the bundled reference SCIM server.
     Serve(Box<ServeArgs>),
 }
@@ -59,7 +61,7 @@ pub struct RunArgs {
     pub token_file: Option<PathBuf>,
     #[command(flatten)]
     pub suite: SuiteArgs,
-    /// Write a report: json=PATH or junit=PATH (repeatable).
+    /// Write a report: json=PATH, junit=PATH, markdown=PATH or html=PATH (repeatable).
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportSpec>,
     /// Switch a defect on in the bundled server (repeatable; see `serve --list-defects`).
@@ -90,6 +92,16 @@ impl SuiteArgs {
             self.suites.clone()
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A JSON report written by `run --report json=PATH`.
+    #[arg(value_name = "RESULTS.json")]
+    pub input: PathBuf,
+    /// Write the report: markdown=PATH or html=PATH (repeatable).
+    #[arg(long = "to", value_name = "FORMAT=PATH", required = true)]
+    pub outputs: Vec<ReportSpec>,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
-use scimitar::cli::{Cli, Command, RunArgs, ServeArgs, SuiteArgs};
+use scimitar::cli::{Cli, Command, ReportArgs, RunArgs, ServeArgs, SuiteArgs};
 use scimitar::run::{self, ConfigError, Entra, RunOptions, Verdict};
 use scimitar::server::{self, Defect, Defects};
 use scimitar::target::Secret;
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         }
         Command::List(args) => list(args),
         Command::Coverage(args) => coverage(args),
+        Command::Report(args) => report(args),
         Command::Serve(args) => serve(args),
     };
     match result {
@@ -72,6 +73,15 @@ fn run_command(
         timeout: Duration::from_secs_f64(args.timeout),
         libtest: args.libtest,
     })
+}
+
+fn report(args: ReportArgs) -> Result<Verdict, ConfigError> {
+    let results = scimitar::report::deviation::read(&args.input).map_err(ConfigError)?;
+    for spec in &args.outputs {
+        scimitar::report::write(spec, &results, str::to_string)
+            .map_err(|e| ConfigError(format!("cannot write {}: {e}", spec.path.display())))?;
+    }
+    Ok(Verdict::Passed)
 }
 
 fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {

@@ -84,3 +84,52 @@ fn junit_is_well_formed_with_one_testcase_per_case_and_no_token_anywhere() {
         );
     }
 }
+
+#[test]
+fn the_deviation_report_shows_each_finding_with_its_evidence_in_markdown_and_html() {
+    let dir = temp_dir("deviation-report");
+    let (out, _) = run_with_defects(
+        &["delete-200"],
+        &["--profile", "newrelic", "--emulate", "newrelic"],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let (md, html) = (dir.join("r.md"), dir.join("r.html"));
+    let out = run(&[
+        "report",
+        dir.join("report.json").to_str().unwrap(),
+        "--to",
+        &format!("markdown={}", md.display()),
+        "--to",
+        &format!("html={}", html.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let md = std::fs::read_to_string(md).unwrap();
+    let html = std::fs::read_to_string(html).unwrap();
+    for text in [&md, &html] {
+        assert!(text.contains("SCIM deviation report: New Relic"));
+        assert!(text.contains("users::delete_answers_204_then_404"));
+        assert!(text.contains("RFC 7644 §3.6"), "the RFC section is named");
+        assert!(text.contains("stale") || text.contains("documented and observed"));
+        assert!(
+            text.contains("$SCIM_TOKEN"),
+            "curl reproductions use the variable"
+        );
+        assert!(
+            text.contains("DELETE http://127.0.0.1"),
+            "the evidence exchange"
+        );
+    }
+    assert!(md.contains("## Requirements by area and level"));
+    assert!(md.contains("- **Not documented** by profile `newrelic`."));
+    assert!(html.starts_with("<!doctype html>") && html.contains("<style>"));
+    assert!(
+        !html.contains("<script"),
+        "one self-contained page, no scripts"
+    );
+    assert!(html.contains("badge bad\">undocumented deviation"));
+
+    let bad = run(&["report", "Cargo.toml", "--to", "html=/dev/null"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).contains("not a scimitar JSON report"));
+}

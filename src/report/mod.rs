@@ -1,5 +1,6 @@
 //! Reports: one result model, one reporter per format, each behind [`Reporter`].
 
+pub mod deviation;
 mod json;
 mod junit;
 
@@ -123,6 +124,8 @@ pub trait Reporter {
 pub enum Format {
     Json,
     Junit,
+    Markdown,
+    Html,
 }
 
 impl Format {
@@ -130,6 +133,8 @@ impl Format {
         match self {
             Format::Json => &json::Json,
             Format::Junit => &junit::Junit,
+            Format::Markdown => &deviation::Markdown,
+            Format::Html => &deviation::Html,
         }
     }
 }
@@ -150,9 +155,11 @@ impl FromStr for ReportSpec {
         let format = match fmt {
             "json" => Format::Json,
             "junit" => Format::Junit,
+            "markdown" | "md" => Format::Markdown,
+            "html" => Format::Html,
             other => {
                 return Err(format!(
-                    "unknown report format `{other}` (known: json, junit)"
+                    "unknown report format `{other}` (known: json, junit, markdown, html)"
                 ));
             }
         };
