@@ -52,13 +52,33 @@ pub struct SuiteArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The SCIM base URL, e.g. https://example.com/scim/v2. The bearer token comes from
-    /// the SCIM_TOKEN environment variable or --token-file, never from the command line.
+    /// The SCIM base URL, e.g. https://example.com/scim/v2. Secrets come from the
+    /// environment or --token-file, never from the command line.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
-    /// A file holding the bearer token (instead of SCIM_TOKEN).
+    /// How to authenticate: a bearer token (SCIM_TOKEN), HTTP basic (--user, SCIM_PASSWORD),
+    /// a custom header (--auth-header, SCIM_TOKEN) or OAuth2 client credentials
+    /// (--token-url, --client-id, SCIM_CLIENT_SECRET).
+    #[arg(long, value_enum, default_value = "bearer")]
+    pub auth: AuthKind,
+    /// A file holding the secret, instead of its environment variable.
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
+    /// The user name for --auth basic.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// The header carrying the secret for --auth header, e.g. X-API-Key.
+    #[arg(long, value_name = "NAME")]
+    pub auth_header: Option<String>,
+    /// The OAuth2 token endpoint for --auth oauth.
+    #[arg(long, value_name = "URL")]
+    pub token_url: Option<String>,
+    /// The OAuth2 client id for --auth oauth.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// The OAuth2 scope to ask for, if the token endpoint needs one.
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
     #[command(flatten)]
     pub suite: SuiteArgs,
     /// Write a report: json=PATH, junit=PATH, markdown=PATH or html=PATH (repeatable).
@@ -92,6 +112,15 @@ impl SuiteArgs {
             self.suites.clone()
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthKind {
+    Bearer,
+    Basic,
+    Header,
+    #[value(name = "oauth")]
+    OAuth,
 }
 
 #[derive(Debug, Args)]

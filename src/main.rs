@@ -3,10 +3,11 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
-use scimitar::cli::{Cli, Command, ReportArgs, RunArgs, ServeArgs, SuiteArgs};
+use scimitar::cli::{AuthKind, Cli, Command, ReportArgs, RunArgs, ServeArgs, SuiteArgs};
 use scimitar::run::{self, ConfigError, Entra, RunOptions, Verdict};
 use scimitar::server::{self, Defect, Defects};
-use scimitar::target::Secret;
+use scimitar::target::auth::OAuth;
+use scimitar::target::{Auth, Secret};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -39,20 +40,16 @@ fn run_command(
     default_suites: &str,
     entra: Option<Entra>,
 ) -> Result<Verdict, ConfigError> {
-    let token = match (&args.token_file, std::env::var("SCIM_TOKEN")) {
-        (Some(path), _) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError(format!("cannot read --token-file {}: {e}", path.display()))
-            })?;
-            Some(Secret::new(text.trim()))
+    let auth = credentials(&args)?;
+    if let Some(target) = &args.target {
+        if auth.is_none() {
+            eprintln!("warning: no credentials (see --auth): requests are sent without them");
         }
-        (None, Ok(t)) if !t.is_empty() => Some(Secret::new(t)),
-        _ => None,
-    };
-    if args.target.is_some() && token.is_none() {
-        eprintln!(
-            "warning: no token (SCIM_TOKEN or --token-file): requests are sent without credentials"
-        );
+        let mut urls = vec![target.as_str()];
+        urls.extend(args.token_url.as_deref());
+        for w in scimitar::target::auth::insecure(&urls) {
+            eprintln!("warning: {w}");
+        }
     }
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         return Err(ConfigError(
@@ -61,7 +58,7 @@ fn run_command(
     }
     run::run(RunOptions {
         target: args.target,
-        token,
+        auth,
         suites: args.suite.patterns(default_suites),
         tags: args.suite.tags,
         entra,
@@ -72,6 +69,57 @@ fn run_command(
         fixtures: args.suite.fixtures,
         timeout: Duration::from_secs_f64(args.timeout),
         libtest: args.libtest,
+    })
+}
+
+/// The secret of `env`, or of --token-file when given.
+fn secret(args: &RunArgs, env: &str) -> Result<Option<Secret>, ConfigError> {
+    match (&args.token_file, std::env::var(env)) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError(format!("cannot read --token-file {}: {e}", path.display()))
+            })?;
+            Ok(Some(Secret::new(text.trim())))
+        }
+        (None, Ok(t)) if !t.is_empty() => Ok(Some(Secret::new(t))),
+        _ => Ok(None),
+    }
+}
+
+/// The authentication the options describe; what it needs and lacks is an error.
+fn credentials(args: &RunArgs) -> Result<Auth, ConfigError> {
+    let need = |what: Option<&String>, flag: &str| {
+        what.cloned().ok_or_else(|| {
+            ConfigError(format!("--auth {:?} needs {flag}", args.auth).to_lowercase())
+        })
+    };
+    let must = |env: &str| {
+        secret(args, env)?.ok_or_else(|| {
+            ConfigError(
+                format!(
+                    "--auth {:?} needs the secret in {env} or --token-file",
+                    args.auth
+                )
+                .to_lowercase(),
+            )
+        })
+    };
+    Ok(match args.auth {
+        AuthKind::Bearer => secret(args, "SCIM_TOKEN")?.map_or(Auth::None, Auth::Bearer),
+        AuthKind::Basic => Auth::Basic {
+            user: need(args.user.as_ref(), "--user")?,
+            password: must("SCIM_PASSWORD")?,
+        },
+        AuthKind::Header => Auth::Header {
+            name: need(args.auth_header.as_ref(), "--auth-header")?,
+            value: must("SCIM_TOKEN")?,
+        },
+        AuthKind::OAuth => Auth::OAuth(OAuth::new(
+            need(args.token_url.as_ref(), "--token-url")?,
+            need(args.client_id.as_ref(), "--client-id")?,
+            must("SCIM_CLIENT_SECRET")?,
+            args.scope.clone(),
+        )),
     })
 }
 

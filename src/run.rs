@@ -19,7 +19,7 @@ use crate::report::{self, CaseResult, ReportSpec, RunReport, Status};
 use crate::server::{self, Defect, Defects};
 use crate::suite::template::Vars;
 use crate::suite::{self, Loaded};
-use crate::target::{Client, Secret};
+use crate::target::{Auth, Client, Secret};
 
 /// A mistake in how scimitar was invoked or configured.
 #[derive(Debug)]
@@ -40,7 +40,8 @@ fn config<E: std::fmt::Display>(context: &str) -> impl FnOnce(E) -> ConfigError 
 pub struct RunOptions {
     /// None: start the bundled server and test it.
     pub target: Option<String>,
-    pub token: Option<Secret>,
+    /// How to authenticate to `target` (the bundled server gets a bearer token of its own).
+    pub auth: Auth,
     pub suites: Vec<String>,
     /// Set by `scimitar entra`: the behaviour to replay and the mappings to expand.
     pub entra: Option<Entra>,
@@ -125,15 +126,15 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         .enable_all()
         .build()
         .map_err(config("cannot start the runtime"))?;
-    let (base_url, token) = match &opts.target {
+    let (base_url, auth) = match opts.target.clone() {
         Some(url) => {
-            let parsed = reqwest::Url::parse(url).map_err(config("--target is not a URL"))?;
+            let parsed = reqwest::Url::parse(&url).map_err(config("--target is not a URL"))?;
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(ConfigError(format!(
                     "--target must be an http or https URL, got {url}"
                 )));
             }
-            (url.clone(), opts.token.clone())
+            (url, opts.auth)
         }
         None => {
             let token = Secret::new(uuid::Uuid::new_v4().simple().to_string());
@@ -145,10 +146,10 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
                     Defects::new(opts.defects.clone()),
                 ))
                 .map_err(config("cannot start the bundled server"))?;
-            (running.base_url, Some(token))
+            (running.base_url, Auth::Bearer(token))
         }
     };
-    let client = Client::new(&base_url, token, opts.timeout)
+    let client = Client::new(&base_url, auth, opts.timeout)
         .map_err(config("cannot build the HTTP client"))?;
     let (caps, declared) = runtime.block_on(async {
         tokio::join!(Capabilities::discover(&client), Declared::discover(&client))

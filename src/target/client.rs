@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::secret::{REDACTED, Secret};
+use super::auth::Auth;
 use crate::suite::Method;
 
 /// Responses larger than this are cut, so a hostile server cannot exhaust memory.
@@ -94,11 +94,11 @@ pub enum Credentials<'a> {
 pub struct Client {
     http: reqwest::Client,
     base_url: String,
-    token: Option<Secret>,
+    auth: Auth,
 }
 
 impl Client {
-    pub fn new(base_url: &str, token: Option<Secret>, timeout: Duration) -> reqwest::Result<Self> {
+    pub fn new(base_url: &str, auth: Auth, timeout: Duration) -> reqwest::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -109,7 +109,7 @@ impl Client {
         Ok(Client {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
-            token,
+            auth,
         })
     }
 
@@ -117,12 +117,9 @@ impl Client {
         &self.base_url
     }
 
-    /// Removes the secret from text that may echo it.
+    /// Removes every secret from text that may echo it.
     pub fn scrub(&self, text: &str) -> String {
-        match &self.token {
-            Some(t) => t.scrub(text),
-            None => text.to_string(),
-        }
+        self.auth.scrub(text)
     }
 
     pub async fn send(&self, out: Outgoing<'_>) -> Exchange {
@@ -151,18 +148,24 @@ impl Client {
         for (k, v) in &recorded_headers {
             req = req.header(k, v);
         }
-        let bearer = match out.credentials {
-            Credentials::Target => self.token.as_ref().map(Secret::expose),
-            Credentials::Anonymous => None,
-            Credentials::Bearer(t) => Some(t),
-        };
-        if let Some(t) = bearer {
-            req = req.bearer_auth(t);
-            let shown = match out.credentials {
-                Credentials::Target => REDACTED.to_string(),
-                _ => self.scrub(t),
-            };
-            recorded_headers.push(("Authorization".into(), format!("Bearer {shown}")));
+        let mut auth_failed = None;
+        match out.credentials {
+            Credentials::Target => match self.auth.apply(req, &self.http).await {
+                Ok((r, shown)) => {
+                    req = r;
+                    recorded_headers.extend(shown);
+                }
+                Err(e) => {
+                    auth_failed = Some(self.scrub(&e));
+                    req = self.http.get(&url);
+                }
+            },
+            Credentials::Anonymous => {}
+            Credentials::Bearer(t) => {
+                req = req.bearer_auth(t);
+                recorded_headers
+                    .push(("Authorization".into(), format!("Bearer {}", self.scrub(t))));
+            }
         }
         if let Some(b) = out.body {
             req = req.body(b.text());
@@ -179,9 +182,21 @@ impl Client {
             body: out.body.cloned(),
         };
         let started = Instant::now();
-        let outcome = match req.send().await {
-            Ok(resp) => self.read(resp).await,
-            Err(e) => Outcome::Error(self.scrub(&describe(&e))),
+        let outcome = match auth_failed {
+            Some(e) => Outcome::Error(e),
+            None => match req.send().await {
+                Ok(resp) => {
+                    if resp.status() == reqwest::StatusCode::UNAUTHORIZED
+                        && matches!(out.credentials, Credentials::Target)
+                        && let Auth::OAuth(o) = &self.auth
+                    {
+                        // Refused: the next request fetches a fresh token.
+                        o.invalidate().await;
+                    }
+                    self.read(resp).await
+                }
+                Err(e) => Outcome::Error(self.scrub(&describe(&e))),
+            },
         };
         Exchange {
             request,

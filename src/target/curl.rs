@@ -2,6 +2,7 @@
 //! the value.
 
 use super::client::RecordedRequest;
+use super::secret::REDACTED;
 
 /// Single-quotes a word for POSIX shells.
 fn quote(s: &str) -> String {
@@ -12,15 +13,17 @@ fn quote(s: &str) -> String {
 pub fn command(r: &RecordedRequest) -> String {
     let mut cmd = format!("curl -sS -i -X {} {}", r.method.as_str(), quote(&r.url));
     for (k, v) in &r.headers {
-        if k.eq_ignore_ascii_case("authorization") {
-            if v.ends_with(super::secret::REDACTED) {
-                cmd.push_str(" \\\n  -H \"Authorization: Bearer $SCIM_TOKEN\"");
-            } else {
-                cmd.push_str(&format!(" \\\n  -H {}", quote(&format!("{k}: {v}"))));
+        let redacted = v.ends_with(REDACTED);
+        let line = match (k.to_ascii_lowercase().as_str(), redacted) {
+            ("authorization", true) if v.starts_with("Basic") => {
+                "-u \"$SCIM_USER:$SCIM_PASSWORD\"".to_string()
             }
-        } else {
-            cmd.push_str(&format!(" \\\n  -H {}", quote(&format!("{k}: {v}"))));
-        }
+            ("authorization", true) => "-H \"Authorization: Bearer $SCIM_TOKEN\"".to_string(),
+            // A custom credential header.
+            (_, true) => format!("-H \"{k}: $SCIM_TOKEN\""),
+            _ => format!("-H {}", quote(&format!("{k}: {v}"))),
+        };
+        cmd.push_str(&format!(" \\\n  {line}"));
     }
     if let Some(b) = &r.body {
         cmd.push_str(&format!(" \\\n  --data-binary {}", quote(&b.text())));
@@ -30,7 +33,9 @@ pub fn command(r: &RecordedRequest) -> String {
 
 /// A script replaying requests in order.
 pub fn script<'a>(requests: impl IntoIterator<Item = &'a RecordedRequest>) -> String {
-    let mut out = String::from("#!/bin/sh\n# Needs SCIM_TOKEN in the environment.\nset -e\n");
+    let mut out = String::from(
+        "#!/bin/sh\n# Needs the credential in the environment: SCIM_TOKEN (a bearer token, OAuth access\n# token or API key), or SCIM_USER and SCIM_PASSWORD for HTTP basic.\nset -e\n",
+    );
     for r in requests {
         out.push('\n');
         out.push_str(&command(r));
@@ -56,6 +61,16 @@ mod tests {
         };
         let c = command(&r);
         assert!(c.contains("\"Authorization: Bearer $SCIM_TOKEN\""), "{c}");
+        let basic = RecordedRequest {
+            headers: vec![
+                ("Authorization".into(), "Basic [REDACTED]".into()),
+                ("X-API-Key".into(), "[REDACTED]".into()),
+            ],
+            ..r.clone()
+        };
+        let c = command(&basic);
+        assert!(c.contains("-u \"$SCIM_USER:$SCIM_PASSWORD\""), "{c}");
+        assert!(c.contains("-H \"X-API-Key: $SCIM_TOKEN\""), "{c}");
         assert!(
             c.contains(r#"--data-binary '{"userName":"o'\''brien"}'"#),
             "{c}"

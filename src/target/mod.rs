@@ -1,9 +1,11 @@
 //! The target: where requests go and with which credentials.
 
+pub mod auth;
 pub mod client;
 pub mod curl;
 pub mod secret;
 
+pub use auth::Auth;
 pub use client::{
     Body, Client, Credentials, Exchange, Outcome, Outgoing, RecordedRequest, RecordedResponse,
 };
