@@ -118,11 +118,14 @@ fn run_auth(
     (out, json)
 }
 
+/// A way to authenticate: its name, arguments, environment and the secret to look for.
+type Mode<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+
 #[test]
 fn every_mode_authenticates_and_no_secret_is_kept() {
     let (base, issued) = server();
     let token_url = format!("{base}/oauth/token");
-    let cases: [(&str, Vec<&str>, Vec<(&str, &str)>, &str); 3] = [
+    let cases: [Mode; 3] = [
         (
             "basic",
             vec!["--auth", "basic", "--user", "ann"],
