@@ -235,9 +235,11 @@ impl Runner {
         match &exchange.outcome {
             Outcome::Error(e) => record.failures.push(format!("no response: {e}")),
             Outcome::Response(resp) => {
-                record.failures = check::check(&s.expect, resp, vars, &self.schemas);
+                // Parsed once for the expectations, the declared schemas and the captures.
+                let body: Result<Value, serde_json::Error> = serde_json::from_str(&resp.body);
+                record.failures = check::check(&s.expect, resp, &body, vars, &self.schemas);
                 if let Some(declared) = &self.declared {
-                    let found = declared.check(&exchange.request, resp);
+                    let found = declared.check(&exchange.request, resp.status, body.as_ref().ok());
                     record.failures.extend(found.violations);
                     record.notes = found.notes;
                 }
@@ -251,13 +253,8 @@ impl Runner {
                 // unexpected success created; a value missing fails only a passing step
                 // answered with success (an error answer has nothing to capture).
                 let passed = record.failures.is_empty() && (200..300).contains(&resp.status);
-                let parsed: Option<Value> = if s.capture.is_empty() {
-                    None
-                } else {
-                    serde_json::from_str(&resp.body).ok()
-                };
                 for (name, pointer) in &s.capture {
-                    match parsed.as_ref().and_then(|b| b.pointer(&pointer.value)) {
+                    match body.as_ref().ok().and_then(|b| b.pointer(&pointer.value)) {
                         Some(v) => {
                             vars.insert(name.clone(), v.clone());
                         }

@@ -12,10 +12,12 @@ use crate::suite::template::{self, Vars};
 use crate::suite::{Assertion, Expect};
 use crate::target::RecordedResponse;
 
-/// Judges a response; returns one line per failed expectation (empty when all hold).
+/// Judges a response, whose body the caller parsed once; returns one line per failed
+/// expectation (empty when all hold).
 pub fn check(
     expect: &Expect,
     resp: &RecordedResponse,
+    body: &Result<Value, serde_json::Error>,
     vars: &Vars,
     schemas: &Schemas,
 ) -> Vec<String> {
@@ -34,7 +36,7 @@ pub fn check(
     if !needs_body {
         return failures;
     }
-    let body: Value = match serde_json::from_str(&resp.body) {
+    let body = match body {
         Ok(v) => v,
         Err(e) => {
             let what = if resp.body.trim().is_empty() {
@@ -55,7 +57,7 @@ pub fn check(
         }
     }
     if let Some(name) = &expect.schema {
-        for e in schemas.validate(&name.value, &body) {
+        for e in schemas.validate(&name.value, body) {
             failures.push(format!("schema {}: {e}", name.value));
         }
     }

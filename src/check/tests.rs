@@ -21,6 +21,7 @@ fn failures(yaml: &str, resp: &RecordedResponse) -> Vec<String> {
     check(
         &expect(yaml),
         resp,
+        &serde_json::from_str(&resp.body),
         &vars,
         &Schemas::load(std::path::Path::new("fixtures/schemas")).unwrap(),
     )
