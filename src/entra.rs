@@ -302,39 +302,21 @@ fn user_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
     };
     t.place(&mut body, first.clone());
     steps.push(create("/Users", Value::Object(body), "user_id"));
-    let read = |v: &Value| {
-        let (pointer, assertion) = match (row.kind, row.multi_valued) {
-            (Kind::Reference, _) => (t.expect(v).0 + "/value", v["value"].clone()),
-            (_, true) => (t.expect(v).0, json!({"contains": v[0]})),
-            _ => t.expect(v),
-        };
-        json!({"request": {"method": "GET", "path": "/Users/{{user_id}}"},
-            "expect": {"status": 200, "json": { pointer: assertion }}})
+    let read_back = |v: &Value| match (row.kind, row.multi_valued) {
+        (Kind::Reference, _) => (t.expect(v).0 + "/value", v["value"].clone()),
+        (_, true) => (t.expect(v).0, json!({"contains": v[0]})),
+        _ => t.expect(v),
     };
-    steps.push(read(&first));
-    steps.push(json!({
-        "name": "the PATCH Entra sends for a change",
-        "request": {"method": "PATCH", "path": "/Users/{{user_id}}",
-            "body": {"schemas": [PATCH_OP], "Operations": [patch_op(&row.target, sent, behaviour)]}},
-        "expect": {"status": [200, 204]}
-    }));
-    steps.push(read(&second));
-    if row.matching && row.kind == Kind::String && !row.multi_valued {
-        let filter = format!(
-            "{} eq \"{}\"",
-            row.target,
-            second.as_str().unwrap_or_default()
-        );
-        steps.push(json!({
-            "name": "Entra's match query on the changed value",
-            "request": {"method": "GET", "path": "/Users", "query": {"filter": filter}},
-            "expect": {"status": 200, "json": {"/totalResults": 1, "/Resources/0/id": "{{user_id}}"}}
-        }));
-    }
-    Ok(
-        json!({"name": name, "level": "MUST", "requirements": ["P-get-03"],
-        "steps": steps, "teardown": teardown}),
-    )
+    let matching = row.matching && row.kind == Kind::String && !row.multi_valued;
+    steps.extend(round_trip(
+        &Resource::USERS,
+        read_back,
+        row,
+        [&first, &second, &sent],
+        behaviour,
+        matching,
+    ));
+    Ok(case(name, "P-get-03", steps, teardown))
 }
 
 fn group_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
@@ -373,10 +355,7 @@ fn group_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
                 json!({"request": {"method": "GET", "path": "/Groups/{{group_id}}"},
                 "expect": {"status": 200, "json": {"/members": {"length": 2}}}}),
             );
-            return Ok(
-                json!({"name": name, "level": "MUST", "requirements": ["P-patch-32"],
-                "steps": steps, "teardown": teardown}),
-            );
+            return Ok(case(name, "P-patch-32", steps, teardown));
         }
         Kind::String => {
             let v = |n: u8| json!(format!("{{{{unique}}}} {} {n}", slug(&row.target)));
@@ -386,35 +365,92 @@ fn group_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
     };
     t.place(body.as_object_mut().expect("object"), first.clone());
     steps.push(create("/Groups", body, "group_id"));
+    let matching = row.matching && row.kind == Kind::String;
+    steps.extend(round_trip(
+        &Resource::GROUPS,
+        |v| t.expect(v),
+        row,
+        [&first, &second, &sent],
+        behaviour,
+        matching,
+    ));
+    Ok(case(name, "P-get-03", steps, teardown))
+}
+
+/// Where a round trip reads: the endpoint, the variable holding the resource's id, and the
+/// query every read carries (Entra reads groups without their members).
+struct Resource {
+    endpoint: &'static str,
+    var: &'static str,
+    read_query: &'static [(&'static str, &'static str)],
+}
+
+impl Resource {
+    const USERS: Resource = Resource {
+        endpoint: "/Users",
+        var: "user_id",
+        read_query: &[],
+    };
+    const GROUPS: Resource = Resource {
+        endpoint: "/Groups",
+        var: "group_id",
+        read_query: &[("excludedAttributes", "members")],
+    };
+}
+
+/// The steps after a create: read the first value back, the PATCH Entra sends with `sent`,
+/// read the second value back, and, for a matching attribute, Entra's match query on it.
+/// `read_back` gives the JSON pointer and assertion that find a value.
+fn round_trip(
+    res: &Resource,
+    read_back: impl Fn(&Value) -> (String, Value),
+    row: &Row,
+    [first, second, sent]: [&Value; 3],
+    behaviour: Behaviour,
+    matching: bool,
+) -> Vec<Value> {
+    let path = format!("{}/{{{{{}}}}}", res.endpoint, res.var);
+    let query: Map<String, Value> = res
+        .read_query
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
     let read = |v: &Value| {
-        let (pointer, assertion) = t.expect(v);
-        json!({"request": {"method": "GET", "path": "/Groups/{{group_id}}", "query": {"excludedAttributes": "members"}},
+        let (pointer, assertion) = read_back(v);
+        json!({"request": {"method": "GET", "path": path, "query": query},
             "expect": {"status": 200, "json": { pointer: assertion }}})
     };
-    steps.push(read(&first));
-    steps.push(json!({
-        "name": "the PATCH Entra sends for a change",
-        "request": {"method": "PATCH", "path": "/Groups/{{group_id}}",
-            "body": {"schemas": [PATCH_OP], "Operations": [patch_op(&row.target, sent, behaviour)]}},
-        "expect": {"status": [200, 204]}
-    }));
-    steps.push(read(&second));
-    if row.matching && row.kind == Kind::String {
+    let mut steps = vec![
+        read(first),
+        json!({
+            "name": "the PATCH Entra sends for a change",
+            "request": {"method": "PATCH", "path": path,
+                "body": {"schemas": [PATCH_OP], "Operations": [patch_op(&row.target, sent.clone(), behaviour)]}},
+            "expect": {"status": [200, 204]}
+        }),
+        read(second),
+    ];
+    if matching {
+        let mut query = query.clone();
         let filter = format!(
             "{} eq \"{}\"",
             row.target,
             second.as_str().unwrap_or_default()
         );
+        query.insert("filter".into(), json!(filter));
         steps.push(json!({
             "name": "Entra's match query on the changed value",
-            "request": {"method": "GET", "path": "/Groups", "query": {"filter": filter, "excludedAttributes": "members"}},
-            "expect": {"status": 200, "json": {"/totalResults": 1, "/Resources/0/id": "{{group_id}}"}}
+            "request": {"method": "GET", "path": res.endpoint, "query": query},
+            "expect": {"status": 200, "json": {"/totalResults": 1, "/Resources/0/id": format!("{{{{{}}}}}", res.var)}}
         }));
     }
-    Ok(
-        json!({"name": name, "level": "MUST", "requirements": ["P-get-03"],
-        "steps": steps, "teardown": teardown}),
-    )
+    steps
+}
+
+/// A case document.
+fn case(name: String, requirement: &str, steps: Vec<Value>, teardown: Vec<Value>) -> Value {
+    json!({"name": name, "level": "MUST", "requirements": [requirement],
+        "steps": steps, "teardown": teardown})
 }
 
 #[cfg(test)]
