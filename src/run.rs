@@ -81,13 +81,14 @@ pub fn load(patterns: &[String], fixtures: &Path) -> Result<(Vec<Loaded>, Schema
 
 pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     let (mut suites, schemas) = load(&opts.suites, &opts.fixtures)?;
+    let schema_names = schemas.names();
     // Cases that only the other Entra behaviour sends stay out.
     let mut exclude = Vec::new();
     if let Some(entra) = &opts.entra {
         exclude.push(entra.behaviour.other().tag().to_string());
         for m in &entra.mappings {
             suites.push(
-                crate::entra::load(m, entra.behaviour, &schemas.names())
+                crate::entra::load(m, entra.behaviour, &schema_names)
                     .map_err(|e| ConfigError(e.to_string()))?,
             );
         }
@@ -95,7 +96,7 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     // The profile's own promises run after the RFC suites, without its fill.
     let vendor_from = suites.len();
     if !opts.profile.suites.is_empty() {
-        let more = suite::load(&opts.profile.suites, &schemas.names())
+        let more = suite::load(&opts.profile.suites, &schema_names)
             .map_err(|e| ConfigError(e.to_string()))?;
         let new: Vec<Loaded> = more
             .into_iter()
