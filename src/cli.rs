@@ -32,6 +32,9 @@ pub enum Command {
     Coverage(SuiteArgs),
     /// Write the vendor deviation report (Markdown, HTML) from a JSON report of `run`.
     Report(ReportArgs),
+    /// Model-based fuzzing: random sequences of requests, each answer compared with the
+    /// reference model's; a divergence is shrunk to a curl script.
+    Fuzz(Box<FuzzArgs>),
     /// Run the bundled reference SCIM server.
     Serve(Box<ServeArgs>),
 }
@@ -50,8 +53,9 @@ pub struct SuiteArgs {
     pub fixtures: PathBuf,
 }
 
+/// Which server to test and how to reach it.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct TargetArgs {
     /// The SCIM base URL, e.g. https://example.com/scim/v2. Secrets come from the
     /// environment or --token-file, never from the command line.
     #[arg(long, value_name = "URL")]
@@ -79,6 +83,15 @@ pub struct RunArgs {
     /// The OAuth2 scope to ask for, if the token endpoint needs one.
     #[arg(long, value_name = "SCOPE")]
     pub scope: Option<String>,
+    /// Per-request timeout in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub conn: TargetArgs,
     #[command(flatten)]
     pub suite: SuiteArgs,
     /// Write a report: json=PATH, junit=PATH, markdown=PATH or html=PATH (repeatable).
@@ -94,9 +107,6 @@ pub struct RunArgs {
     /// results (documented, undocumented, stale) and its own promises run as extra cases.
     #[arg(long, value_name = "PROFILE", default_value = "rfc", value_parser = Profile::find)]
     pub profile: Profile,
-    /// Per-request timeout in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
     /// Arguments for the test runner, as for `cargo test`: a name filter, --exact, --skip,
     /// --list, --test-threads N, --format pretty|terse|json.
     #[arg(last = true, value_name = "LIBTEST ARGS")]
@@ -166,4 +176,53 @@ pub struct ServeArgs {
     /// Print the defect switches with the requirement each breaks, and exit.
     #[arg(long)]
     pub list_defects: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FuzzArgs {
+    #[command(flatten)]
+    pub conn: TargetArgs,
+    /// The seed: the same seed draws the same sequences [default: a random one, printed].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop after this many sequences.
+    #[arg(long, value_name = "N", conflicts_with = "time")]
+    pub cases: Option<u64>,
+    /// Stop after this long: 60s, 5m, or seconds [default: 60s when --cases is not given].
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub time: Option<std::time::Duration>,
+    /// The behaviour the model expects (and the bundled server emulates): rfc, newrelic, or
+    /// a profile file.
+    #[arg(long, value_name = "PROFILE", default_value = "rfc", value_parser = Profile::find)]
+    pub profile: Profile,
+    /// Switch a defect on in the bundled server (repeatable; see `serve --list-defects`).
+    #[arg(long = "defect", value_name = "NAME")]
+    pub defects: Vec<Defect>,
+    /// The longest sequence of requests drawn.
+    #[arg(long, value_name = "N", default_value_t = 24, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_ops: u16,
+    /// Write the reproduction script of a divergence to this file.
+    #[arg(long, value_name = "PATH")]
+    pub repro: Option<PathBuf>,
+}
+
+/// `60s`, `5m`, `1h` or a number of seconds.
+fn duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (number, unit) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration such as 60s or 5m"))?;
+    let scale = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("`{unit}` is not a unit: use s, m or h")),
+    };
+    std::time::Duration::try_from_secs_f64(n * scale)
+        .map_err(|_| format!("`{s}` is not a duration such as 60s or 5m"))
 }

@@ -12,6 +12,8 @@ pub mod cli;
 pub mod coverage;
 pub mod entra;
 pub mod exec;
+pub mod fuzz;
+pub mod r#gen;
 pub mod plan;
 pub mod profile;
 pub mod report;

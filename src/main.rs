@@ -3,7 +3,10 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
-use scimitar::cli::{AuthKind, Cli, Command, ReportArgs, RunArgs, ServeArgs, SuiteArgs};
+use scimitar::cli::{
+    AuthKind, Cli, Command, FuzzArgs, ReportArgs, RunArgs, ServeArgs, SuiteArgs, TargetArgs,
+};
+use scimitar::fuzz::{Budget, FuzzOptions};
 use scimitar::run::{self, ConfigError, Entra, RunOptions, Verdict};
 use scimitar::server::{self, Defect, Defects};
 use scimitar::target::auth::OAuth;
@@ -23,6 +26,7 @@ fn main() -> ExitCode {
         Command::List(args) => list(args),
         Command::Coverage(args) => coverage(args),
         Command::Report(args) => report(args),
+        Command::Fuzz(args) => fuzz(*args),
         Command::Serve(args) => serve(args),
     };
     match result {
@@ -40,7 +44,45 @@ fn run_command(
     default_suites: &str,
     entra: Option<Entra>,
 ) -> Result<Verdict, ConfigError> {
-    let auth = credentials(&args)?;
+    let (auth, timeout) = connection(&args.conn)?;
+    run::run(RunOptions {
+        target: args.conn.target,
+        auth,
+        suites: args.suite.patterns(default_suites),
+        tags: args.suite.tags,
+        entra,
+        reports: args.reports,
+        defects: args.defects,
+        emulate: args.emulate,
+        profile: args.profile,
+        fixtures: args.suite.fixtures,
+        timeout,
+        libtest: args.libtest,
+    })
+}
+
+fn fuzz(args: FuzzArgs) -> Result<Verdict, ConfigError> {
+    let (auth, timeout) = connection(&args.conn)?;
+    let budget = match (args.cases, args.time) {
+        (Some(n), _) => Budget::Cases(n),
+        (None, t) => Budget::Time(t.unwrap_or(Duration::from_secs(60))),
+    };
+    scimitar::fuzz::fuzz(FuzzOptions {
+        target: args.conn.target,
+        auth,
+        seed: args.seed,
+        budget,
+        profile: args.profile,
+        defects: args.defects,
+        timeout,
+        max_ops: args.max_ops.into(),
+        repro: args.repro,
+    })
+}
+
+/// The credentials and timeout of the target options, with warnings about them.
+fn connection(args: &TargetArgs) -> Result<(Auth, Duration), ConfigError> {
+    let auth = credentials(args)?;
     if let Some(target) = &args.target {
         if auth.is_none() {
             eprintln!("warning: no credentials (see --auth): requests are sent without them");
@@ -56,24 +98,11 @@ fn run_command(
             "--timeout must be a positive number of seconds".into(),
         ));
     }
-    run::run(RunOptions {
-        target: args.target,
-        auth,
-        suites: args.suite.patterns(default_suites),
-        tags: args.suite.tags,
-        entra,
-        reports: args.reports,
-        defects: args.defects,
-        emulate: args.emulate,
-        profile: args.profile,
-        fixtures: args.suite.fixtures,
-        timeout: Duration::from_secs_f64(args.timeout),
-        libtest: args.libtest,
-    })
+    Ok((auth, Duration::from_secs_f64(args.timeout)))
 }
 
 /// The secret of `env`, or of --token-file when given.
-fn secret(args: &RunArgs, env: &str) -> Result<Option<Secret>, ConfigError> {
+fn secret(args: &TargetArgs, env: &str) -> Result<Option<Secret>, ConfigError> {
     match (&args.token_file, std::env::var(env)) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -87,7 +116,7 @@ fn secret(args: &RunArgs, env: &str) -> Result<Option<Secret>, ConfigError> {
 }
 
 /// The authentication the options describe; what it needs and lacks is an error.
-fn credentials(args: &RunArgs) -> Result<Auth, ConfigError> {
+fn credentials(args: &TargetArgs) -> Result<Auth, ConfigError> {
     let need = |what: Option<&String>, flag: &str| {
         what.cloned().ok_or_else(|| {
             ConfigError(format!("--auth {:?} needs {flag}", args.auth).to_lowercase())

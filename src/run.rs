@@ -71,6 +71,43 @@ pub enum Verdict {
     Failed,
 }
 
+/// The base URL and credentials to test: `target`'s, or those of the bundled server, started
+/// on a loopback port with a fresh token, emulating `emulate` with `defects` switched on.
+pub fn connect(
+    runtime: &tokio::runtime::Runtime,
+    target: Option<String>,
+    auth: Auth,
+    emulate: &Profile,
+    defects: &[Defect],
+) -> Result<(String, Auth), ConfigError> {
+    match target {
+        Some(_) if !defects.is_empty() => Err(ConfigError(
+            "--defect switches the bundled server; it cannot be used with --target".into(),
+        )),
+        Some(url) => {
+            let parsed = reqwest::Url::parse(&url).map_err(config("--target is not a URL"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError(format!(
+                    "--target must be an http or https URL, got {url}"
+                )));
+            }
+            Ok((url, auth))
+        }
+        None => {
+            let token = Secret::new(uuid::Uuid::new_v4().simple().to_string());
+            let running = runtime
+                .block_on(server::start(
+                    ([127, 0, 0, 1], 0).into(),
+                    token.expose().to_string(),
+                    emulate,
+                    Defects::new(defects.to_vec()),
+                ))
+                .map_err(config("cannot start the bundled server"))?;
+            Ok((running.base_url, Auth::Bearer(token)))
+        }
+    }
+}
+
 /// Loads the suites and the JSON Schemas they name.
 pub fn load(patterns: &[String], fixtures: &Path) -> Result<(Vec<Loaded>, Schemas), ConfigError> {
     let schemas = Schemas::load(&fixtures.join("schemas")).map_err(ConfigError)?;
@@ -118,38 +155,17 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
             }
         }
     }
-    if opts.target.is_some() && !opts.defects.is_empty() {
-        return Err(ConfigError(
-            "--defect switches the bundled server; it cannot be used with --target".into(),
-        ));
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(config("cannot start the runtime"))?;
-    let (base_url, auth) = match opts.target.clone() {
-        Some(url) => {
-            let parsed = reqwest::Url::parse(&url).map_err(config("--target is not a URL"))?;
-            if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(ConfigError(format!(
-                    "--target must be an http or https URL, got {url}"
-                )));
-            }
-            (url, opts.auth)
-        }
-        None => {
-            let token = Secret::new(uuid::Uuid::new_v4().simple().to_string());
-            let running = runtime
-                .block_on(server::start(
-                    ([127, 0, 0, 1], 0).into(),
-                    token.expose().to_string(),
-                    &opts.emulate,
-                    Defects::new(opts.defects.clone()),
-                ))
-                .map_err(config("cannot start the bundled server"))?;
-            (running.base_url, Auth::Bearer(token))
-        }
-    };
+    let (base_url, auth) = connect(
+        &runtime,
+        opts.target.clone(),
+        opts.auth,
+        &opts.emulate,
+        &opts.defects,
+    )?;
     let client = Client::new(&base_url, auth, opts.timeout)
         .map_err(config("cannot build the HTTP client"))?;
     let (caps, declared) = runtime.block_on(async {

@@ -490,8 +490,11 @@ impl App {
             let mut cur = old;
             for op in &ops {
                 let new = patch::apply(kind, &cur, std::slice::from_ref(op))?;
-                self.finish_update(kind, &mut store, cur, new.clone(), params)?;
-                cur = new;
+                self.finish_update(kind, &mut store, cur, new, params)?;
+                cur = store
+                    .get(&kind.rt.name, id)
+                    .cloned()
+                    .expect("the resource was just stored");
             }
             return Ok(Reply::resource(
                 200,

@@ -7,6 +7,7 @@ mod bulk;
 pub mod defect;
 mod discovery;
 mod http;
+mod reference;
 mod store;
 
 use std::net::SocketAddr;
@@ -16,6 +17,7 @@ use tokio::net::TcpListener;
 
 use crate::profile::Profile;
 pub use defect::{Defect, Defects};
+pub use reference::Reference;
 
 /// Where the API is mounted, so that clients are tested with a path prefix as real servers have.
 pub const BASE_PATH: &str = "/scim/v2";

@@ -5,25 +5,30 @@ use super::client::RecordedRequest;
 use super::secret::REDACTED;
 
 /// Single-quotes a word for POSIX shells.
-fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The curl option sending one recorded header; a redacted credential becomes the
+/// environment variable it is read from.
+pub fn header(k: &str, v: &str) -> String {
+    let redacted = v.ends_with(REDACTED);
+    match (k.to_ascii_lowercase().as_str(), redacted) {
+        ("authorization", true) if v.starts_with("Basic") => {
+            "-u \"$SCIM_USER:$SCIM_PASSWORD\"".to_string()
+        }
+        ("authorization", true) => "-H \"Authorization: Bearer $SCIM_TOKEN\"".to_string(),
+        // A custom credential header.
+        (_, true) => format!("-H \"{k}: $SCIM_TOKEN\""),
+        _ => format!("-H {}", quote(&format!("{k}: {v}"))),
+    }
 }
 
 /// One curl command reproducing a request.
 pub fn command(r: &RecordedRequest) -> String {
     let mut cmd = format!("curl -sS -i -X {} {}", r.method.as_str(), quote(&r.url));
     for (k, v) in &r.headers {
-        let redacted = v.ends_with(REDACTED);
-        let line = match (k.to_ascii_lowercase().as_str(), redacted) {
-            ("authorization", true) if v.starts_with("Basic") => {
-                "-u \"$SCIM_USER:$SCIM_PASSWORD\"".to_string()
-            }
-            ("authorization", true) => "-H \"Authorization: Bearer $SCIM_TOKEN\"".to_string(),
-            // A custom credential header.
-            (_, true) => format!("-H \"{k}: $SCIM_TOKEN\""),
-            _ => format!("-H {}", quote(&format!("{k}: {v}"))),
-        };
-        cmd.push_str(&format!(" \\\n  {line}"));
+        cmd.push_str(&format!(" \\\n  {}", header(k, v)));
     }
     if let Some(b) = &r.body {
         cmd.push_str(&format!(" \\\n  --data-binary {}", quote(&b.text())));

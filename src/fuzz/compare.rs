@@ -1,0 +1,334 @@
+//! Judges a target's answer by the reference model's. Only what the RFC fixes is compared:
+//! ids, timestamps and versions differ by nature, multi-valued attributes have no order,
+//! unassigned attributes may be null or absent, and a server may add attributes of its own
+//! (defaults, extensions) as long as they are not ones the client set or removed.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use super::op::{Op, Purpose};
+use crate::suite::Method;
+use crate::target::RecordedResponse;
+
+/// One side's view: its base URL and its ids, each standing for a placeholder shared by
+/// both sides (`<user 1>`).
+#[derive(Debug, Default)]
+pub struct Names {
+    pub base_url: String,
+    pub ids: HashMap<String, String>,
+}
+
+impl Names {
+    /// A string as the comparison sees it: ids and URLs under the base replaced.
+    fn string(&self, s: &str) -> Value {
+        if let Some(p) = self.ids.get(s) {
+            return Value::String(p.clone());
+        }
+        if let Some(rest) = s.strip_prefix(&self.base_url) {
+            let rest: Vec<&str> = rest
+                .split('/')
+                .map(|seg| self.ids.get(seg).map_or(seg, String::as_str))
+                .collect();
+            return Value::String(format!("<base>{}", rest.join("/")));
+        }
+        Value::String(s.to_string())
+    }
+
+    /// Lower-case keys, nulls and empty values dropped, `meta` kept to what is fixed,
+    /// multi-valued attributes in a canonical order.
+    pub fn normalise(&self, v: &Value) -> Value {
+        match v {
+            Value::String(s) => self.string(s),
+            Value::Array(items) => {
+                let mut items: Vec<Value> = items
+                    .iter()
+                    .map(|i| self.normalise(i))
+                    .filter(|i| !unassigned(i))
+                    .collect();
+                items.sort_by_cached_key(Value::to_string);
+                Value::Array(items)
+            }
+            Value::Object(obj) => Value::Object(
+                obj.iter()
+                    .map(|(k, v)| {
+                        let k = k.to_lowercase();
+                        let v = if k == "meta" {
+                            self.meta(v)
+                        } else {
+                            self.normalise(v)
+                        };
+                        (k, v)
+                    })
+                    .filter(|(_, v)| !unassigned(v))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    fn meta(&self, v: &Value) -> Value {
+        let Some(obj) = v.as_object() else {
+            return self.normalise(v);
+        };
+        let kept: Map<String, Value> = obj
+            .iter()
+            .filter(|(k, _)| {
+                k.eq_ignore_ascii_case("resourceType") || k.eq_ignore_ascii_case("location")
+            })
+            .map(|(k, v)| (k.to_lowercase(), self.normalise(v)))
+            .collect();
+        Value::Object(kept)
+    }
+}
+
+fn unassigned(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+fn media_type(r: &RecordedResponse) -> Option<String> {
+    r.header("content-type").map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    })
+}
+
+/// What the client has set so far: top-level attribute names (lower case) of request
+/// bodies and PATCH paths. A target may add attributes of its own, but not keep these
+/// where the model dropped them.
+#[derive(Debug, Default)]
+pub struct Sent(HashSet<String>);
+
+impl Sent {
+    pub fn record(&mut self, body: &Value) {
+        let Some(obj) = body.as_object() else { return };
+        for (k, v) in obj {
+            if k == "Operations" {
+                for o in v.as_array().into_iter().flatten() {
+                    match o.get("path").and_then(Value::as_str) {
+                        Some(p) => self.add_path(p),
+                        None => o.get("value").iter().for_each(|v| self.record(v)),
+                    }
+                }
+            } else {
+                self.add_path(k);
+            }
+        }
+    }
+
+    fn add_path(&mut self, path: &str) {
+        if path.starts_with("urn:") {
+            // `urn:...:User:employeeNumber` belongs to the extension object `urn:...:User`;
+            // a schema URN alone is the object itself.
+            self.0.insert(path.to_lowercase());
+            if let Some(i) = path.rfind(':') {
+                self.0.insert(path[..i].to_lowercase());
+            }
+        } else {
+            let head = path.split(['.', '[']).next().unwrap_or(path);
+            self.0.insert(head.to_lowercase());
+        }
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.0.contains(key) || key == "password"
+    }
+}
+
+/// Compares normalised resources: what the model has, the target must have equally; what
+/// only the target has is allowed unless the client set it (or it is the password).
+fn resource(expected: &Value, actual: &Value, sent: &Sent, at: &str) -> Result<(), String> {
+    let (Some(e), Some(a)) = (expected.as_object(), actual.as_object()) else {
+        return same(expected, actual, at);
+    };
+    for (k, ev) in e {
+        match a.get(k) {
+            Some(av) => same(ev, av, &format!("{at}.{k}"))?,
+            None => return Err(format!("{at}.{k}: expected {ev}, but it is missing")),
+        }
+    }
+    for (k, av) in a {
+        if !e.contains_key(k) && sent.contains(k) {
+            return Err(format!("{at}.{k}: expected no value, got {av}"));
+        }
+    }
+    Ok(())
+}
+
+fn same(expected: &Value, actual: &Value, at: &str) -> Result<(), String> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(format!("{at}: expected {expected}, got {actual}"))
+    }
+}
+
+/// Both answers to one request, with each side's names.
+pub struct Answers<'a> {
+    pub op: &'a Op,
+    pub expected: &'a RecordedResponse,
+    pub actual: &'a RecordedResponse,
+    pub model: &'a Names,
+    pub target: &'a Names,
+    pub sent: &'a Sent,
+}
+
+impl Answers<'_> {
+    /// The first way the target's answer differs from the model's, if any.
+    pub fn compare(&self) -> Result<(), String> {
+        let (e, a) = (self.expected, self.actual);
+        let patch_ok = |s: u16| self.op.method == Method::Patch && (s == 200 || s == 204);
+        if e.status != a.status && !(patch_ok(e.status) && patch_ok(a.status)) {
+            return Err(format!("status: expected {}, got {}", e.status, a.status));
+        }
+        // A userName already taken (409) is refused before anything else is looked at.
+        if let Purpose::Invalid(expected, why) = &self.op.purpose
+            && a.status != 409
+            && !expected.allows(a.status)
+        {
+            return Err(format!("{why}: expected {expected:?}, got {}", a.status));
+        }
+        if e.body.is_empty() || a.status == 204 {
+            return Ok(());
+        }
+        if media_type(e) != media_type(a) {
+            return Err(format!(
+                "Content-Type: expected {}, got {}",
+                media_type(e).unwrap_or_default(),
+                media_type(a).unwrap_or_else(|| "none".into())
+            ));
+        }
+        if let Some(l) = e.header("location") {
+            let want = self.model.string(l);
+            match a.header("location") {
+                None => return Err(format!("Location: expected {want}, but there is none")),
+                Some(got) => same(&want, &self.target.string(got), "Location")?,
+            }
+        }
+        let ev: Value = serde_json::from_str(&e.body).map_err(|x| format!("reference: {x}"))?;
+        let av: Value =
+            serde_json::from_str(&a.body).map_err(|x| format!("the body is not JSON ({x})"))?;
+        let (ev, av) = (self.model.normalise(&ev), self.target.normalise(&av));
+        if e.status >= 400 {
+            let fields =
+                |v: &Value| ["schemas", "status"].map(|k| v.get(k).cloned().unwrap_or(Value::Null));
+            let (ef, af) = (fields(&ev), fields(&av));
+            same(&ef[0], &af[0], "error schemas")?;
+            return same(&ef[1], &af[1], "error status");
+        }
+        match &self.op.purpose {
+            Purpose::List { sort_by, paged } => self.list(&ev, &av, sort_by.as_deref(), *paged),
+            _ => resource(&ev, &av, self.sent, ""),
+        }
+    }
+
+    fn list(&self, e: &Value, a: &Value, sort_by: Option<&str>, paged: bool) -> Result<(), String> {
+        same(&e["totalresults"], &a["totalresults"], "totalResults")?;
+        let empty = Vec::new();
+        let members = |v: &Value| v["resources"].as_array().unwrap_or(&empty).clone();
+        let (er, ar) = (members(e), members(a));
+        if er.len() != ar.len() {
+            return Err(format!(
+                "Resources: expected {} resources, got {}",
+                er.len(),
+                ar.len()
+            ));
+        }
+        if let Some(by) = sort_by {
+            // Ties may come in any order: compare the keys, in order.
+            let keys =
+                |rs: &[Value]| -> Vec<Value> { rs.iter().map(|r| sort_key(r, by)).collect() };
+            same(
+                &Value::Array(keys(&er)),
+                &Value::Array(keys(&ar)),
+                &format!("order by {by}"),
+            )?;
+        }
+        if paged {
+            // Which resources fill a page is only fixed up to ties.
+            return Ok(());
+        }
+        let by_id = |rs: Vec<Value>| -> HashMap<String, Value> {
+            rs.into_iter().map(|r| (r["id"].to_string(), r)).collect()
+        };
+        let actual = by_id(ar);
+        for (id, ev) in by_id(er) {
+            let av = actual
+                .get(&id)
+                .ok_or_else(|| format!("Resources: expected {id}, which is missing"))?;
+            resource(&ev, av, self.sent, &format!("Resources[{id}]"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The value a list is sorted by, as the comparison orders it (caseExact false).
+fn sort_key(r: &Value, by: &str) -> Value {
+    let mut v = r;
+    for part in by.split('.') {
+        v = &v[part.to_lowercase().as_str()];
+    }
+    match v {
+        Value::String(s) => Value::String(s.to_lowercase()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn names(base: &str, ids: &[(&str, &str)]) -> Names {
+        Names {
+            base_url: base.into(),
+            ids: ids
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn ids_urls_nulls_and_order_do_not_count() {
+        let m = names("http://m/v2", &[("1", "<user 1>")]);
+        let t = names("https://t/scim", &[("abc", "<user 1>")]);
+        let e = json!({"id": "1", "nickName": null, "emails": [{"value": "b"}, {"value": "a"}],
+            "meta": {"location": "http://m/v2/Users/1", "created": "x", "resourceType": "User"}});
+        let a = json!({"id": "abc", "Emails": [{"value": "a"}, {"value": "b"}], "phoneNumbers": [],
+            "meta": {"location": "https://t/scim/Users/abc", "version": "W/\"9\"", "resourceType": "User"}});
+        assert_eq!(m.normalise(&e), t.normalise(&a));
+    }
+
+    #[test]
+    fn extra_attributes_count_only_when_the_client_set_them() {
+        let mut sent = Sent::default();
+        sent.record(&json!({"Operations": [{"op": "remove", "path": "name.givenName"}]}));
+        let e = json!({"id": "<user 1>"});
+        assert!(resource(&e, &json!({"id": "<user 1>", "active": true}), &sent, "").is_ok());
+        let kept = json!({"id": "<user 1>", "name": {"givenname": "x"}});
+        assert!(
+            resource(&e, &kept, &sent, "")
+                .unwrap_err()
+                .contains(".name")
+        );
+        let password = json!({"id": "<user 1>", "password": "p"});
+        assert!(resource(&e, &password, &sent, "").is_err());
+    }
+
+    #[test]
+    fn extension_paths_count_as_the_extension() {
+        let mut sent = Sent::default();
+        sent.record(&json!({"Operations": [{"op": "remove",
+            "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"}]}));
+        assert!(sent.contains("urn:ietf:params:scim:schemas:extension:enterprise:2.0:user"));
+    }
+}

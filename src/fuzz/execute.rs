@@ -1,0 +1,330 @@
+//! Runs one sequence against the target and a fresh reference model side by side, stops
+//! at the first divergence, and deletes what it created on the target.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::Value;
+
+use super::compare::{Answers, Names, Sent};
+use super::op::{self, Op, Purpose, Rendered, Resource};
+use crate::profile::Profile;
+use crate::server::Reference;
+use crate::suite::Method;
+use crate::target::{
+    Body, Client, Credentials, Outcome, Outgoing, RecordedRequest, RecordedResponse,
+};
+
+/// Marks a shell variable inside a rendered string of the reproduction script.
+pub const VAR: char = '\u{1}';
+
+/// What a placeholder stands for when no resource of its type exists yet.
+const NOBODY: &str = "00000000-0000-4000-8000-000000000000";
+
+/// A resource created on both sides.
+struct Slot {
+    model: String,
+    target: String,
+    /// The shell variable holding its id in the reproduction script.
+    var: String,
+}
+
+/// One request as both sides answered it.
+pub struct Step {
+    pub op: Op,
+    /// As sent to the target (credentials redacted).
+    pub request: RecordedRequest,
+    /// As the reproduction script sends it, with shell variables.
+    pub script: Rendered,
+    pub expected: RecordedResponse,
+    pub actual: Outcome,
+    /// The script variable taking the id this step created.
+    pub creates: Option<String>,
+}
+
+pub struct Trace {
+    pub steps: Vec<Step>,
+    /// What differed at the last step, if anything did.
+    pub divergence: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Model,
+    Target,
+    Script,
+}
+
+/// Runs sequences; counts what it sends.
+pub struct Engine {
+    client: Client,
+    profile: Profile,
+    run_id: String,
+    executions: AtomicU64,
+    requests: AtomicU64,
+}
+
+/// The per-execution state.
+struct Execution<'a> {
+    prefix: String,
+    users: Vec<Slot>,
+    groups: Vec<Slot>,
+    model: Names,
+    target: Names,
+    sent: Sent,
+    /// Placeholder → the last (model version, target version, model resource) seen.
+    versions: HashMap<String, (String, String, Value)>,
+    engine: &'a Engine,
+}
+
+impl Engine {
+    pub fn new(client: Client, profile: Profile, run_id: String) -> Self {
+        Engine {
+            client,
+            profile,
+            run_id,
+            executions: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// Requests sent to the target so far, clean-up excluded.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.client.base_url()
+    }
+
+    pub async fn execute(&self, ops: &[Op]) -> Result<Trace, String> {
+        let reference = Reference::new(&self.profile, "http://reference")?;
+        let n = self.executions.fetch_add(1, Ordering::Relaxed);
+        let mut ex = Execution {
+            prefix: op::prefix(&self.run_id, n),
+            users: Vec::new(),
+            groups: Vec::new(),
+            model: Names {
+                base_url: reference.base_url().to_string(),
+                ids: HashMap::new(),
+            },
+            target: Names {
+                base_url: self.client.base_url().to_string(),
+                ids: HashMap::new(),
+            },
+            sent: Sent::default(),
+            versions: HashMap::new(),
+            engine: self,
+        };
+        let mut trace = Trace {
+            steps: Vec::new(),
+            divergence: None,
+        };
+        for op in ops {
+            let (step, divergence) = ex.step(op, &reference).await;
+            trace.steps.push(step);
+            if divergence.is_some() {
+                trace.divergence = divergence;
+                break;
+            }
+        }
+        ex.clean_up().await;
+        Ok(trace)
+    }
+}
+
+impl Execution<'_> {
+    fn fill(&self, key: &str, side: Side) -> String {
+        if key == "prefix" {
+            return match side {
+                Side::Script => format!("scimitar-{VAR}RUN{VAR}-"),
+                _ => self.prefix.clone(),
+            };
+        }
+        let (slots, n) = match key.split_once(':') {
+            Some(("user", n)) => (&self.users, n),
+            Some(("group", n)) => (&self.groups, n),
+            _ => return String::new(),
+        };
+        let n: usize = n.parse().unwrap_or(0);
+        if slots.is_empty() {
+            return NOBODY.to_string();
+        }
+        let slot = &slots[n % slots.len()];
+        match side {
+            Side::Model => slot.model.clone(),
+            Side::Target => slot.target.clone(),
+            Side::Script => format!("{VAR}{}{VAR}", slot.var),
+        }
+    }
+
+    async fn step(&mut self, op: &Op, reference: &Reference) -> (Step, Option<String>) {
+        let model = op.render(&|k| self.fill(k, Side::Model));
+        let target = op.render(&|k| self.fill(k, Side::Target));
+        let script = op.render(&|k| self.fill(k, Side::Script));
+        let client = &self.engine.client;
+        let body = target.body.clone().map(Body::Json);
+        let path_and_query = with_query(&model.path, &model.query);
+        let (expected, exchange) = tokio::join!(
+            reference.send(
+                model.method.as_str(),
+                &path_and_query,
+                model.body.as_ref().map(Value::to_string)
+            ),
+            client.send(Outgoing {
+                method: target.method,
+                path: &target.path,
+                query: &target.query,
+                headers: &[],
+                body: body.as_ref(),
+                credentials: Credentials::Target,
+            })
+        );
+        self.engine.requests.fetch_add(1, Ordering::Relaxed);
+        if let Some(b) = &target.body {
+            self.sent.record(b);
+        }
+        let mut step = Step {
+            op: op.clone(),
+            request: exchange.request,
+            script,
+            expected,
+            actual: exchange.outcome,
+            creates: None,
+        };
+        let divergence = self.judge(&mut step).err();
+        (step, divergence)
+    }
+
+    fn judge(&mut self, step: &mut Step) -> Result<(), String> {
+        let actual = match &step.actual {
+            Outcome::Response(r) => r,
+            Outcome::Error(e) => return Err(format!("no answer: {e}")),
+        };
+        let created = match step.op.purpose {
+            Purpose::Create(r) => Some(r),
+            Purpose::Invalid(..) => Some(Resource::User),
+            _ => None,
+        };
+        if let Some(resource) = created
+            && step.expected.status == 201
+            && actual.status == 201
+        {
+            let id = |body: &str| -> Option<String> {
+                serde_json::from_str::<Value>(body)
+                    .ok()?
+                    .get("id")?
+                    .as_str()
+                    .map(str::to_string)
+            };
+            let model = id(&step.expected.body).ok_or("the reference created no id")?;
+            let target = id(&actual.body).ok_or("the created resource has no id")?;
+            let sent_id = step.request.body.as_ref().and_then(|b| match b {
+                Body::Json(v) => v.get("id").and_then(Value::as_str).map(str::to_string),
+                Body::Raw(_) => None,
+            });
+            if sent_id.as_deref() == Some(target.as_str()) {
+                return Err(format!(
+                    "id: the target kept the id the client sent ({target})"
+                ));
+            }
+            let slots = match resource {
+                Resource::User => &mut self.users,
+                Resource::Group => &mut self.groups,
+            };
+            let var = format!(
+                "{}{}",
+                if resource == Resource::User { 'U' } else { 'G' },
+                slots.len() + 1
+            );
+            let placeholder = format!("<{var}>");
+            self.model.ids.insert(model.clone(), placeholder.clone());
+            self.target.ids.insert(target.clone(), placeholder);
+            slots.push(Slot {
+                model,
+                target,
+                var: var.clone(),
+            });
+            step.creates = Some(var);
+        }
+        Answers {
+            op: &step.op,
+            expected: &step.expected,
+            actual,
+            model: &self.model,
+            target: &self.target,
+            sent: &self.sent,
+        }
+        .compare()?;
+        self.versions(&step.expected, actual)
+    }
+
+    /// A resource whose content changed must change its version (RFC 7644 §3.14).
+    fn versions(
+        &mut self,
+        expected: &RecordedResponse,
+        actual: &RecordedResponse,
+    ) -> Result<(), String> {
+        if !(200..300).contains(&actual.status) || expected.status == 204 || actual.status == 204 {
+            return Ok(());
+        }
+        let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
+        let (Some(e), Some(a)) = (parse(&expected.body), parse(&actual.body)) else {
+            return Ok(());
+        };
+        let version = |v: &Value| v["meta"]["version"].as_str().map(str::to_string);
+        let (Some(ev), Some(av), Some(id)) = (version(&e), version(&a), e["id"].as_str()) else {
+            return Ok(());
+        };
+        let Some(key) = self.model.ids.get(id).cloned() else {
+            return Ok(());
+        };
+        let mut content = self.model.normalise(&e);
+        content.as_object_mut().map(|o| o.remove("meta"));
+        if let Some((last_e, last_a, last_content)) = self.versions.get(&key)
+            && *last_e != ev
+            && *last_a == av
+            && *last_content != content
+        {
+            return Err(format!(
+                "meta.version: still {av} although the resource changed (the reference moved from {last_e} to {ev})"
+            ));
+        }
+        self.versions.insert(key, (ev, av, content));
+        Ok(())
+    }
+
+    /// Deletes, on the target, everything this execution created.
+    async fn clean_up(&self) {
+        let created = self
+            .groups
+            .iter()
+            .map(|s| (Resource::Group, s))
+            .chain(self.users.iter().map(|s| (Resource::User, s)));
+        for (resource, slot) in created {
+            let path = format!("{}/{}", resource.endpoint(), slot.target);
+            self.engine
+                .client
+                .send(Outgoing {
+                    method: Method::Delete,
+                    path: &path,
+                    query: &[],
+                    headers: &[],
+                    body: None,
+                    credentials: Credentials::Target,
+                })
+                .await;
+        }
+    }
+}
+
+/// `path?k=v&...`, percent-encoded.
+pub fn with_query(path: &str, query: &[(String, String)]) -> String {
+    if query.is_empty() {
+        return path.to_string();
+    }
+    let encoded = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query)
+        .finish();
+    format!("{path}?{encoded}")
+}

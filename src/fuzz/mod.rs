@@ -1,0 +1,213 @@
+//! `scimitar fuzz`: model-based stateful testing. Random sequences of creates, reads, list
+//! queries, replaces, patches and deletes over users and groups go to the target and to a
+//! fresh reference model (the bundled server's own semantics, in process); after every
+//! request the answers are compared. A divergence is shrunk to the shortest sequence that
+//! still diverges and handed back as a curl script.
+//!
+//! Sequences are plain proptest `Vec`s of operations whose references to resources are
+//! symbolic (the N-th user created so far) and resolved when sent, so every sequence, and
+//! every shrunk subsequence, is valid: proptest's own Vec shrinking (drop operations, then
+//! simplify each) is the shrinker, and no preconditions are needed as they would be with
+//! proptest-state-machine.
+
+mod compare;
+mod execute;
+mod op;
+mod script;
+pub mod targets;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+use crate::r#gen::FilterSpace;
+use crate::profile::Profile;
+use crate::run::{ConfigError, Verdict, connect};
+use crate::server::Defect;
+use crate::target::{Auth, Client};
+use execute::{Engine, Trace};
+use op::Op;
+
+/// When to stop looking.
+#[derive(Debug, Clone, Copy)]
+pub enum Budget {
+    Cases(u64),
+    Time(Duration),
+}
+
+pub struct FuzzOptions {
+    pub target: Option<String>,
+    pub auth: Auth,
+    pub seed: Option<u64>,
+    pub budget: Budget,
+    /// What the model (and the bundled server) behave as.
+    pub profile: Profile,
+    pub defects: Vec<Defect>,
+    pub timeout: Duration,
+    /// The longest sequence drawn.
+    pub max_ops: usize,
+    /// Where to write the reproduction script of a divergence.
+    pub repro: Option<PathBuf>,
+}
+
+/// How long shrinking may go on after a divergence is found: dropping requests comes first
+/// and is quick; what is left simplifies values, which is cosmetic.
+const SHRINK_TIME: Duration = Duration::from_secs(10);
+const SHRINK_TRIES: u32 = 4096;
+
+pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ConfigError(format!("cannot start the runtime: {e}")))?;
+    let (base_url, auth) = connect(
+        &runtime,
+        opts.target.clone(),
+        opts.auth,
+        &opts.profile,
+        &opts.defects,
+    )?;
+    let client = Client::new(&base_url, auth, opts.timeout)
+        .map_err(|e| ConfigError(format!("cannot build the HTTP client: {e}")))?;
+    let seed = opts.seed.unwrap_or_else(rand_seed);
+    let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let engine = Engine::new(client, opts.profile.clone(), run_id);
+    let strategy = op::sequence(
+        &FilterSpace::new(&opts.profile.emulation.filter),
+        opts.max_ops,
+    );
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+    );
+    eprintln!(
+        "fuzzing {base_url} against the {} model, seed {seed}",
+        opts.profile.name
+    );
+    let progress = progress(opts.budget);
+    let started = Instant::now();
+    let mut cases = 0u64;
+    let found = runtime.block_on(async {
+        while !spent(opts.budget, cases, started) {
+            let tree = strategy
+                .new_tree(&mut runner)
+                .map_err(|e| ConfigError(format!("cannot draw a sequence: {e}")))?;
+            let trace = engine.execute(&tree.current()).await.map_err(ConfigError)?;
+            cases += 1;
+            progress.set_position(match opts.budget {
+                Budget::Cases(_) => cases,
+                Budget::Time(_) => started.elapsed().as_secs(),
+            });
+            progress.set_message(format!("{} requests", engine.requests()));
+            if trace.divergence.is_some() {
+                let found = (cases, started.elapsed(), trace.steps.len());
+                let (shrunk, tries) = shrink(&engine, tree, trace, &progress).await?;
+                return Ok(Some((shrunk, found, tries)));
+            }
+        }
+        Ok::<_, ConfigError>(None)
+    })?;
+    progress.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    let requests = engine.requests();
+    let summary = format!(
+        "{cases} sequences, {requests} requests in {secs:.1} s ({:.0} requests/s)",
+        requests as f64 / secs.max(1e-9)
+    );
+    let Some((trace, (case, after, drawn), tries)) = found else {
+        println!(
+            "{summary}: no divergence from the {} model",
+            opts.profile.name
+        );
+        return Ok(Verdict::Passed);
+    };
+    let what = trace.divergence.as_deref().unwrap_or_default();
+    println!(
+        "divergence in sequence {case} after {:.1} s, shrunk from {drawn} to {} requests in {tries} tries:\n  {what}\n",
+        after.as_secs_f64(),
+        trace.steps.len()
+    );
+    for (i, s) in trace.steps.iter().enumerate() {
+        println!("  {}. {}", i + 1, s.op);
+    }
+    let script = script::script(&trace.steps, what, seed, engine.base_url());
+    println!("\nreproduction:\n\n{script}");
+    if let Some(path) = &opts.repro {
+        std::fs::write(path, &script)
+            .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
+        println!("(written to {})", path.display());
+    }
+    println!("{summary}; found 1 divergence (replay with --seed {seed})");
+    Ok(Verdict::Failed)
+}
+
+fn rand_seed() -> u64 {
+    u64::from_le_bytes(
+        uuid::Uuid::new_v4().as_bytes()[..8]
+            .try_into()
+            .expect("8 bytes"),
+    )
+}
+
+fn spent(budget: Budget, cases: u64, started: Instant) -> bool {
+    match budget {
+        Budget::Cases(n) => cases >= n,
+        Budget::Time(t) => started.elapsed() >= t,
+    }
+}
+
+fn progress(budget: Budget) -> ProgressBar {
+    let (len, unit) = match budget {
+        Budget::Cases(n) => (n, "sequences"),
+        Budget::Time(t) => (t.as_secs().max(1), "s"),
+    };
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {unit} · {{msg}} · {{per_sec}}"
+        ))
+        .expect("a valid template"),
+    );
+    bar
+}
+
+/// Shrinks a diverging sequence the way proptest's runner does: simplify while it still
+/// diverges, step back (complicate) when it stops diverging.
+async fn shrink(
+    engine: &Engine,
+    mut tree: impl ValueTree<Value = Vec<Op>>,
+    mut best: Trace,
+    progress: &ProgressBar,
+) -> Result<(Trace, u32), ConfigError> {
+    let started = Instant::now();
+    let mut steps = 0;
+    progress.set_message("shrinking");
+    if !tree.simplify() {
+        return Ok((best, steps));
+    }
+    while started.elapsed() < SHRINK_TIME && steps < SHRINK_TRIES {
+        steps += 1;
+        let trace = engine.execute(&tree.current()).await.map_err(ConfigError)?;
+        progress.set_message(format!(
+            "shrinking: {} requests after {steps} tries",
+            best.steps.len()
+        ));
+        let moved = if trace.divergence.is_some() {
+            if trace.steps.len() <= best.steps.len() {
+                best = trace;
+            }
+            tree.simplify()
+        } else {
+            tree.complicate()
+        };
+        if !moved {
+            break;
+        }
+    }
+    Ok((best, steps))
+}

@@ -1,0 +1,407 @@
+//! The operations of a fuzzed sequence: requests with placeholders for what only exists
+//! when they are sent (see [`crate::r#gen`]), and the strategy that draws them.
+
+use std::fmt;
+
+use proptest::option;
+use proptest::prelude::*;
+use proptest::sample::select;
+use serde_json::Value;
+
+use crate::r#gen::{self, Expected, FilterSpace, group_ref, user_ref};
+use crate::suite::Method;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    User,
+    Group,
+}
+
+impl Resource {
+    pub fn endpoint(self) -> &'static str {
+        match self {
+            Resource::User => "/Users",
+            Resource::Group => "/Groups",
+        }
+    }
+
+    /// The placeholder of the `n`-th resource of this type.
+    fn placeholder(self, n: usize) -> String {
+        match self {
+            Resource::User => user_ref(n),
+            Resource::Group => group_ref(n),
+        }
+    }
+}
+
+/// What the comparison needs to know of an operation beyond its request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Purpose {
+    Create(Resource),
+    /// A create the RFC expects to fail (or to ignore part of), and why.
+    Invalid(Expected, &'static str),
+    /// A list query; `sort_by` orders it, `paged` narrows it to a page.
+    List {
+        sort_by: Option<String>,
+        paged: bool,
+    },
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub method: Method,
+    /// Below the base URL, e.g. `/Users/{{user:3}}`.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<Value>,
+    pub purpose: Purpose,
+}
+
+/// An operation with its placeholders filled in.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+impl Op {
+    /// Fills every placeholder (`{{prefix}}`, `{{user:N}}`, `{{group:N}}`) with `fill`.
+    pub fn render(&self, fill: &dyn Fn(&str) -> String) -> Rendered {
+        Rendered {
+            method: self.method,
+            path: fill_text(&self.path, fill),
+            query: self
+                .query
+                .iter()
+                .map(|(k, v)| (k.clone(), fill_text(v, fill)))
+                .collect(),
+            body: self.body.as_ref().map(|b| fill_value(b, fill)),
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method.as_str(), self.path)?;
+        for (i, (k, v)) in self.query.iter().enumerate() {
+            write!(f, "{}{k}={v}", if i == 0 { '?' } else { '&' })?;
+        }
+        if let Purpose::Invalid(_, why) = &self.purpose {
+            write!(f, " ({why})")?;
+        }
+        Ok(())
+    }
+}
+
+fn fill_text(s: &str, fill: &dyn Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start + 2..].find("}}") else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push_str(&fill(&rest[start + 2..start + 2 + len]));
+        rest = &rest[start + 4 + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn fill_value(v: &Value, fill: &dyn Fn(&str) -> String) -> Value {
+    match v {
+        Value::String(s) if s.contains("{{") => Value::String(fill_text(s, fill)),
+        Value::Array(items) => Value::Array(items.iter().map(|i| fill_value(i, fill)).collect()),
+        Value::Object(obj) => Value::Object(
+            obj.iter()
+                .map(|(k, v)| (k.clone(), fill_value(v, fill)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn resource() -> impl Strategy<Value = Resource> {
+    prop_oneof![3 => Just(Resource::User), 1 => Just(Resource::Group)]
+}
+
+/// `attributes` or `excludedAttributes`, sometimes.
+fn projection() -> impl Strategy<Value = Vec<(String, String)>> {
+    let names = select(
+        &[
+            "displayName",
+            "emails",
+            "name.givenName",
+            "userName",
+            "groups",
+            "members",
+        ][..],
+    );
+    option::of((any::<bool>(), names)).prop_map(|p| match p {
+        Some((true, n)) => vec![("attributes".into(), n.into())],
+        Some((false, n)) => vec![("excludedAttributes".into(), n.into())],
+        None => Vec::new(),
+    })
+}
+
+fn op(
+    method: Method,
+    path: String,
+    query: Vec<(String, String)>,
+    body: Option<Value>,
+    purpose: Purpose,
+) -> Op {
+    Op {
+        method,
+        path,
+        query,
+        body,
+        purpose,
+    }
+}
+
+fn at(resource: Resource, n: usize) -> String {
+    format!("{}/{}", resource.endpoint(), resource.placeholder(n))
+}
+
+/// A list query over `resource`: a filter kept to this run's resources, sorting, paging.
+fn list(space: &FilterSpace, resource: Resource) -> Option<BoxedStrategy<Op>> {
+    let (attr, filters, sorts): (_, _, &'static [&'static str]) = match resource {
+        Resource::User => (
+            "userName",
+            space.users(),
+            &["userName", "name.familyName", "displayName"],
+        ),
+        Resource::Group => ("displayName", space.groups(), &["displayName"]),
+    };
+    let scoped = {
+        let space = space.clone();
+        filters.prop_filter_map("the dialect cannot keep a filter to this run", move |f| {
+            space.scoped(attr, &f)
+        })
+    };
+    // Without `sw` and `and`, only an exact userName keeps a list to this run.
+    let filter = if space.scoped(attr, "").is_some() {
+        scoped.boxed()
+    } else if resource == Resource::User
+        && space.allows(crate::scim::filter::Operator::Compare(
+            crate::scim::filter::CompareOp::Eq,
+        ))
+    {
+        r#gen::user_name_filter().boxed()
+    } else {
+        return None;
+    };
+    let sort = option::of((
+        select(sorts),
+        option::of(select(&["ascending", "descending"][..])),
+    ));
+    let paging = option::of((option::of(1..4u8), option::of(0..4u8)));
+    Some(
+        (filter, sort, paging, projection())
+            .prop_map(move |(filter, sort, paging, mut query)| {
+                query.push(("filter".into(), filter));
+                let sort_by = sort.map(|(by, order)| {
+                    query.push(("sortBy".into(), by.into()));
+                    if let Some(o) = order {
+                        query.push(("sortOrder".into(), o.into()));
+                    }
+                    by.to_string()
+                });
+                let paged = paging.is_some();
+                if let Some((start, count)) = paging {
+                    if let Some(s) = start {
+                        query.push(("startIndex".into(), s.to_string()));
+                    }
+                    if let Some(c) = count {
+                        query.push(("count".into(), c.to_string()));
+                    }
+                }
+                op(
+                    Method::Get,
+                    resource.endpoint().into(),
+                    query,
+                    None,
+                    Purpose::List { sort_by, paged },
+                )
+            })
+            .boxed(),
+    )
+}
+
+/// One operation of a sequence, over users and groups, in the filter dialect of `space`.
+pub fn operation(space: &FilterSpace) -> BoxedStrategy<Op> {
+    let none = Vec::new;
+    let mut choices: Vec<(u32, BoxedStrategy<Op>)> = vec![
+        (
+            5,
+            r#gen::user()
+                .prop_map(move |u| {
+                    op(
+                        Method::Post,
+                        "/Users".into(),
+                        none(),
+                        Some(u),
+                        Purpose::Create(Resource::User),
+                    )
+                })
+                .boxed(),
+        ),
+        (
+            2,
+            r#gen::group()
+                .prop_map(move |g| {
+                    op(
+                        Method::Post,
+                        "/Groups".into(),
+                        none(),
+                        Some(g),
+                        Purpose::Create(Resource::Group),
+                    )
+                })
+                .boxed(),
+        ),
+        (
+            1,
+            r#gen::invalid_user()
+                .prop_map(move |i| {
+                    op(
+                        Method::Post,
+                        "/Users".into(),
+                        none(),
+                        Some(i.body),
+                        Purpose::Invalid(i.expected, i.why),
+                    )
+                })
+                .boxed(),
+        ),
+        (
+            3,
+            (resource(), 0..8usize, projection())
+                .prop_map(|(r, n, q)| op(Method::Get, at(r, n), q, None, Purpose::Other))
+                .boxed(),
+        ),
+        (
+            1,
+            (0..8usize, r#gen::user())
+                .prop_map(move |(n, u)| {
+                    op(
+                        Method::Put,
+                        at(Resource::User, n),
+                        none(),
+                        Some(u),
+                        Purpose::Other,
+                    )
+                })
+                .boxed(),
+        ),
+        (
+            1,
+            (0..8usize, r#gen::group())
+                .prop_map(move |(n, g)| {
+                    op(
+                        Method::Put,
+                        at(Resource::Group, n),
+                        none(),
+                        Some(g),
+                        Purpose::Other,
+                    )
+                })
+                .boxed(),
+        ),
+        (
+            3,
+            (0..8usize, r#gen::user_patch())
+                .prop_map(move |(n, p)| {
+                    op(
+                        Method::Patch,
+                        at(Resource::User, n),
+                        none(),
+                        Some(p),
+                        Purpose::Other,
+                    )
+                })
+                .boxed(),
+        ),
+        (
+            2,
+            (0..8usize, r#gen::group_patch())
+                .prop_map(move |(n, p)| {
+                    op(
+                        Method::Patch,
+                        at(Resource::Group, n),
+                        none(),
+                        Some(p),
+                        Purpose::Other,
+                    )
+                })
+                .boxed(),
+        ),
+        (
+            1,
+            (resource(), 0..8usize)
+                .prop_map(move |(r, n)| op(Method::Delete, at(r, n), none(), None, Purpose::Other))
+                .boxed(),
+        ),
+        (
+            1,
+            r#gen::invalid_filter()
+                .prop_map(move |f| {
+                    op(
+                        Method::Get,
+                        "/Users".into(),
+                        vec![("filter".into(), f)],
+                        None,
+                        Purpose::Other,
+                    )
+                })
+                .boxed(),
+        ),
+    ];
+    if let Some(users) = list(space, Resource::User) {
+        choices.push((3, users));
+    }
+    if let Some(groups) = list(space, Resource::Group) {
+        choices.push((1, groups));
+    }
+    proptest::strategy::Union::new_weighted(choices).boxed()
+}
+
+/// A sequence of up to `max` operations.
+pub fn sequence(space: &FilterSpace, max: usize) -> BoxedStrategy<Vec<Op>> {
+    proptest::collection::vec(operation(space), 1..=max).boxed()
+}
+
+/// The run's prefix on userNames and displayNames, for `n`-th execution of run `run_id`.
+pub fn prefix(run_id: &str, n: u64) -> String {
+    format!("scimitar-{run_id}-{n}-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::r#gen::PREFIX;
+
+    #[test]
+    fn placeholders_are_filled_everywhere() {
+        let o = op(
+            Method::Patch,
+            format!("/Groups/{}", group_ref(1)),
+            vec![("filter".into(), format!("userName eq \"{PREFIX}a\""))],
+            Some(
+                serde_json::json!({"Operations": [{"path": format!("members[value eq \"{}\"]", user_ref(2))}]}),
+            ),
+            Purpose::Other,
+        );
+        let r = o.render(&|k| format!("<{k}>"));
+        assert_eq!(r.path, "/Groups/<group:1>");
+        assert_eq!(r.query[0].1, "userName eq \"<prefix>a\"");
+        assert_eq!(
+            r.body.unwrap()["Operations"][0]["path"],
+            "members[value eq \"<user:2>\"]"
+        );
+    }
+}
