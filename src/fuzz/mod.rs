@@ -77,6 +77,7 @@ pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let engine = Engine::new(client, opts.profile.clone(), run_id);
     let strategy = op::sequence(
         &FilterSpace::new(&opts.profile.emulation.filter),
+        &opts.profile.fill,
         opts.max_ops,
     );
     let mut seed_bytes = [0u8; 32];

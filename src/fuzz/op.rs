@@ -6,10 +6,13 @@ use std::fmt;
 use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::select;
-use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::r#gen::{self, Expected, FilterSpace, group_ref, user_ref};
+use serde_json::{Map, Value};
+
+use crate::r#gen::{self, FilterSpace, PREFIX, group_ref, user_ref};
 use crate::suite::Method;
+use crate::suite::template;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
@@ -38,8 +41,10 @@ impl Resource {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Purpose {
     Create(Resource),
-    /// A create the RFC expects to fail (or to ignore part of), and why.
-    Invalid(Expected, &'static str),
+    /// A create of an invalid payload, and what is wrong with it. The model answers as
+    /// the RFC expects (`tests/gen.rs` holds it to [`crate::r#gen::Expected`]), or as the
+    /// profile documents.
+    Invalid(&'static str),
     /// A list query; `sort_by` orders it, `paged` narrows it to a page.
     List {
         sort_by: Option<String>,
@@ -89,7 +94,7 @@ impl fmt::Display for Op {
         for (i, (k, v)) in self.query.iter().enumerate() {
             write!(f, "{}{k}={v}", if i == 0 { '?' } else { '&' })?;
         }
-        if let Purpose::Invalid(_, why) = &self.purpose {
+        if let Purpose::Invalid(why) = &self.purpose {
             write!(f, " ({why})")?;
         }
         Ok(())
@@ -232,124 +237,106 @@ fn list(space: &FilterSpace, resource: Resource) -> Option<BoxedStrategy<Op>> {
     )
 }
 
-/// One operation of a sequence, over users and groups, in the filter dialect of `space`.
-pub fn operation(space: &FilterSpace) -> BoxedStrategy<Op> {
-    let none = Vec::new;
+/// What a profile adds to the bodies it requires more of (endpoint → attributes), as in
+/// [`crate::profile::Profile::fill`].
+pub type Fill = BTreeMap<String, Map<String, Value>>;
+
+/// `body` with the attributes `fill` names for `endpoint` added where it has none, so that a
+/// vendor's extra required attributes do not refuse every create.
+fn filled(mut body: Value, endpoint: &str, fill: &Fill) -> Value {
+    let (Some(obj), Some(members)) = (body.as_object_mut(), fill.get(endpoint)) else {
+        return body;
+    };
+    let vars = HashMap::from([("fill_id".to_string(), Value::from(format!("{PREFIX}fill")))]);
+    for (k, v) in members {
+        if !obj.keys().any(|have| have.eq_ignore_ascii_case(k))
+            && let Ok(v) = template::render_value(v, &vars)
+        {
+            obj.insert(k.clone(), v);
+        }
+    }
+    body
+}
+
+/// One operation of a sequence, over users and groups, in the filter dialect of `space`,
+/// with bodies completed by `fill`.
+pub fn operation(space: &FilterSpace, fill: &Fill) -> BoxedStrategy<Op> {
+    let n = || 0..8usize;
+    let write = |method: Method, resource: Resource, body: BoxedStrategy<Value>| {
+        let fill = fill.clone();
+        let to_one = method != Method::Post;
+        (n(), body)
+            .prop_map(move |(i, b)| {
+                let path = if to_one {
+                    at(resource, i)
+                } else {
+                    resource.endpoint().to_string()
+                };
+                let purpose = match method {
+                    Method::Post => Purpose::Create(resource),
+                    _ => Purpose::Other,
+                };
+                let body = if method == Method::Patch {
+                    b
+                } else {
+                    filled(b, resource.endpoint(), &fill)
+                };
+                op(method, path, Vec::new(), Some(body), purpose)
+            })
+            .boxed()
+    };
+    let invalid = {
+        let fill = fill.clone();
+        r#gen::invalid_user().prop_map(move |i| {
+            let body = filled(i.body, "/Users", &fill);
+            op(
+                Method::Post,
+                "/Users".into(),
+                Vec::new(),
+                Some(body),
+                Purpose::Invalid(i.why),
+            )
+        })
+    };
     let mut choices: Vec<(u32, BoxedStrategy<Op>)> = vec![
         (
             5,
-            r#gen::user()
-                .prop_map(move |u| {
-                    op(
-                        Method::Post,
-                        "/Users".into(),
-                        none(),
-                        Some(u),
-                        Purpose::Create(Resource::User),
-                    )
-                })
-                .boxed(),
+            write(Method::Post, Resource::User, r#gen::user().boxed()),
         ),
         (
             2,
-            r#gen::group()
-                .prop_map(move |g| {
-                    op(
-                        Method::Post,
-                        "/Groups".into(),
-                        none(),
-                        Some(g),
-                        Purpose::Create(Resource::Group),
-                    )
-                })
+            write(Method::Post, Resource::Group, r#gen::group().boxed()),
+        ),
+        (1, invalid.boxed()),
+        (
+            3,
+            (resource(), n(), projection())
+                .prop_map(|(r, i, q)| op(Method::Get, at(r, i), q, None, Purpose::Other))
                 .boxed(),
         ),
+        (1, write(Method::Put, Resource::User, r#gen::user().boxed())),
         (
             1,
-            r#gen::invalid_user()
-                .prop_map(move |i| {
-                    op(
-                        Method::Post,
-                        "/Users".into(),
-                        none(),
-                        Some(i.body),
-                        Purpose::Invalid(i.expected, i.why),
-                    )
-                })
-                .boxed(),
+            write(Method::Put, Resource::Group, r#gen::group().boxed()),
         ),
         (
             3,
-            (resource(), 0..8usize, projection())
-                .prop_map(|(r, n, q)| op(Method::Get, at(r, n), q, None, Purpose::Other))
-                .boxed(),
-        ),
-        (
-            1,
-            (0..8usize, r#gen::user())
-                .prop_map(move |(n, u)| {
-                    op(
-                        Method::Put,
-                        at(Resource::User, n),
-                        none(),
-                        Some(u),
-                        Purpose::Other,
-                    )
-                })
-                .boxed(),
-        ),
-        (
-            1,
-            (0..8usize, r#gen::group())
-                .prop_map(move |(n, g)| {
-                    op(
-                        Method::Put,
-                        at(Resource::Group, n),
-                        none(),
-                        Some(g),
-                        Purpose::Other,
-                    )
-                })
-                .boxed(),
-        ),
-        (
-            3,
-            (0..8usize, r#gen::user_patch())
-                .prop_map(move |(n, p)| {
-                    op(
-                        Method::Patch,
-                        at(Resource::User, n),
-                        none(),
-                        Some(p),
-                        Purpose::Other,
-                    )
-                })
-                .boxed(),
+            write(Method::Patch, Resource::User, r#gen::user_patch().boxed()),
         ),
         (
             2,
-            (0..8usize, r#gen::group_patch())
-                .prop_map(move |(n, p)| {
-                    op(
-                        Method::Patch,
-                        at(Resource::Group, n),
-                        none(),
-                        Some(p),
-                        Purpose::Other,
-                    )
-                })
-                .boxed(),
+            write(Method::Patch, Resource::Group, r#gen::group_patch().boxed()),
         ),
         (
             1,
-            (resource(), 0..8usize)
-                .prop_map(move |(r, n)| op(Method::Delete, at(r, n), none(), None, Purpose::Other))
+            (resource(), n())
+                .prop_map(|(r, i)| op(Method::Delete, at(r, i), Vec::new(), None, Purpose::Other))
                 .boxed(),
         ),
         (
             1,
             r#gen::invalid_filter()
-                .prop_map(move |f| {
+                .prop_map(|f| {
                     op(
                         Method::Get,
                         "/Users".into(),
@@ -371,8 +358,8 @@ pub fn operation(space: &FilterSpace) -> BoxedStrategy<Op> {
 }
 
 /// A sequence of up to `max` operations.
-pub fn sequence(space: &FilterSpace, max: usize) -> BoxedStrategy<Vec<Op>> {
-    proptest::collection::vec(operation(space), 1..=max).boxed()
+pub fn sequence(space: &FilterSpace, fill: &Fill, max: usize) -> BoxedStrategy<Vec<Op>> {
+    proptest::collection::vec(operation(space, fill), 1..=max).boxed()
 }
 
 /// The run's prefix on userNames and displayNames, for `n`-th execution of run `run_id`.
@@ -383,7 +370,6 @@ pub fn prefix(run_id: &str, n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::r#gen::PREFIX;
 
     #[test]
     fn placeholders_are_filled_everywhere() {
