@@ -51,6 +51,10 @@ pub struct SuiteArgs {
     /// The fixtures folder (JSON Schemas under schemas/).
     #[arg(long, value_name = "DIR", default_value = "fixtures")]
     pub fixtures: PathBuf,
+    /// Only this share of the cases: count:K/N (round-robin) or hash:K/N (by name), so
+    /// that N CI machines split a run.
+    #[arg(long, value_name = "count:K/N|hash:K/N")]
+    pub partition: Option<crate::plan::Partition>,
 }
 
 /// Which server to test and how to reach it.

@@ -56,6 +56,7 @@ fn run_command(
         emulate: args.emulate,
         profile: args.profile,
         fixtures: args.suite.fixtures,
+        partition: args.suite.partition,
         timeout,
         libtest: args.libtest,
     })
@@ -163,7 +164,11 @@ fn report(args: ReportArgs) -> Result<Verdict, ConfigError> {
 
 fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {
     let (suites, _) = run::load(&args.patterns("suites/rfc*/*.yaml"), &args.fixtures)?;
-    for p in scimitar::plan::plan(&suites, &args.tags, &[], suites.len()) {
+    let mut planned = scimitar::plan::plan(&suites, &args.tags, &[], suites.len());
+    if let Some(share) = &args.partition {
+        planned = share.select(planned);
+    }
+    for p in planned {
         println!("{} [{}] {}", p.name, p.level, p.requirements.join(" "));
     }
     Ok(Verdict::Passed)

@@ -78,3 +78,79 @@ pub fn plan(
     }
     out
 }
+
+/// One of N shares of a run, for spreading a big run over CI machines as nextest does:
+/// `count:K/N` deals the cases round-robin in plan order, `hash:K/N` by a hash of each
+/// name, so a case stays on its machine when others are added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    by: Deal,
+    /// 1-based share.
+    k: u32,
+    n: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deal {
+    Count,
+    Hash,
+}
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not count:K/N or hash:K/N with 1 <= K <= N");
+        let (by, share) = s.split_once(':').ok_or_else(bad)?;
+        let by = match by {
+            "count" => Deal::Count,
+            "hash" => Deal::Hash,
+            _ => return Err(bad()),
+        };
+        let (k, n) = share.split_once('/').ok_or_else(bad)?;
+        let (k, n): (u32, u32) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        if k == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Partition { by, k, n })
+    }
+}
+
+impl Partition {
+    /// Keeps the planned cases of this share.
+    pub fn select(&self, planned: Vec<Planned>) -> Vec<Planned> {
+        planned
+            .into_iter()
+            .enumerate()
+            .filter(|(i, p)| {
+                let slot = match self.by {
+                    Deal::Count => *i as u64,
+                    Deal::Hash => fnv1a(&p.name),
+                };
+                slot % u64::from(self.n) == u64::from(self.k - 1)
+            })
+            .map(|(_, p)| p)
+            .collect()
+    }
+}
+
+/// FNV-1a: a hash that, unlike std's, is fixed across Rust versions and machines.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Partition;
+
+    #[test]
+    fn partitions_parse_and_refuse_nonsense() {
+        assert!("count:1/3".parse::<Partition>().is_ok());
+        assert!("hash:3/3".parse::<Partition>().is_ok());
+        for bad in ["count:0/3", "count:4/3", "slice:1/2", "count:1", "hash:a/b"] {
+            assert!(bad.parse::<Partition>().is_err(), "{bad}");
+        }
+    }
+}

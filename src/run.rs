@@ -54,6 +54,8 @@ pub struct RunOptions {
     /// What the results are classified by.
     pub profile: Profile,
     pub fixtures: PathBuf,
+    /// The share of the cases this machine runs.
+    pub partition: Option<crate::plan::Partition>,
     pub timeout: Duration,
     /// Arguments for the libtest-style runner (`--list`, filters, `--test-threads`, ...).
     pub libtest: Vec<String>,
@@ -193,7 +195,10 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
             .variables(),
         run_id.clone(),
     );
-    let planned = plan(&suites, &opts.tags, &exclude, vendor_from);
+    let mut planned = plan(&suites, &opts.tags, &exclude, vendor_from);
+    if let Some(share) = &opts.partition {
+        planned = share.select(planned);
+    }
     let shared = Arc::new(Shared {
         suites,
         runner,

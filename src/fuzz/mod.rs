@@ -17,6 +17,7 @@ mod script;
 pub mod targets;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -58,6 +59,10 @@ pub struct FuzzOptions {
 const SHRINK_TIME: Duration = Duration::from_secs(10);
 const SHRINK_TRIES: u32 = 4096;
 
+/// Sequences run at once: each is isolated by its own prefix, and the target and the
+/// model overlap their work.
+const IN_FLIGHT: u64 = 4;
+
 pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -93,23 +98,47 @@ pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let progress = progress(opts.budget);
     let started = Instant::now();
     let mut cases = 0u64;
+    let engine = Arc::new(engine);
     let found = runtime.block_on(async {
         while !spent(opts.budget, cases, started) {
-            let tree = strategy
-                .new_tree(&mut runner)
-                .map_err(|e| ConfigError(format!("cannot draw a sequence: {e}")))?;
-            let trace = engine.execute(&tree.current()).await.map_err(ConfigError)?;
-            cases += 1;
+            // A batch of sequences in flight at once, judged in the order they were drawn
+            // so that a seed finds the same divergence however the requests interleave.
+            let batch = match opts.budget {
+                Budget::Cases(n) => IN_FLIGHT.min(n - cases),
+                Budget::Time(_) => IN_FLIGHT,
+            };
+            let mut drawn = Vec::new();
+            for _ in 0..batch {
+                let tree = strategy
+                    .new_tree(&mut runner)
+                    .map_err(|e| ConfigError(format!("cannot draw a sequence: {e}")))?;
+                let (engine, ops) = (engine.clone(), tree.current());
+                drawn.push((
+                    tree,
+                    tokio::spawn(async move { engine.execute(&ops).await }),
+                ));
+            }
+            let mut traces = Vec::new();
+            for (tree, handle) in drawn {
+                let trace = handle
+                    .await
+                    .map_err(|e| ConfigError(format!("a sequence panicked: {e}")))?
+                    .map_err(ConfigError)?;
+                traces.push((tree, trace));
+            }
+            for (tree, trace) in traces {
+                cases += 1;
+                if trace.divergence.is_some() {
+                    let found = (cases, started.elapsed(), trace.steps.len());
+                    let (shrunk, tries) = shrink(&engine, tree, trace, &progress).await?;
+                    return Ok(Some((shrunk, found, tries)));
+                }
+            }
             progress.set_position(match opts.budget {
                 Budget::Cases(_) => cases,
                 Budget::Time(_) => started.elapsed().as_secs(),
             });
             progress.set_message(format!("{} requests", engine.requests()));
-            if trace.divergence.is_some() {
-                let found = (cases, started.elapsed(), trace.steps.len());
-                let (shrunk, tries) = shrink(&engine, tree, trace, &progress).await?;
-                return Ok(Some((shrunk, found, tries)));
-            }
         }
         Ok::<_, ConfigError>(None)
     })?;
