@@ -101,6 +101,10 @@ pub struct RunArgs {
     /// Write a report: json=PATH, junit=PATH, markdown=PATH or html=PATH (repeatable).
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportSpec>,
+    /// Judge the run against an earlier JSON report: fail only on regressions (a case that
+    /// passed now fails, a new undocumented deviation), listing improvements apart.
+    #[arg(long, value_name = "RESULTS.json")]
+    pub baseline: Option<PathBuf>,
     /// Switch a defect on in the bundled server (repeatable; see `serve --list-defects`).
     #[arg(long = "defect", value_name = "NAME")]
     pub defects: Vec<Defect>,

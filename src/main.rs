@@ -52,6 +52,7 @@ fn run_command(
         tags: args.suite.tags,
         entra,
         reports: args.reports,
+        baseline: args.baseline,
         defects: args.defects,
         emulate: args.emulate,
         profile: args.profile,

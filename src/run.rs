@@ -47,6 +47,8 @@ pub struct RunOptions {
     pub entra: Option<Entra>,
     pub tags: Vec<String>,
     pub reports: Vec<ReportSpec>,
+    /// An earlier JSON report: only regressions from it fail the run.
+    pub baseline: Option<PathBuf>,
     /// Defects to switch on in the bundled server.
     pub defects: Vec<Defect>,
     /// What the bundled server emulates.
@@ -119,6 +121,12 @@ pub fn load(patterns: &[String], fixtures: &Path) -> Result<(Vec<Loaded>, Schema
 }
 
 pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
+    let baseline = opts
+        .baseline
+        .as_deref()
+        .map(|p| report::deviation::read(p).map(|r| (p, r)))
+        .transpose()
+        .map_err(|e| ConfigError(format!("--baseline {e}")))?;
     let (mut suites, schemas) = load(&opts.suites, &opts.fixtures)?;
     let schema_names = schemas.names();
     // Cases that only the other Entra behaviour sends stay out.
@@ -246,11 +254,38 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         report::write(spec, &report, |t| shared.runner.client.scrub(t))
             .map_err(config(&format!("cannot write {}", spec.path.display())))?;
     }
-    Ok(if conclusion.has_failed() {
+    if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
+        github(&report, |t| shared.runner.client.scrub(t))?;
+    }
+    let failed = match baseline {
+        Some((path, before)) => {
+            let cmp = report::baseline::compare(&before, &report);
+            print!("{}", cmp.render(path));
+            !cmp.regressions.is_empty()
+        }
+        None => conclusion.has_failed(),
+    };
+    Ok(if failed {
         Verdict::Failed
     } else {
         Verdict::Passed
     })
+}
+
+/// Annotations on stdout, where the runner reads them, and the job summary appended to the
+/// file GitHub names.
+fn github(report: &RunReport, scrub: impl Fn(&str) -> String) -> Result<(), ConfigError> {
+    print!("{}", scrub(&report::github::annotations(report)));
+    if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(scrub(&report::github::job_summary(report)).as_bytes()))
+            .map_err(config(&format!("cannot write the job summary {path}")))?;
+    }
+    Ok(())
 }
 
 /// What every trial of a run reads.
@@ -273,6 +308,7 @@ fn result(p: &Planned, loaded: &Loaded, c: Classified) -> CaseResult {
         suite: loaded.suite.name.clone(),
         case: loaded.suite.cases[p.case].value.name.clone(),
         file: loaded.path.clone(),
+        line: Some(loaded.suite.cases[p.case].referenced.line() as u64),
         level: p.level,
         requirements: p.requirements.clone(),
         status: c.status,

@@ -51,3 +51,79 @@ fn a_bad_partition_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("count:K/N"), "{}", text(&out));
 }
+
+/// A run of the bundled server with `defects` and `extra` arguments, writing `json`.
+fn gate(defects: &[&str], extra: &[&str], json: &std::path::Path) -> (Option<i32>, String) {
+    let spec = format!("json={}", json.display());
+    let mut args = vec!["run", "--report", &spec];
+    for d in defects {
+        args.extend(["--defect", d]);
+    }
+    args.extend(extra);
+    let out = run(&args);
+    (out.status.code(), text(&out))
+}
+
+#[test]
+fn a_baseline_passes_what_it_knows_and_fails_a_regression() {
+    let dir = temp_dir("baseline");
+    let base = dir.join("base.json");
+    let (code, t) = gate(&["sort-ignored"], &[], &base);
+    assert_eq!(code, Some(1), "the baseline run has failures:\n{t}");
+    let base_arg = base.display().to_string();
+
+    let (code, t) = gate(
+        &["sort-ignored"],
+        &["--baseline", &base_arg],
+        &dir.join("same.json"),
+    );
+    assert_eq!(code, Some(0), "an unchanged run passes:\n{t}");
+    assert!(t.contains("0 regressions"), "{t}");
+
+    let (code, t) = gate(
+        &["sort-ignored", "delete-200"],
+        &["--baseline", &base_arg],
+        &dir.join("worse.json"),
+    );
+    assert_eq!(code, Some(1), "a regression fails:\n{t}");
+    assert!(
+        t.contains("regressed: users::delete_answers_204_then_404 (passed → failed)"),
+        "{t}"
+    );
+
+    let (code, t) = gate(&[], &["--baseline", &base_arg], &dir.join("better.json"));
+    assert_eq!(code, Some(0), "{t}");
+    assert!(t.contains("improved:  paging::sort_descending"), "{t}");
+}
+
+#[test]
+fn under_github_actions_failures_are_annotated_and_summarised() {
+    let dir = temp_dir("github");
+    let summary = dir.join("summary.md");
+    let out = common::scimitar()
+        .args(["run", "--defect", "delete-200"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("runs");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    let line = t
+        .lines()
+        .find(|l| l.starts_with("::error file=suites/rfc7644/users.yaml,line="))
+        .unwrap_or_else(|| panic!("no annotation:\n{t}"));
+    assert!(
+        line.contains("title=users%3A%3Adelete_answers_204_then_404 [MUST] P-delete-01"),
+        "{line}"
+    );
+    let md = std::fs::read_to_string(&summary).expect("a job summary");
+    assert!(
+        md.contains("| `users::delete_answers_204_then_404` | MUST |"),
+        "{md}"
+    );
+    let plain = run(&["run", "--defect", "delete-200"]);
+    assert!(
+        !text(&plain).contains("::error"),
+        "annotations only under GitHub Actions"
+    );
+}

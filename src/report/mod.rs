@@ -1,6 +1,8 @@
 //! Reports: one result model, one reporter per format, each behind [`Reporter`].
 
+pub mod baseline;
 pub mod deviation;
+pub mod github;
 mod json;
 mod junit;
 
@@ -100,6 +102,9 @@ pub struct CaseResult {
     pub suite: String,
     pub case: String,
     pub file: PathBuf,
+    /// The line of the case in `file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
     pub level: Level,
     pub requirements: Vec<String>,
     pub status: Status,
