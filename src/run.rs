@@ -308,7 +308,7 @@ fn result(p: &Planned, loaded: &Loaded, c: Classified) -> CaseResult {
         suite: loaded.suite.name.clone(),
         case: loaded.suite.cases[p.case].value.name.clone(),
         file: loaded.path.clone(),
-        line: Some(loaded.suite.cases[p.case].referenced.line() as u64),
+        line: Some(loaded.suite.cases[p.case].referenced.line()),
         level: p.level,
         requirements: p.requirements.clone(),
         status: c.status,
