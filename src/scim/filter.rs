@@ -126,7 +126,12 @@ struct Lexer<'a> {
     src: &'a str,
     pos: usize,
     peeked: Option<(Tok, usize)>,
+    /// Open groups (`(` and `not (`), bounded so that no filter exhausts the stack.
+    depth: usize,
 }
+
+/// The deepest nesting of groups a filter may have; real filters stay far below it.
+const MAX_NESTING: usize = 32;
 
 impl<'a> Lexer<'a> {
     fn new(src: &'a str) -> Self {
@@ -134,6 +139,7 @@ impl<'a> Lexer<'a> {
             src,
             pos: 0,
             peeked: None,
+            depth: 0,
         }
     }
 
@@ -301,22 +307,28 @@ fn parse_and(lx: &mut Lexer, inner: bool) -> Result<Filter, FilterError> {
     Ok(left)
 }
 
+/// The filter inside a group whose `(` was just read, and its `)`.
+fn group(lx: &mut Lexer, inner: bool, at: usize) -> Result<Filter, FilterError> {
+    if lx.depth == MAX_NESTING {
+        return lx.err(at, format!("groups nest deeper than {MAX_NESTING}"));
+    }
+    lx.depth += 1;
+    let f = parse_or(lx, inner)?;
+    expect(lx, Tok::Close)?;
+    lx.depth -= 1;
+    Ok(f)
+}
+
 fn parse_unary(lx: &mut Lexer, inner: bool) -> Result<Filter, FilterError> {
     let Some((tok, at)) = lx.next()? else {
         return lx.err(lx.src.len(), "expected a filter, found the end");
     };
     match tok {
-        Tok::Open => {
-            let f = parse_or(lx, inner)?;
-            expect(lx, Tok::Close)?;
-            Ok(f)
-        }
+        Tok::Open => group(lx, inner, at),
         Tok::Word(w) if w.eq_ignore_ascii_case("not") => {
             // `not (` with or without a space (RFC errata 7319).
             expect(lx, Tok::Open)?;
-            let f = parse_or(lx, inner)?;
-            expect(lx, Tok::Close)?;
-            Ok(Filter::Not(Box::new(f)))
+            Ok(Filter::Not(Box::new(group(lx, inner, at)?)))
         }
         Tok::Word(w) => {
             let path = parse_attr_path(&w, at)?;
