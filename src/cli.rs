@@ -35,6 +35,8 @@ pub enum Command {
     /// Model-based fuzzing: random sequences of requests, each answer compared with the
     /// reference model's; a divergence is shrunk to a curl script.
     Fuzz(Box<FuzzArgs>),
+    /// Delete what an interrupted or crashed run left behind, from its --ledger file.
+    Sweep(Box<SweepArgs>),
     /// Run the bundled reference SCIM server.
     Serve(Box<ServeArgs>),
 }
@@ -90,6 +92,40 @@ pub struct TargetArgs {
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub timeout: f64,
+    /// Stop the whole run after this long (60s, 5m), deleting what it created.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub run_timeout: Option<std::time::Duration>,
+    /// At most this many requests a second, e.g. 10 or 10/s.
+    #[arg(long, value_name = "N/s", value_parser = rate)]
+    pub rate: Option<f64>,
+    /// At most this many requests at once.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Sends again after a 429 or 503 (honouring Retry-After, else backing off
+    /// exponentially with jitter) and after a reset connection of an idempotent request.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
+    /// Also record what the run creates in this file, so that `scimitar sweep` can delete it
+    /// after a crash (the file is removed when the run cleaned up everything).
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+}
+
+/// `10`, `10/s` or `600/m` requests.
+fn rate(s: &str) -> Result<f64, String> {
+    let (n, per) = s.split_once('/').unwrap_or((s, "s"));
+    let n: f64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a rate such as 10/s"))?;
+    let per = match per.trim() {
+        "s" => 1.0,
+        "m" => 60.0,
+        _ => return Err(format!("`{s}`: the unit is /s or /m")),
+    };
+    (n > 0.0 && n.is_finite())
+        .then_some(n / per)
+        .ok_or_else(|| format!("`{s}`: a rate is positive"))
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +137,20 @@ pub struct RunArgs {
     /// Write a report: json=PATH, junit=PATH, markdown=PATH or html=PATH (repeatable).
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportSpec>,
+    /// Only cases that change nothing on the target (every request a GET or a search).
+    #[arg(long)]
+    pub read_only: bool,
+    /// Check the steps' `snapshot`s against the approved ones (a change fails, with a diff),
+    /// or write them.
+    #[arg(long, value_enum, value_name = "check|update")]
+    pub snapshots: Option<crate::check::snapshot::Mode>,
+    /// Where approved snapshots are kept, one folder per target.
+    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    pub snapshot_dir: PathBuf,
+    /// The target's name for its snapshot folder [default: `bundled`, or the target URL's
+    /// host and port].
+    #[arg(long, value_name = "NAME")]
+    pub target_name: Option<String>,
     /// Judge the run against an earlier JSON report: fail only on regressions (a case that
     /// passed now fails, a new undocumented deviation), listing improvements apart.
     #[arg(long, value_name = "RESULTS.json")]
@@ -233,4 +283,10 @@ fn duration(s: &str) -> Result<std::time::Duration, String> {
     };
     std::time::Duration::try_from_secs_f64(n * scale)
         .map_err(|_| format!("`{s}` is not a duration such as 60s or 5m"))
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub conn: TargetArgs,
 }

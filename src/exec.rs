@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
 use crate::check::declared::Declared;
+use crate::check::snapshot::{self, Snapshots};
 use crate::check::{self, Schemas, cut};
 use crate::suite::template::{self, Vars};
 use crate::suite::{Case, Method, Step, Suite};
@@ -29,6 +30,14 @@ pub struct Runner {
     constants: Vars,
     pub run_id: String,
     counter: AtomicU64,
+    /// Where approved snapshots are, when they are checked or written.
+    snapshots: Option<Snapshots>,
+}
+
+/// Where a step is: its suite file and its case, `suite::case`.
+struct Site<'a> {
+    file: &'a Path,
+    case: String,
 }
 
 /// One step as it ran.
@@ -77,7 +86,14 @@ impl Runner {
             constants,
             run_id,
             counter: AtomicU64::new(0),
+            snapshots: None,
         }
+    }
+
+    /// Checks (or writes) the steps' snapshots in `snapshots`.
+    pub fn with_snapshots(mut self, snapshots: Option<Snapshots>) -> Self {
+        self.snapshots = snapshots;
+        self
     }
 
     fn vars(&self) -> Vars {
@@ -111,13 +127,19 @@ impl Runner {
     ) -> CaseRecord {
         let mut vars = self.vars();
         vars.extend(limits);
+        let at = Site {
+            file,
+            case: format!("{}::{}", suite.name, case.name),
+        };
         let mut steps = Vec::new();
         let mut failure = None;
         let main: Vec<&Spanned<Step>> = suite.setup.iter().chain(&case.steps).collect();
         let total = main.len();
         for (i, step) in main.into_iter().enumerate() {
             let label = label(file, step, i + 1, total, false);
-            let record = self.run_step(step, &mut vars, label, false, fill).await;
+            let record = self
+                .run_step(step, &mut vars, label, false, fill, &at)
+                .await;
             let failed = !record.failures.is_empty();
             steps.push(record);
             if failed {
@@ -129,7 +151,7 @@ impl Runner {
         let total = teardown.len();
         for (i, step) in teardown.into_iter().enumerate() {
             let label = label(file, step, i + 1, total, true);
-            let record = self.run_step(step, &mut vars, label, true, fill).await;
+            let record = self.run_step(step, &mut vars, label, true, fill, &at).await;
             if failure.is_none() && !record.failures.is_empty() {
                 failure = Some(self.message(&record));
             }
@@ -161,6 +183,7 @@ impl Runner {
         label: String,
         teardown: bool,
         fill: bool,
+        at: &Site<'_>,
     ) -> StepRecord {
         let s = &step.value;
         let mut record = StepRecord {
@@ -242,6 +265,18 @@ impl Runner {
                     let found = declared.check(&exchange.request, resp.status, body.as_ref().ok());
                     record.failures.extend(found.violations);
                     record.notes = found.notes;
+                }
+                if let (Some(name), Some(snapshots)) = (&s.snapshot, &self.snapshots) {
+                    let content = snapshot::render(
+                        resp.status,
+                        &resp.body,
+                        self.client.base_url(),
+                        &self.run_id,
+                    );
+                    let source = at.file.display().to_string();
+                    if let Err(e) = snapshots.assert(&at.case, name, &source, &content) {
+                        record.failures.push(e);
+                    }
                 }
                 if resp.truncated {
                     record.failures.push(format!(

@@ -3,13 +3,16 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use scimitar::check::snapshot::Snapshots;
 use scimitar::cli::{
-    AuthKind, Cli, Command, FuzzArgs, ReportArgs, RunArgs, ServeArgs, SuiteArgs, TargetArgs,
+    AuthKind, Cli, Command, FuzzArgs, ReportArgs, RunArgs, ServeArgs, SuiteArgs, SweepArgs,
+    TargetArgs,
 };
 use scimitar::fuzz::{Budget, FuzzOptions};
 use scimitar::run::{self, ConfigError, Entra, RunOptions, Verdict};
 use scimitar::server::{self, Defect, Defects};
 use scimitar::target::auth::OAuth;
+use scimitar::target::client::Policy;
 use scimitar::target::{Auth, Secret};
 
 fn main() -> ExitCode {
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
         Command::Coverage(args) => coverage(args),
         Command::Report(args) => report(args),
         Command::Fuzz(args) => fuzz(*args),
+        Command::Sweep(args) => sweep(*args),
         Command::Serve(args) => serve(args),
     };
     match result {
@@ -44,7 +48,15 @@ fn run_command(
     default_suites: &str,
     entra: Option<Entra>,
 ) -> Result<Verdict, ConfigError> {
-    let (auth, timeout) = connection(&args.conn)?;
+    let (auth, timeout, policy) = connection(&args.conn)?;
+    let snapshots = args.snapshots.map(|mode| {
+        let name =
+            (args.target_name.clone()).unwrap_or_else(|| target_name(args.conn.target.as_deref()));
+        Snapshots {
+            dir: args.snapshot_dir.join(name),
+            mode,
+        }
+    });
     run::run(RunOptions {
         target: args.conn.target,
         auth,
@@ -53,18 +65,44 @@ fn run_command(
         entra,
         reports: args.reports,
         baseline: args.baseline,
+        snapshots,
         defects: args.defects,
         emulate: args.emulate,
         profile: args.profile,
         fixtures: args.suite.fixtures,
         partition: args.suite.partition,
+        read_only: args.read_only,
         timeout,
+        run_timeout: args.conn.run_timeout,
+        policy,
+        ledger: args.conn.ledger,
         libtest: args.libtest,
     })
 }
 
+/// The folder name of a target's snapshots: `bundled`, or the URL's host and port.
+fn target_name(target: Option<&str>) -> String {
+    let Some(url) = target.and_then(|t| url::Url::parse(t).ok()) else {
+        return "bundled".into();
+    };
+    let host = url.host_str().unwrap_or("target");
+    let name = match url.port() {
+        Some(p) => format!("{host}_{p}"),
+        None => host.to_string(),
+    };
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 fn fuzz(args: FuzzArgs) -> Result<Verdict, ConfigError> {
-    let (auth, timeout) = connection(&args.conn)?;
+    let (auth, timeout, policy) = connection(&args.conn)?;
     let budget = match (args.cases, args.time) {
         (Some(n), _) => Budget::Cases(n),
         (None, t) => Budget::Time(t.unwrap_or(Duration::from_secs(60))),
@@ -77,13 +115,15 @@ fn fuzz(args: FuzzArgs) -> Result<Verdict, ConfigError> {
         profile: args.profile,
         defects: args.defects,
         timeout,
+        policy,
+        ledger: args.conn.ledger,
         max_ops: args.max_ops.into(),
         repro: args.repro,
     })
 }
 
-/// The credentials and timeout of the target options, with warnings about them.
-fn connection(args: &TargetArgs) -> Result<(Auth, Duration), ConfigError> {
+/// The credentials, timeout and client policy of the target options, with warnings.
+fn connection(args: &TargetArgs) -> Result<(Auth, Duration, Policy), ConfigError> {
     let auth = credentials(args)?;
     if let Some(target) = &args.target {
         if auth.is_none() {
@@ -100,7 +140,69 @@ fn connection(args: &TargetArgs) -> Result<(Auth, Duration), ConfigError> {
             "--timeout must be a positive number of seconds".into(),
         ));
     }
-    Ok((auth, Duration::from_secs_f64(args.timeout)))
+    let policy = Policy {
+        retries: args.retries,
+        rate: args.rate,
+        concurrency: args.concurrency.into(),
+        ..Policy::default()
+    };
+    Ok((auth, Duration::from_secs_f64(args.timeout), policy))
+}
+
+fn sweep(args: SweepArgs) -> Result<Verdict, ConfigError> {
+    let (auth, timeout, policy) = connection(&args.conn)?;
+    let (Some(target), Some(path)) = (&args.conn.target, &args.conn.ledger) else {
+        return Err(ConfigError("sweep needs --target and --ledger".into()));
+    };
+    let urls = scimitar::target::ledger::read(path).map_err(ConfigError)?;
+    let base = target.trim_end_matches('/');
+    if let Some(foreign) = urls.iter().find(|u| !u.starts_with(base)) {
+        return Err(ConfigError(format!(
+            "{}: {foreign} is not under --target {target}; nothing was deleted",
+            path.display()
+        )));
+    }
+    let client = scimitar::target::Client::new(target, auth, timeout)
+        .map_err(|e| ConfigError(format!("cannot build the HTTP client: {e}")))?
+        .with_policy(policy);
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| ConfigError(format!("cannot start the runtime: {e}")))?;
+    let mut left = Vec::new();
+    runtime.block_on(async {
+        for url in &urls {
+            let x = client
+                .send(scimitar::target::Outgoing {
+                    method: scimitar::suite::Method::Delete,
+                    path: url,
+                    query: &[],
+                    headers: &[],
+                    body: None,
+                    credentials: scimitar::target::Credentials::Target,
+                })
+                .await;
+            match &x.outcome {
+                scimitar::target::Outcome::Response(r) if matches!(r.status, 200 | 204 | 404) => {
+                    println!("deleted {url} ({})", r.status);
+                }
+                other => {
+                    println!("left {url}: {other:?}");
+                    left.push(url.clone());
+                }
+            }
+        }
+    });
+    if left.is_empty() {
+        let _ = std::fs::remove_file(path);
+        println!("swept {} resources; {} removed", urls.len(), path.display());
+        Ok(Verdict::Passed)
+    } else {
+        println!(
+            "{} of {} resources could not be deleted",
+            left.len(),
+            urls.len()
+        );
+        Ok(Verdict::Failed)
+    }
 }
 
 /// The secret of `env`, or of --token-file when given.

@@ -1,7 +1,7 @@
 //! Planning: which cases of the loaded suites run, under which names.
 
 use crate::suite::template::LIMITS;
-use crate::suite::{Feature, Level, Loaded};
+use crate::suite::{Feature, Level, Loaded, Method, Suite};
 
 /// A case chosen to run, by position in the loaded suites.
 #[derive(Debug, Clone)]
@@ -77,6 +77,22 @@ pub fn plan(
         }
     }
     out
+}
+
+/// Whether a case only reads: every request of it and of its suite's setup and teardown is
+/// a GET or a search, so it may run against a tenant that must not change (`--read-only`).
+pub fn changes_nothing(suite: &Suite, case: usize) -> bool {
+    let c = &suite.cases[case].value;
+    suite
+        .setup
+        .iter()
+        .chain(&c.steps)
+        .chain(&c.teardown)
+        .chain(&suite.teardown)
+        .all(|s| {
+            let r = &s.value.request;
+            r.method == Method::Get || (r.method == Method::Post && r.path.ends_with(".search"))
+        })
 }
 
 /// One of N shares of a run, for spreading a big run over CI machines as nextest does:

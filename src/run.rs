@@ -19,6 +19,8 @@ use crate::report::{self, CaseResult, ReportSpec, RunReport, Status};
 use crate::server::{self, Defect, Defects};
 use crate::suite::template::Vars;
 use crate::suite::{self, Loaded};
+use crate::target::client::Policy;
+use crate::target::ledger::Ledger;
 use crate::target::{Auth, Client, Secret};
 
 /// A mistake in how scimitar was invoked or configured.
@@ -47,6 +49,8 @@ pub struct RunOptions {
     pub entra: Option<Entra>,
     pub tags: Vec<String>,
     pub reports: Vec<ReportSpec>,
+    /// The target's snapshots, when checked or written.
+    pub snapshots: Option<crate::check::snapshot::Snapshots>,
     /// An earlier JSON report: only regressions from it fail the run.
     pub baseline: Option<PathBuf>,
     /// Defects to switch on in the bundled server.
@@ -58,7 +62,14 @@ pub struct RunOptions {
     pub fixtures: PathBuf,
     /// The share of the cases this machine runs.
     pub partition: Option<crate::plan::Partition>,
+    /// Only cases that change nothing on the target.
+    pub read_only: bool,
     pub timeout: Duration,
+    /// Stop the whole run after this long.
+    pub run_timeout: Option<Duration>,
+    pub policy: Policy,
+    /// The ledger file of what the run creates.
+    pub ledger: Option<PathBuf>,
     /// Arguments for the libtest-style runner (`--list`, filters, `--test-threads`, ...).
     pub libtest: Vec<String>,
 }
@@ -176,8 +187,15 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         &opts.emulate,
         &opts.defects,
     )?;
+    let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let ledger = Arc::new(
+        Ledger::new(&run_id, opts.ledger.as_deref())
+            .map_err(config("cannot open the --ledger file"))?,
+    );
     let client = Client::new(&base_url, auth, opts.timeout)
-        .map_err(config("cannot build the HTTP client"))?;
+        .map_err(config("cannot build the HTTP client"))?
+        .with_policy(opts.policy.clone())
+        .with_ledger(ledger.clone());
     let (caps, declared) = runtime.block_on(async {
         tokio::join!(Capabilities::discover(&client), Declared::discover(&client))
     });
@@ -191,7 +209,6 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
             "warning: cannot read the target's own schemas ({why}); resources are checked against fixtures/schemas only"
         );
     }
-    let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let runner = Runner::new(
         client,
         schemas,
@@ -202,10 +219,14 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
             .map_or(crate::entra::Behaviour::Default, |e| e.behaviour)
             .variables(),
         run_id.clone(),
-    );
+    )
+    .with_snapshots(opts.snapshots);
     let mut planned = plan(&suites, &opts.tags, &exclude, vendor_from);
     if let Some(share) = &opts.partition {
         planned = share.select(planned);
+    }
+    if opts.read_only {
+        planned.retain(|p| crate::plan::changes_nothing(&suites[p.suite].suite, p.case));
     }
     let shared = Arc::new(Shared {
         suites,
@@ -228,7 +249,16 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     // Cases wait on the network, not the CPU: run more at once than there are cores.
     args.test_threads.get_or_insert(16);
     let started = Instant::now();
+    stop_on_signal_or_timeout(&runtime, &shared, opts.run_timeout);
     let conclusion = libtest_mimic::run(&args, trials);
+    let left = runtime.block_on(shared.runner.client.sweep());
+    if !left.is_empty() {
+        eprintln!(
+            "warning: {} resources this run created could not be deleted:\n  {}",
+            left.len(),
+            left.join("\n  ")
+        );
+    }
     let mut cases = std::mem::take(&mut *shared.results.lock().unwrap_or_else(|e| e.into_inner()));
     cases.sort_by(|a, b| a.name.cmp(&b.name));
     let profile = &shared.profile;
@@ -259,7 +289,11 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     }
     let failed = match baseline {
         Some((path, before)) => {
-            let cmp = report::baseline::compare(&before, &report);
+            let mut cmp = report::baseline::compare(&before, &report);
+            if opts.partition.is_some() {
+                // The other shards run the rest.
+                cmp.gone.clear();
+            }
             print!("{}", cmp.render(path));
             !cmp.regressions.is_empty()
         }
@@ -270,6 +304,43 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     } else {
         Verdict::Passed
     })
+}
+
+/// On Ctrl-C, or when the whole run has taken `limit`: stop sending, let what is in flight
+/// finish, delete what the run created, and exit (130 for an interrupt, 1 for a timeout).
+fn stop_on_signal_or_timeout(
+    runtime: &tokio::runtime::Runtime,
+    shared: &Arc<Shared>,
+    limit: Option<Duration>,
+) {
+    let shared = shared.clone();
+    runtime.spawn(async move {
+        let timed_out = async {
+            match limit {
+                Some(l) => tokio::time::sleep(l).await,
+                None => std::future::pending().await,
+            }
+        };
+        let code = tokio::select! {
+            r = tokio::signal::ctrl_c() => {
+                if r.is_err() {
+                    // No signal handling here: the run goes on unguarded by it.
+                    return;
+                }
+                eprintln!("\ninterrupted: deleting what this run created");
+                130
+            }
+            () = timed_out => {
+                eprintln!("\nthe run took longer than --run-timeout: stopping, deleting what it created");
+                1
+            }
+        };
+        let left = shared.runner.client.stop().await;
+        if !left.is_empty() {
+            eprintln!("could not delete (see `scimitar sweep`):\n  {}", left.join("\n  "));
+        }
+        std::process::exit(code);
+    });
 }
 
 /// Annotations on stdout, where the runner reads them, and the job summary appended to the

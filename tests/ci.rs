@@ -127,3 +127,62 @@ fn under_github_actions_failures_are_annotated_and_summarised() {
         "annotations only under GitHub Actions"
     );
 }
+
+/// `run --snapshots MODE` of users::get_by_id in `dir`, with `defects`.
+fn snapshots(mode: &str, dir: &std::path::Path, defects: &[&str]) -> (Option<i32>, String) {
+    let dir_arg = dir.display().to_string();
+    let mut args = vec!["run", "--snapshots", mode, "--snapshot-dir", &dir_arg];
+    for d in defects {
+        args.extend(["--defect", d]);
+    }
+    args.extend(["--", "users::get_by_id", "--exact"]);
+    let out = run(&args);
+    (out.status.code(), text(&out))
+}
+
+#[test]
+fn a_changed_field_fails_the_snapshot_check_until_it_is_approved() {
+    let dir = temp_dir("snapshots");
+    let approved = dir.join("bundled/users__get_by_id__user.snap");
+    std::fs::create_dir_all(approved.parent().unwrap()).unwrap();
+    let root = common::root().join("snapshots/bundled/users__get_by_id__user.snap");
+    std::fs::copy(root, &approved).expect("the committed snapshot");
+    let pending = approved.with_extension("snap.new");
+
+    let (code, t) = snapshots("check", &dir, &[]);
+    assert_eq!(code, Some(0), "the committed snapshot holds:\n{t}");
+
+    let (code, t) = snapshots("check", &dir, &["meta-location-wrong"]);
+    assert_eq!(code, Some(1), "{t}");
+    assert!(t.contains("snapshot user changed"), "{t}");
+    assert!(
+        t.contains(
+            "-    \"location\": \"[base]/Users/[id-1]\",\n+    \"location\": \"[base]/[id-1]\","
+        ),
+        "{t}"
+    );
+    assert!(pending.exists(), "the new snapshot waits for review");
+
+    let (code, t) = snapshots("update", &dir, &["meta-location-wrong"]);
+    assert_eq!(code, Some(0), "{t}");
+    assert!(!pending.exists());
+    let (code, t) = snapshots("check", &dir, &["meta-location-wrong"]);
+    assert_eq!(code, Some(0), "the approved change passes:\n{t}");
+    let (code, t) = snapshots("check", &dir, &[]);
+    assert_eq!(
+        code,
+        Some(1),
+        "and the old behaviour is now the change:\n{t}"
+    );
+}
+
+#[test]
+fn a_snapshot_never_approved_fails_the_check() {
+    let dir = temp_dir("no-snapshots");
+    let (code, t) = snapshots("check", &dir, &[]);
+    assert_eq!(code, Some(1), "{t}");
+    assert!(
+        t.contains("snapshot user has no approved version yet"),
+        "{t}"
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod declared;
 pub mod schemas;
+pub mod snapshot;
 
 use serde_json::Value;
 

@@ -18,9 +18,6 @@ use crate::target::{
 /// Marks a shell variable inside a rendered string of the reproduction script.
 pub const VAR: char = '\u{1}';
 
-/// What a placeholder stands for when no resource of its type exists yet.
-const NOBODY: &str = "00000000-0000-4000-8000-000000000000";
-
 /// A resource created on both sides.
 struct Slot {
     model: String,
@@ -97,6 +94,13 @@ impl Engine {
         self.client.base_url()
     }
 
+    /// Stops sending and deletes what the run created.
+    pub async fn stop(&self) {
+        for url in self.client.stop().await {
+            eprintln!("could not delete {url}");
+        }
+    }
+
     pub async fn execute(&self, ops: &[Op]) -> Result<Trace, String> {
         let reference = Reference::new(&self.profile, "http://reference")?;
         let n = self.executions.fetch_add(1, Ordering::Relaxed);
@@ -148,7 +152,8 @@ impl Execution<'_> {
         };
         let n: usize = n.parse().unwrap_or(0);
         if slots.is_empty() {
-            return NOBODY.to_string();
+            // No resource of its type exists yet: an id nobody has, marked as this run's.
+            return format!("scimitar-{}-nobody", self.engine.run_id);
         }
         let slot = &slots[n % slots.len()];
         match side {

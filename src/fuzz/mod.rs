@@ -28,6 +28,8 @@ use crate::r#gen::FilterSpace;
 use crate::profile::Profile;
 use crate::run::{ConfigError, Verdict, connect};
 use crate::server::Defect;
+use crate::target::client::Policy;
+use crate::target::ledger::Ledger;
 use crate::target::{Auth, Client};
 use execute::{Engine, Trace};
 use op::Op;
@@ -48,6 +50,9 @@ pub struct FuzzOptions {
     pub profile: Profile,
     pub defects: Vec<Defect>,
     pub timeout: Duration,
+    pub policy: Policy,
+    /// The ledger file of what the run creates.
+    pub ledger: Option<PathBuf>,
     /// The longest sequence drawn.
     pub max_ops: usize,
     /// Where to write the reproduction script of a divergence.
@@ -75,10 +80,14 @@ pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
         &opts.profile,
         &opts.defects,
     )?;
-    let client = Client::new(&base_url, auth, opts.timeout)
-        .map_err(|e| ConfigError(format!("cannot build the HTTP client: {e}")))?;
     let seed = opts.seed.unwrap_or_else(rand_seed);
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let ledger = Ledger::new(&run_id, opts.ledger.as_deref())
+        .map_err(|e| ConfigError(format!("cannot open the --ledger file: {e}")))?;
+    let client = Client::new(&base_url, auth, opts.timeout)
+        .map_err(|e| ConfigError(format!("cannot build the HTTP client: {e}")))?
+        .with_policy(opts.policy.clone())
+        .with_ledger(Arc::new(ledger));
     let engine = Engine::new(client, opts.profile.clone(), run_id);
     let strategy = op::sequence(
         &FilterSpace::new(&opts.profile.emulation.filter),
@@ -99,6 +108,14 @@ pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let started = Instant::now();
     let mut cases = 0u64;
     let engine = Arc::new(engine);
+    let on_signal = engine.clone();
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: deleting what this run created");
+            on_signal.stop().await;
+            std::process::exit(130);
+        }
+    });
     let found = runtime.block_on(async {
         while !spent(opts.budget, cases, started) {
             // A batch of sequences in flight at once, judged in the order they were drawn

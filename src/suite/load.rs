@@ -157,6 +157,17 @@ fn check_step(
     err: &impl Fn(Location, &str) -> LoadError,
 ) -> Result<(), LoadError> {
     let s = &step.value;
+    if let Some(name) = &s.snapshot
+        && (name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    {
+        return Err(err(
+            step.referenced,
+            &format!("snapshot `{name}`: a name is letters, digits, `-` and `_`"),
+        ));
+    }
     if s.request.body.is_some() && s.request.raw_body.is_some() {
         return Err(err(
             step.referenced,

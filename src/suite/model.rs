@@ -121,6 +121,10 @@ pub struct Step {
     /// Variables to capture from the response body: name → JSON pointer.
     #[serde(default)]
     pub capture: IndexMap<String, Spanned<String>>,
+    /// Keep the normalised response as an approved snapshot under this name (letters,
+    /// digits, `-` and `_`), checked with `run --snapshots check`.
+    #[serde(default)]
+    pub snapshot: Option<String>,
 }
 
 impl Step {

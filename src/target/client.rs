@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use super::auth::Auth;
+use super::ledger::Ledger;
 use crate::suite::Method;
 
 /// Responses larger than this are cut, so a hostile server cannot exhaust memory.
@@ -63,6 +66,60 @@ pub struct Exchange {
     #[serde(flatten)]
     pub outcome: Outcome,
     pub elapsed_ms: f64,
+    /// How often it was sent again (429, 503, a reset connection) before this answer.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// How the client treats a busy or flaky server.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Sends after the first, on 429 and 503, and for idempotent requests on a connection
+    /// that failed before an answer.
+    pub retries: u32,
+    /// The first wait without Retry-After, doubled each time, with up to as much again of
+    /// jitter.
+    pub backoff: Duration,
+    /// The longest single wait, Retry-After included.
+    pub max_wait: Duration,
+    /// At most this many requests a second.
+    pub rate: Option<f64>,
+    /// At most this many requests at once.
+    pub concurrency: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            retries: 5,
+            backoff: Duration::from_millis(100),
+            max_wait: Duration::from_secs(30),
+            rate: None,
+            concurrency: 64,
+        }
+    }
+}
+
+/// The wait a 429 or 503 asks for: `Retry-After` in seconds or as an HTTP-date.
+pub fn retry_after(value: &str, now: time::OffsetDateTime) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
+    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
+}
+
+/// Up to `base` more, drawn from the clock: enough to keep clients from retrying in step.
+fn jitter(base: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    base.mul_f64(f64::from(nanos % 1000) / 1000.0)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,6 +152,11 @@ pub struct Client {
     http: reqwest::Client,
     base_url: String,
     auth: Auth,
+    policy: Policy,
+    slots: tokio::sync::Semaphore,
+    /// When the next request may start, under `policy.rate`.
+    next_start: tokio::sync::Mutex<Instant>,
+    ledger: Option<Arc<Ledger>>,
 }
 
 impl Client {
@@ -110,7 +172,95 @@ impl Client {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
             auth,
+            slots: tokio::sync::Semaphore::new(Policy::default().concurrency),
+            policy: Policy::default(),
+            next_start: tokio::sync::Mutex::new(Instant::now()),
+            ledger: None,
         })
+    }
+
+    /// Records what the client creates in `ledger`, and refuses to change what it did not.
+    pub fn with_ledger(mut self, ledger: Arc<Ledger>) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// Stops the run: nothing new is created, the requests in flight finish, and what the
+    /// ledger still lists is deleted. Returns the URLs that could not be deleted.
+    pub async fn stop(&self) -> Vec<String> {
+        if let Some(l) = &self.ledger {
+            l.close();
+        }
+        let permits = u32::try_from(self.policy.concurrency.max(1)).unwrap_or(u32::MAX);
+        drop(self.slots.acquire_many(permits).await);
+        self.sweep().await
+    }
+
+    /// Deletes what the ledger still lists; returns what could not be deleted.
+    pub async fn sweep(&self) -> Vec<String> {
+        let Some(ledger) = &self.ledger else {
+            return Vec::new();
+        };
+        let mut left = Vec::new();
+        for url in ledger.remaining() {
+            let x = self
+                .send(Outgoing {
+                    method: Method::Delete,
+                    path: &url,
+                    query: &[],
+                    headers: &[],
+                    body: None,
+                    credentials: Credentials::Target,
+                })
+                .await;
+            if !matches!(&x.outcome, Outcome::Response(r) if matches!(r.status, 200 | 204 | 404)) {
+                left.push(url);
+            }
+        }
+        ledger.finish();
+        left
+    }
+
+    /// The client under `policy` instead of the default one.
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.slots = tokio::sync::Semaphore::new(policy.concurrency.max(1));
+        self.policy = policy;
+        self
+    }
+
+    /// Waits for a slot under the rate limit.
+    async fn pace(&self) {
+        let Some(rate) = self.policy.rate else { return };
+        let start = {
+            let mut next = self.next_start.lock().await;
+            let start = (*next).max(Instant::now());
+            *next = start + Duration::from_secs_f64(1.0 / rate);
+            start
+        };
+        tokio::time::sleep_until(start.into()).await;
+    }
+
+    /// How long to wait before sending again after `outcome`, if at all.
+    fn retry_wait(&self, method: Method, outcome: &Outcome, attempt: u32) -> Option<Duration> {
+        if attempt >= self.policy.retries {
+            return None;
+        }
+        let backoff = self.policy.backoff * 2u32.saturating_pow(attempt);
+        let wait = match outcome {
+            Outcome::Response(r) if r.status == 429 || r.status == 503 => r
+                .header("retry-after")
+                .and_then(|v| retry_after(v, time::OffsetDateTime::now_utc()))
+                .unwrap_or_else(|| backoff + jitter(backoff)),
+            // Sent again only when it cannot do twice what it should do once.
+            Outcome::Error(e)
+                if matches!(method, Method::Get | Method::Put | Method::Delete)
+                    && !e.starts_with("timed out") =>
+            {
+                backoff + jitter(backoff)
+            }
+            _ => return None,
+        };
+        Some(wait.min(self.policy.max_wait))
     }
 
     pub fn base_url(&self) -> &str {
@@ -181,27 +331,67 @@ impl Client {
             headers: recorded_headers,
             body: out.body.cloned(),
         };
+        if let Some(ledger) = &self.ledger {
+            let json = match out.body {
+                Some(Body::Json(v)) => Some(v),
+                _ => None,
+            };
+            let refused = if ledger.closing() && out.method != Method::Delete {
+                Some("not sent: the run is stopping".to_string())
+            } else {
+                ledger.refuses(&self.base_url, out.method, out.path, json)
+            };
+            if let Some(why) = refused {
+                return Exchange {
+                    request,
+                    outcome: Outcome::Error(why),
+                    elapsed_ms: 0.0,
+                    retries: 0,
+                };
+            }
+        }
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let started = Instant::now();
-        let outcome = match auth_failed {
-            Some(e) => Outcome::Error(e),
-            None => match req.send().await {
-                Ok(resp) => {
-                    if resp.status() == reqwest::StatusCode::UNAUTHORIZED
-                        && matches!(out.credentials, Credentials::Target)
-                        && let Auth::OAuth(o) = &self.auth
-                    {
-                        // Refused: the next request fetches a fresh token.
-                        o.invalidate().await;
+        let mut retries = 0;
+        let outcome = loop {
+            self.pace().await;
+            let outcome = match (&auth_failed, req.try_clone()) {
+                (Some(e), _) => Outcome::Error(e.clone()),
+                (None, None) => Outcome::Error("the request cannot be sent twice".into()),
+                (None, Some(attempt)) => match attempt.send().await {
+                    Ok(resp) => {
+                        if resp.status() == reqwest::StatusCode::UNAUTHORIZED
+                            && matches!(out.credentials, Credentials::Target)
+                            && let Auth::OAuth(o) = &self.auth
+                        {
+                            // Refused: the next request fetches a fresh token.
+                            o.invalidate().await;
+                        }
+                        self.read(resp).await
                     }
-                    self.read(resp).await
+                    Err(e) => Outcome::Error(self.scrub(&describe(&e))),
+                },
+            };
+            match self.retry_wait(out.method, &outcome, retries) {
+                Some(wait) => {
+                    retries += 1;
+                    tokio::time::sleep(wait).await;
                 }
-                Err(e) => Outcome::Error(self.scrub(&describe(&e))),
-            },
+                None => break outcome,
+            }
         };
+        if let (Some(ledger), Outcome::Response(r)) = (&self.ledger, &outcome) {
+            ledger.observe(&self.base_url, &request, r);
+        }
         Exchange {
             request,
             outcome,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            retries,
         }
     }
 
@@ -263,4 +453,24 @@ fn describe(e: &reqwest::Error) -> String {
         source = s.source();
     }
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        let now = time::macros::datetime!(2026-11-23 12:00:00 UTC);
+        assert_eq!(retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after("Mon, 23 Nov 2026 12:00:03 GMT", now),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            retry_after("Mon, 23 Nov 2026 11:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon", now), None);
+    }
 }

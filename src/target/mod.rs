@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod client;
 pub mod curl;
+pub mod ledger;
 pub mod secret;
 
 pub use auth::Auth;

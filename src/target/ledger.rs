@@ -1,0 +1,329 @@
+//! The ledger of what scimitar created on the target: every resource a create answered
+//! with, kept in memory and, with `--ledger FILE`, appended to a file as it happens, so that
+//! the end of a run, an interrupted run and `scimitar sweep` after a crash can delete it all.
+//! It also guards the target: a PUT, PATCH or DELETE of an id this run did not create (or
+//! make up, with the run id in it) is refused before it is sent.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use indexmap::IndexSet;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::client::{RecordedRequest, RecordedResponse};
+use crate::suite::Method;
+
+/// One line of a ledger file.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Line {
+    Created(String),
+    Deleted(String),
+}
+
+pub struct Ledger {
+    run_id: String,
+    /// URLs of resources created and not yet deleted, in creation order.
+    live: Mutex<IndexSet<String>>,
+    /// Every URL the run created, deleted since or not: its own to change.
+    known: Mutex<std::collections::HashSet<String>>,
+    file: Option<(PathBuf, Mutex<std::fs::File>)>,
+    closing: AtomicBool,
+}
+
+/// Endpoints whose second path segment is not a resource id.
+const NOT_RESOURCES: &[&str] = &[
+    "ServiceProviderConfig",
+    "ResourceTypes",
+    "Schemas",
+    "Me",
+    "Bulk",
+];
+
+impl Ledger {
+    pub fn new(run_id: &str, file: Option<&Path>) -> std::io::Result<Self> {
+        let file = file
+            .map(|p| {
+                let f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)?;
+                Ok::<_, std::io::Error>((p.to_path_buf(), Mutex::new(f)))
+            })
+            .transpose()?;
+        Ok(Ledger {
+            run_id: run_id.to_string(),
+            live: Mutex::new(IndexSet::new()),
+            known: Mutex::default(),
+            file,
+            closing: AtomicBool::new(false),
+        })
+    }
+
+    fn write(&self, line: &Line) {
+        if let Some((_, f)) = &self.file {
+            let mut f = f.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writeln!(
+                f,
+                "{}",
+                serde_json::to_string(line).expect("a line serialises")
+            );
+        }
+    }
+
+    fn created(&self, url: String) {
+        self.write(&Line::Created(url.clone()));
+        self.known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(url.clone());
+        self.live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(url);
+    }
+
+    fn deleted(&self, url: &str) {
+        if self
+            .live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .shift_remove(url)
+        {
+            self.write(&Line::Deleted(url.to_string()));
+        }
+    }
+
+    /// From now on, nothing new is created: the run is being stopped.
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+    }
+
+    pub fn closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// What is still there, newest first (groups made of users go before them).
+    pub fn remaining(&self) -> Vec<String> {
+        let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.iter().rev().cloned().collect()
+    }
+
+    /// Removes the ledger file once nothing is left.
+    pub fn finish(&self) {
+        if let Some((path, _)) = &self.file
+            && self.remaining().is_empty()
+        {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// Why a request may not be sent, if it may not: it changes a resource this run did
+    /// not create.
+    pub fn refuses(
+        &self,
+        base_url: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Option<String> {
+        let mut targets = Vec::new();
+        if matches!(method, Method::Put | Method::Patch | Method::Delete) {
+            targets.push(path.to_string());
+        }
+        if method == Method::Post && endpoint(base_url, path).as_deref() == Some("/Bulk") {
+            for op in body
+                .and_then(|b| b.get("Operations"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let m = op.get("method").and_then(Value::as_str).unwrap_or_default();
+                if !m.eq_ignore_ascii_case("POST") {
+                    targets.extend(op.get("path").and_then(Value::as_str).map(str::to_string));
+                }
+            }
+        }
+        targets.into_iter().find_map(|t| self.foreign(base_url, &t))
+    }
+
+    /// Why changing `path` would touch someone else's resource, if it would.
+    fn foreign(&self, base_url: &str, path: &str) -> Option<String> {
+        let rel = endpoint(base_url, path)?;
+        let mut segments = rel.trim_start_matches('/').split('/');
+        let (Some(kind), Some(id)) = (segments.next(), segments.next()) else {
+            return None;
+        };
+        if NOT_RESOURCES.contains(&kind) || id.starts_with("bulkId:") || id.contains(&self.run_id) {
+            return None;
+        }
+        let url = format!("{}/{kind}/{id}", base_url.trim_end_matches('/'));
+        let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        (!known.contains(&url)).then(|| {
+            format!("refused: {kind}/{id} was not created by this run, and scimitar changes nothing it did not create")
+        })
+    }
+
+    /// Notes what an exchange created or deleted.
+    pub fn observe(&self, base_url: &str, req: &RecordedRequest, resp: &RecordedResponse) {
+        let Some(rel) = endpoint(base_url, strip_query(&req.url)) else {
+            return;
+        };
+        let base = base_url.trim_end_matches('/');
+        match req.method {
+            // A create answered 200 (wrongly) still created something.
+            Method::Post
+                if (200..300).contains(&resp.status)
+                    && rel.matches('/').count() == 1
+                    && rel != "/Bulk" =>
+            {
+                let id = serde_json::from_str::<Value>(&resp.body)
+                    .ok()
+                    .and_then(|b| b.get("id")?.as_str().map(str::to_string));
+                if let Some(id) = id {
+                    self.created(format!("{base}{rel}/{id}"));
+                }
+            }
+            Method::Post if rel == "/Bulk" => {
+                let body = serde_json::from_str::<Value>(&resp.body).unwrap_or_default();
+                for op in body
+                    .get("Operations")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let created = op
+                        .get("method")
+                        .and_then(Value::as_str)
+                        .is_some_and(|m| m.eq_ignore_ascii_case("POST"))
+                        && op.get("status").is_some_and(|s| s == "201" || s == 201);
+                    if let (true, Some(location)) =
+                        (created, op.get("location").and_then(Value::as_str))
+                    {
+                        self.created(location.to_string());
+                    }
+                }
+            }
+            Method::Delete if matches!(resp.status, 200 | 204 | 404) => {
+                self.deleted(&format!("{base}{rel}"));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn strip_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+/// `path` relative to the base URL (`/Users/2819c223`), from a relative path or an absolute
+/// URL under the base.
+fn endpoint(base_url: &str, path: &str) -> Option<String> {
+    let base = base_url.trim_end_matches('/');
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    rel.starts_with('/')
+        .then(|| rel.trim_end_matches('/').to_string())
+}
+
+/// The URLs a ledger file still lists: created and not deleted.
+pub fn read(path: &Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut live = IndexSet::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        match serde_json::from_str::<Line>(line) {
+            Ok(Line::Created(u)) => {
+                live.insert(u);
+            }
+            Ok(Line::Deleted(u)) => {
+                live.shift_remove(&u);
+            }
+            Err(e) => {
+                return Err(format!(
+                    "{}:{}: not a ledger line: {e}",
+                    path.display(),
+                    n + 1
+                ));
+            }
+        }
+    }
+    Ok(live.into_iter().rev().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::client::RecordedRequest;
+
+    fn req(method: Method, url: &str) -> RecordedRequest {
+        RecordedRequest {
+            method,
+            url: url.into(),
+            headers: vec![],
+            body: None,
+        }
+    }
+
+    fn resp(status: u16, body: &str) -> RecordedResponse {
+        RecordedResponse {
+            status,
+            headers: vec![],
+            body: body.into(),
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn only_what_the_run_created_may_change_and_all_of_it_is_swept() {
+        let base = "http://h/v2";
+        let l = Ledger::new("run1", None).unwrap();
+        assert!(
+            l.refuses(base, Method::Delete, "/Users/abc", None)
+                .is_some()
+        );
+        assert!(
+            l.refuses(
+                base,
+                Method::Delete,
+                "/Users/no-such-user-scimitar-run1-3",
+                None
+            )
+            .is_none()
+        );
+        assert!(l.refuses(base, Method::Get, "/Users/abc", None).is_none());
+        l.observe(
+            base,
+            &req(Method::Post, "http://h/v2/Users"),
+            &resp(201, r#"{"id":"abc"}"#),
+        );
+        assert!(
+            l.refuses(base, Method::Patch, "http://h/v2/Users/abc", None)
+                .is_none()
+        );
+        let bulk =
+            serde_json::json!({"Operations": [{"method": "DELETE", "path": "/Groups/theirs"}]});
+        assert!(
+            l.refuses(base, Method::Post, "/Bulk", Some(&bulk))
+                .is_some()
+        );
+        assert_eq!(l.remaining(), ["http://h/v2/Users/abc"]);
+        l.observe(
+            base,
+            &req(Method::Delete, "http://h/v2/Users/abc"),
+            &resp(204, ""),
+        );
+        assert!(l.remaining().is_empty());
+        assert!(
+            l.refuses(base, Method::Delete, "/Users/abc", None)
+                .is_none(),
+            "still its own"
+        );
+    }
+}
