@@ -251,6 +251,12 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     let started = Instant::now();
     stop_on_signal_or_timeout(&runtime, &shared, opts.run_timeout);
     let conclusion = libtest_mimic::run(&args, trials);
+    if shared.runner.client.stopping() {
+        // The stopping task deletes what the run created and ends the process.
+        loop {
+            std::thread::park();
+        }
+    }
     let left = runtime.block_on(shared.runner.client.sweep());
     if !left.is_empty() {
         eprintln!(
@@ -405,6 +411,9 @@ fn trial(
     let name = p.name.clone();
     let kind = p.level.to_string();
     Trial::ignorable_test(name, move || {
+        if shared.runner.client.stopping() {
+            return Ok(Completion::ignored_with("interrupted"));
+        }
         let loaded = &shared.suites[p.suite];
         let case = &loaded.suite.cases[p.case].value;
         let done = match limits {

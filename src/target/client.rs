@@ -196,6 +196,11 @@ impl Client {
         self.sweep().await
     }
 
+    /// Whether [`Client::stop`] was called.
+    pub fn stopping(&self) -> bool {
+        self.ledger.as_ref().is_some_and(|l| l.closing())
+    }
+
     /// Deletes what the ledger still lists; returns what could not be deleted.
     pub async fn sweep(&self) -> Vec<String> {
         let Some(ledger) = &self.ledger else {

@@ -1,0 +1,140 @@
+//! A misbehaving target becomes a failed check with a clear message: never a panic, never a
+//! hang past the timeouts, memory bounded. A 429 storm completes through retries.
+
+mod common;
+
+use common::hostile;
+use common::{scimitar, text};
+
+/// Runs the one-case hostile suite against `behaviour`; returns its exit code and output.
+fn against(behaviour: &str) -> (Option<i32>, String) {
+    let server = hostile::start(None);
+    let out = scimitar()
+        .args([
+            "run",
+            "--suite",
+            "tests/data/hostile-suite.yaml",
+            "--timeout",
+            "1",
+            "--run-timeout",
+            "60s",
+            "--retries",
+            "1",
+        ])
+        .args(["--target", &format!("{}/{behaviour}", server.base)])
+        .env("SCIM_TOKEN", "hostile-token")
+        .output()
+        .expect("runs");
+    (out.status.code(), text(&out))
+}
+
+fn fails_with(behaviour: &str, message: &str) -> String {
+    let (code, t) = against(behaviour);
+    assert_eq!(
+        code,
+        Some(1),
+        "{behaviour}: a failed check, not a crash or a usage error:\n{t}"
+    );
+    assert!(
+        t.contains("hostile::read_a_user") && t.contains("FAILED"),
+        "{t}"
+    );
+    assert!(t.contains(message), "{behaviour}: no `{message}` in:\n{t}");
+    assert!(!t.contains("panicked"), "{t}");
+    t
+}
+
+#[test]
+fn malformed_json() {
+    fails_with("malformed-json", "not JSON");
+}
+
+#[test]
+fn wrong_content_type() {
+    fails_with("wrong-content-type", "text/html");
+}
+
+#[test]
+fn truncated_body() {
+    fails_with("truncated", "reading the response body failed");
+}
+
+#[test]
+fn ten_megabyte_body_is_cut() {
+    fails_with("huge", "larger than 8388608 bytes");
+}
+
+#[test]
+fn slow_drip_times_out() {
+    fails_with("slow-drip", "timed out");
+}
+
+#[test]
+fn hang_times_out() {
+    fails_with("hang", "timed out");
+}
+
+#[test]
+fn connection_reset() {
+    fails_with("reset", "no response");
+}
+
+#[test]
+fn server_error() {
+    fails_with("error-500", "500");
+}
+
+#[test]
+fn redirect_loop_is_not_followed() {
+    fails_with("redirect-loop", "302");
+}
+
+#[test]
+fn a_redirect_to_another_origin_gets_no_credentials() {
+    let server = hostile::start(None);
+    let out = scimitar()
+        .args([
+            "run",
+            "--suite",
+            "tests/data/hostile-suite.yaml",
+            "--timeout",
+            "1",
+        ])
+        .args(["--target", &format!("{}/redirect-away", server.base)])
+        .env("SCIM_TOKEN", "hostile-token")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        server
+            .other_origin_hits
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing, credentials least of all, went to the other origin"
+    );
+}
+
+#[test]
+fn a_429_storm_completes_through_retries() {
+    let upstream = common::serve("storm-token", &[]);
+    let host = upstream
+        .base_url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let storm = hostile::start(Some(&host));
+    let out = scimitar()
+        .args(["run", "--target", &format!("{}/storm/scim/v2", storm.base)])
+        .env("SCIM_TOKEN", "storm-token")
+        .output()
+        .expect("runs");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let refused = storm.refused.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        refused > 300,
+        "every request was refused once: {refused} 429s"
+    );
+}

@@ -1,0 +1,250 @@
+//! Safe against a real tenant: an interrupted run deletes what it created, a crashed one
+//! can be swept, and the token appears in no artifact.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{hostile, scimitar, serve, temp_dir, text};
+use serde_json::Value;
+
+/// A request straight to a server (`host:port`), bypassing scimitar; the JSON it answers.
+fn http(host: &str, method: &str, path: &str, token: &str, body: Option<&str>) -> Value {
+    let mut s = TcpStream::connect(host).expect("connects");
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("writes");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("reads");
+    let (_, json) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    serde_json::from_str(json).unwrap_or(Value::Null)
+}
+
+fn host(base_url: &str) -> String {
+    base_url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("a host")
+        .to_string()
+}
+
+fn total(host: &str, endpoint: &str, token: &str) -> u64 {
+    http(host, "GET", &format!("/scim/v2/{endpoint}"), token, None)["totalResults"]
+        .as_u64()
+        .expect("a list answer")
+}
+
+#[test]
+fn an_interrupted_run_leaves_nothing_it_created() {
+    let token = "sigint-token";
+    let upstream = serve(token, &[]);
+    let up = host(&upstream.base_url);
+    let slow = hostile::start(Some(&up));
+    let dir = temp_dir("sigint");
+    let ledger = dir.join("ledger.jsonl");
+    let child = scimitar()
+        .args([
+            "run",
+            "--target",
+            &format!("{}/slow/scim/v2", slow.base),
+            "--ledger",
+        ])
+        .arg(&ledger)
+        .env("SCIM_TOKEN", token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let started = Instant::now();
+    let created = || {
+        std::fs::read_to_string(&ledger)
+            .map(|t| t.matches("\"created\"").count())
+            .unwrap_or(0)
+    };
+    while created() < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "nothing was created"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        total(&up, "Users", token) + total(&up, "Groups", token) > 0,
+        "mid-suite, resources exist"
+    );
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("exits");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{t}");
+    assert!(
+        t.contains("interrupted: deleting what this run created"),
+        "{t}"
+    );
+    assert!(
+        t.contains("ignored (interrupted)"),
+        "the run was stopped mid-suite:\n{t}"
+    );
+    assert_eq!(total(&up, "Users", token), 0, "users left behind:\n{t}");
+    assert_eq!(total(&up, "Groups", token), 0, "groups left behind:\n{t}");
+    assert!(!ledger.exists(), "a fully swept ledger is removed");
+}
+
+#[test]
+fn sweep_deletes_what_a_ledger_lists() {
+    let token = "sweep-token";
+    let upstream = serve(token, &[]);
+    let up = host(&upstream.base_url);
+    let dir = temp_dir("sweep");
+    let ledger = dir.join("ledger.jsonl");
+    let mut lines = String::new();
+    for name in ["left-1", "left-2"] {
+        let body = format!(
+            r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"{name}"}}"#
+        );
+        let created = http(&up, "POST", "/scim/v2/Users", token, Some(&body));
+        let url = format!(
+            "{}/Users/{}",
+            upstream.base_url,
+            created["id"].as_str().expect("an id")
+        );
+        lines.push_str(&format!("{}\n", serde_json::json!({"created": url})));
+    }
+    std::fs::write(&ledger, lines).unwrap();
+    assert_eq!(total(&up, "Users", token), 2);
+    let out = scimitar()
+        .args(["sweep", "--target", &upstream.base_url, "--ledger"])
+        .arg(&ledger)
+        .env("SCIM_TOKEN", token)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(total(&up, "Users", token), 0);
+    assert!(!ledger.exists());
+}
+
+/// Every file under `dir`, as text.
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("a folder").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            let bytes = std::fs::read(&p).expect("readable");
+            out.push((
+                p.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_token_appears_in_no_artifact() {
+    let token = "tok-7f3a9c-do-not-leak";
+    let served = serve(token, &["--defect", "meta-location-wrong"]);
+    let dir = temp_dir("token");
+    let d = |f: &str| dir.join(f).display().to_string();
+    let mut outputs = Vec::new();
+    let mut go = |args: Vec<String>| {
+        let out = scimitar()
+            .args(&args)
+            .env("SCIM_TOKEN", token)
+            .output()
+            .expect("runs");
+        outputs.push(text(&out));
+    };
+    go([
+        "run",
+        "--target",
+        &served.base_url,
+        "--report",
+        &format!("json={}", d("run.json")),
+        "--report",
+        &format!("junit={}", d("run.xml")),
+        "--report",
+        &format!("markdown={}", d("run.md")),
+        "--report",
+        &format!("html={}", d("run.html")),
+        "--snapshots",
+        "check",
+        "--snapshot-dir",
+        &d("snapshots"),
+    ]
+    .map(String::from)
+    .to_vec());
+    go([
+        "fuzz",
+        "--target",
+        &served.base_url,
+        "--seed",
+        "1",
+        "--time",
+        "60s",
+        "--repro",
+        &d("repro.sh"),
+    ]
+    .map(String::from)
+    .to_vec());
+    let echo = hostile::start(None);
+    go([
+        "run",
+        "--suite",
+        "tests/data/hostile-suite.yaml",
+        "--target",
+        &format!("{}/echo", echo.base),
+        "--report",
+        &format!("json={}", d("echo.json")),
+    ]
+    .map(String::from)
+    .to_vec());
+
+    let artifacts = files(&dir);
+    let names: Vec<&str> = artifacts.iter().map(|(n, _)| n.as_str()).collect();
+    for wanted in [
+        "run.json",
+        "run.xml",
+        "run.md",
+        "run.html",
+        "repro.sh",
+        "echo.json",
+        ".snap.new",
+    ] {
+        assert!(
+            names.iter().any(|n| n.ends_with(wanted)),
+            "no {wanted} among {names:?}"
+        );
+    }
+    let echoed = &artifacts
+        .iter()
+        .find(|(n, _)| n.ends_with("echo.json"))
+        .unwrap()
+        .1;
+    assert!(
+        echoed.contains("you sent Bearer [REDACTED]"),
+        "the echo came back, scrubbed:\n{echoed}"
+    );
+    for (name, content) in artifacts.iter().chain(
+        outputs
+            .iter()
+            .map(|o| ("output".to_string(), o.clone()))
+            .collect::<Vec<_>>()
+            .iter(),
+    ) {
+        assert!(!content.contains(token), "{name} holds the token");
+    }
+}
