@@ -13,6 +13,7 @@ use scimitar::run::{self, ConfigError, Entra, RunOptions, Verdict};
 use scimitar::server::{self, Defect, Defects};
 use scimitar::target::auth::OAuth;
 use scimitar::target::client::Policy;
+use scimitar::target::ledger::Ledger;
 use scimitar::target::{Auth, Secret};
 
 fn main() -> ExitCode {
@@ -154,7 +155,8 @@ fn sweep(args: SweepArgs) -> Result<Verdict, ConfigError> {
     let (Some(target), Some(path)) = (&args.conn.target, &args.conn.ledger) else {
         return Err(ConfigError("sweep needs --target and --ledger".into()));
     };
-    let urls = scimitar::target::ledger::read(path).map_err(ConfigError)?;
+    let ledger = Ledger::resume(path).map_err(ConfigError)?;
+    let urls = ledger.remaining();
     let base = target.trim_end_matches('/');
     if let Some(foreign) = urls.iter().find(|u| !u.starts_with(base)) {
         return Err(ConfigError(format!(
@@ -164,48 +166,26 @@ fn sweep(args: SweepArgs) -> Result<Verdict, ConfigError> {
     }
     let client = scimitar::target::Client::new(target, auth, timeout)
         .map_err(|e| ConfigError(format!("cannot build the HTTP client: {e}")))?
-        .with_policy(policy);
+        .with_policy(policy)
+        .with_ledger(std::sync::Arc::new(ledger));
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| ConfigError(format!("cannot start the runtime: {e}")))?;
-    let mut left = Vec::new();
-    runtime.block_on(async {
-        for url in &urls {
-            let x = client
-                .send(scimitar::target::Outgoing {
-                    method: scimitar::suite::Method::Delete,
-                    path: url,
-                    query: &[],
-                    headers: &[],
-                    body: None,
-                    credentials: scimitar::target::Credentials::Target,
-                })
-                .await;
-            match &x.outcome {
-                scimitar::target::Outcome::Response(r) if matches!(r.status, 200 | 204 | 404) => {
-                    println!("deleted {url} ({})", r.status);
-                }
-                other => {
-                    println!("left {url}: {other:?}");
-                    left.push(url.clone());
-                }
-            }
-        }
-    });
-    if left.is_empty() {
-        let _ = std::fs::remove_file(path);
-        println!("swept {} resources; {} removed", urls.len(), path.display());
-        Ok(Verdict::Passed)
-    } else {
-        println!(
-            "{} of {} resources could not be deleted",
-            left.len(),
-            urls.len()
-        );
-        Ok(Verdict::Failed)
+    let left = runtime.block_on(client.sweep());
+    println!(
+        "deleted {} of the {} resources the ledger listed",
+        urls.len() - left.len(),
+        urls.len()
+    );
+    for url in &left {
+        println!("  left: {url}");
     }
+    Ok(if left.is_empty() {
+        Verdict::Passed
+    } else {
+        Verdict::Failed
+    })
 }
 
-/// The secret of `env`, or of --token-file when given.
 fn secret(args: &TargetArgs, env: &str) -> Result<Option<Secret>, ConfigError> {
     match (&args.token_file, std::env::var(env)) {
         (Some(path), _) => {

@@ -228,8 +228,22 @@ fn endpoint(base_url: &str, path: &str) -> Option<String> {
         .then(|| rel.trim_end_matches('/').to_string())
 }
 
-/// The URLs a ledger file still lists: created and not deleted.
-pub fn read(path: &Path) -> Result<Vec<String>, String> {
+impl Ledger {
+    /// The ledger a file holds, to sweep what it still lists; deletions are appended to it.
+    /// It has no run id, so it guards nothing: a sweep only deletes what the file lists.
+    pub fn resume(path: &Path) -> Result<Self, String> {
+        let urls = read(path)?;
+        let ledger = Ledger::new("", Some(path))
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let mut live = ledger.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.extend(urls.into_iter().rev());
+        drop(live);
+        Ok(ledger)
+    }
+}
+
+/// The URLs a ledger file still lists: created and not deleted, newest first.
+fn read(path: &Path) -> Result<Vec<String>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut live = IndexSet::new();
