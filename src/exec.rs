@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -20,7 +21,7 @@ const SHOWN_BODY: usize = 2000;
 
 /// What a run shares between its cases.
 pub struct Runner {
-    pub client: Client,
+    pub client: Arc<Client>,
     pub schemas: Schemas,
     /// The target's own schema declarations; None when it serves none that can be read.
     pub declared: Option<Declared>,
@@ -71,7 +72,7 @@ pub struct CaseRecord {
 
 impl Runner {
     pub fn new(
-        client: Client,
+        client: Arc<Client>,
         schemas: Schemas,
         declared: Option<Declared>,
         fill: BTreeMap<String, Map<String, Value>>,

@@ -196,6 +196,8 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         .map_err(config("cannot build the HTTP client"))?
         .with_policy(opts.policy.clone())
         .with_ledger(ledger.clone());
+    let client = Arc::new(client);
+    stop_on_signal_or_timeout(&runtime, &client, opts.run_timeout);
     let (caps, declared) = runtime.block_on(async {
         tokio::join!(Capabilities::discover(&client), Declared::discover(&client))
     });
@@ -249,7 +251,6 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     // Cases wait on the network, not the CPU: run more at once than there are cores.
     args.test_threads.get_or_insert(16);
     let started = Instant::now();
-    stop_on_signal_or_timeout(&runtime, &shared, opts.run_timeout);
     let conclusion = libtest_mimic::run(&args, trials);
     if shared.runner.client.stopping() {
         // The stopping task deletes what the run created and ends the process.
@@ -316,10 +317,10 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
 /// finish, delete what the run created, and exit (130 for an interrupt, 1 for a timeout).
 fn stop_on_signal_or_timeout(
     runtime: &tokio::runtime::Runtime,
-    shared: &Arc<Shared>,
+    client: &Arc<Client>,
     limit: Option<Duration>,
 ) {
-    let shared = shared.clone();
+    let client = client.clone();
     runtime.spawn(async move {
         let timed_out = async {
             match limit {
@@ -341,7 +342,7 @@ fn stop_on_signal_or_timeout(
                 1
             }
         };
-        let left = shared.runner.client.stop().await;
+        let left = client.stop().await;
         if !left.is_empty() {
             eprintln!("could not delete (see `scimitar sweep`):\n  {}", left.join("\n  "));
         }

@@ -138,3 +138,25 @@ fn a_429_storm_completes_through_retries() {
         "every request was refused once: {refused} 429s"
     );
 }
+
+#[test]
+fn the_whole_run_stops_at_its_timeout() {
+    let server = hostile::start(None);
+    let out = scimitar()
+        .args([
+            "run",
+            "--suite",
+            "tests/data/hostile-suite.yaml",
+            "--timeout",
+            "60",
+            "--run-timeout",
+            "1s",
+        ])
+        .args(["--target", &format!("{}/hang", server.base)])
+        .env("SCIM_TOKEN", "hostile-token")
+        .output()
+        .expect("runs");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("the run took longer than --run-timeout"), "{t}");
+}

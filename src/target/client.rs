@@ -192,7 +192,12 @@ impl Client {
             l.close();
         }
         let permits = u32::try_from(self.policy.concurrency.max(1)).unwrap_or(u32::MAX);
-        drop(self.slots.acquire_many(permits).await);
+        // A create in flight may still answer with an id to delete; a server that hangs
+        // does not hold the stop up for longer than this.
+        let grace = self.policy.max_wait.min(Duration::from_secs(5));
+        if tokio::time::timeout(grace, self.slots.acquire_many(permits)).await.is_err() {
+            eprintln!("warning: requests still in flight after {grace:?}; sweeping without their answers");
+        }
         self.sweep().await
     }
 
