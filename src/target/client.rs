@@ -195,8 +195,13 @@ impl Client {
         // A create in flight may still answer with an id to delete; a server that hangs
         // does not hold the stop up for longer than this.
         let grace = self.policy.max_wait.min(Duration::from_secs(5));
-        if tokio::time::timeout(grace, self.slots.acquire_many(permits)).await.is_err() {
-            eprintln!("warning: requests still in flight after {grace:?}; sweeping without their answers");
+        if tokio::time::timeout(grace, self.slots.acquire_many(permits))
+            .await
+            .is_err()
+        {
+            eprintln!(
+                "warning: requests still in flight after {grace:?}; sweeping without their answers"
+            );
         }
         self.sweep().await
     }
