@@ -1,6 +1,5 @@
 //! Executing one case: its steps in order over HTTP, captures between them, teardown always.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +11,7 @@ use serde_saphyr::Spanned;
 use crate::check::declared::Declared;
 use crate::check::snapshot::{self, Snapshots};
 use crate::check::{self, Schemas, cut};
+use crate::profile::Fill;
 use crate::suite::template::{self, Vars};
 use crate::suite::{Case, Method, Step, Suite};
 use crate::target::{Body, Client, Credentials, Exchange, Outcome, Outgoing, curl};
@@ -26,7 +26,7 @@ pub struct Runner {
     /// The target's own schema declarations; None when it serves none that can be read.
     pub declared: Option<Declared>,
     /// What the profile adds to creates, by endpoint (see `Profile::fill`).
-    fill: BTreeMap<String, Map<String, Value>>,
+    fill: Fill,
     /// Variables with one value for the whole run (the `entra_*` spellings).
     constants: Vars,
     pub run_id: String,
@@ -75,7 +75,7 @@ impl Runner {
         client: Arc<Client>,
         schemas: Schemas,
         declared: Option<Declared>,
-        fill: BTreeMap<String, Map<String, Value>>,
+        fill: Fill,
         constants: Vars,
         run_id: String,
     ) -> Self {
@@ -315,13 +315,7 @@ impl Runner {
             "fill_id".into(),
             Value::String(format!("{}-{n}", self.run_id)),
         );
-        for (k, v) in members {
-            if !obj.keys().any(|have| have.eq_ignore_ascii_case(k))
-                && let Ok(v) = template::render_value(v, &vars)
-            {
-                obj.insert(k.clone(), v);
-            }
-        }
+        crate::profile::fill_missing(obj, members, &vars);
     }
 
     /// The message shown for a failed step: what failed, what was sent, what came back.

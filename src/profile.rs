@@ -25,6 +25,25 @@ const BUILTIN: [(&str, &str); 3] = [
     ),
 ];
 
+/// What a profile adds to creates: endpoint (`/Users`) → members.
+pub type Fill = BTreeMap<String, serde_json::Map<String, serde_json::Value>>;
+
+/// Adds to `obj` each of `members` it lacks (names compared case-insensitively), rendered
+/// with `vars`; the one way both the suites and the fuzzer complete a vendor's creates.
+pub fn fill_missing(
+    obj: &mut serde_json::Map<String, serde_json::Value>,
+    members: &serde_json::Map<String, serde_json::Value>,
+    vars: &crate::suite::template::Vars,
+) {
+    for (k, v) in members {
+        if !obj.keys().any(|have| have.eq_ignore_ascii_case(k))
+            && let Ok(v) = crate::suite::template::render_value(v, vars)
+        {
+            obj.insert(k.clone(), v);
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
@@ -38,7 +57,7 @@ pub struct Profile {
     /// harness adds them to the RFC suites' creates where absent, so that one documented
     /// requirement does not mask every other result. Strings are templates (`{{unique}}`).
     #[serde(default)]
-    pub fill: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    pub fill: Fill,
     /// What the vendor documents as departing from the RFC.
     #[serde(default)]
     pub deviations: Vec<Deviation>,

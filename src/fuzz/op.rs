@@ -1,18 +1,17 @@
 //! The operations of a fuzzed sequence: requests with placeholders for what only exists
 //! when they are sent (see [`crate::r#gen`]), and the strategy that draws them.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::select;
-use std::collections::{BTreeMap, HashMap};
-
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::r#gen::{self, FilterSpace, PREFIX, group_ref, user_ref};
+use crate::profile::{Fill, fill_missing};
 use crate::suite::Method;
-use crate::suite::template;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
@@ -237,10 +236,6 @@ fn list(space: &FilterSpace, resource: Resource) -> Option<BoxedStrategy<Op>> {
     )
 }
 
-/// What a profile adds to the bodies it requires more of (endpoint → attributes), as in
-/// [`crate::profile::Profile::fill`].
-pub type Fill = BTreeMap<String, Map<String, Value>>;
-
 /// `body` with the attributes `fill` names for `endpoint` added where it has none, so that a
 /// vendor's extra required attributes do not refuse every create.
 fn filled(mut body: Value, endpoint: &str, fill: &Fill) -> Value {
@@ -248,13 +243,7 @@ fn filled(mut body: Value, endpoint: &str, fill: &Fill) -> Value {
         return body;
     };
     let vars = HashMap::from([("fill_id".to_string(), Value::from(format!("{PREFIX}fill")))]);
-    for (k, v) in members {
-        if !obj.keys().any(|have| have.eq_ignore_ascii_case(k))
-            && let Ok(v) = template::render_value(v, &vars)
-        {
-            obj.insert(k.clone(), v);
-        }
-    }
+    fill_missing(obj, members, &vars);
     body
 }
 
