@@ -9,29 +9,31 @@ use crate::scim::filter;
 /// A filter expression: parses or is refused; what parses prints back to an expression
 /// that parses to the same filter.
 pub fn filter(data: &[u8]) {
-    let Ok(src) = std::str::from_utf8(data) else {
-        return;
-    };
-    if let Ok(f) = filter::parse(src) {
-        let printed = f.to_string();
-        let again = filter::parse(&printed).unwrap_or_else(|e| {
-            panic!("`{src}` printed as `{printed}`, which does not parse: {e}")
-        });
-        assert_eq!(f, again, "`{src}` does not survive printing as `{printed}`");
-    }
+    round_trip(data, filter::parse);
 }
 
 /// A PATCH path, with the same round trip.
 pub fn patch_path(data: &[u8]) {
+    round_trip(data, filter::parse_patch_path);
+}
+
+fn round_trip<T, E>(data: &[u8], parse: fn(&str) -> Result<T, E>)
+where
+    T: std::fmt::Display + PartialEq + std::fmt::Debug,
+    E: std::fmt::Display,
+{
     let Ok(src) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(p) = filter::parse_patch_path(src) {
-        let printed = p.to_string();
-        let again = filter::parse_patch_path(&printed).unwrap_or_else(|e| {
+    if let Ok(parsed) = parse(src) {
+        let printed = parsed.to_string();
+        let again = parse(&printed).unwrap_or_else(|e| {
             panic!("`{src}` printed as `{printed}`, which does not parse: {e}")
         });
-        assert_eq!(p, again, "`{src}` does not survive printing as `{printed}`");
+        assert_eq!(
+            parsed, again,
+            "`{src}` does not survive printing as `{printed}`"
+        );
     }
 }
 
