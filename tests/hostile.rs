@@ -6,21 +6,12 @@ mod common;
 use common::hostile;
 use common::{scimitar, text};
 
-/// Runs the one-case hostile suite against `behaviour`; returns its exit code and output.
-fn against(behaviour: &str) -> (Option<i32>, String) {
-    let server = hostile::start(None);
+/// Runs the one-case hostile suite against `behaviour` of `server` with `options`;
+/// returns its exit code and output.
+fn against(server: &hostile::Hostile, behaviour: &str, options: &[&str]) -> (Option<i32>, String) {
     let out = scimitar()
-        .args([
-            "run",
-            "--suite",
-            "tests/data/hostile-suite.yaml",
-            "--timeout",
-            "1",
-            "--run-timeout",
-            "60s",
-            "--retries",
-            "1",
-        ])
+        .args(["run", "--suite", "tests/data/hostile-suite.yaml"])
+        .args(options)
         .args(["--target", &format!("{}/{behaviour}", server.base)])
         .env("SCIM_TOKEN", "hostile-token")
         .output()
@@ -29,7 +20,8 @@ fn against(behaviour: &str) -> (Option<i32>, String) {
 }
 
 fn fails_with(behaviour: &str, message: &str) -> String {
-    let (code, t) = against(behaviour);
+    let options = ["--timeout", "1", "--run-timeout", "60s", "--retries", "1"];
+    let (code, t) = against(&hostile::start(None), behaviour, &options);
     assert_eq!(
         code,
         Some(1),
@@ -92,19 +84,8 @@ fn redirect_loop_is_not_followed() {
 #[test]
 fn a_redirect_to_another_origin_gets_no_credentials() {
     let server = hostile::start(None);
-    let out = scimitar()
-        .args([
-            "run",
-            "--suite",
-            "tests/data/hostile-suite.yaml",
-            "--timeout",
-            "1",
-        ])
-        .args(["--target", &format!("{}/redirect-away", server.base)])
-        .env("SCIM_TOKEN", "hostile-token")
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let (code, t) = against(&server, "redirect-away", &["--timeout", "1"]);
+    assert_eq!(code, Some(1), "{t}");
     assert_eq!(
         server
             .other_origin_hits
@@ -141,22 +122,8 @@ fn a_429_storm_completes_through_retries() {
 
 #[test]
 fn the_whole_run_stops_at_its_timeout() {
-    let server = hostile::start(None);
-    let out = scimitar()
-        .args([
-            "run",
-            "--suite",
-            "tests/data/hostile-suite.yaml",
-            "--timeout",
-            "60",
-            "--run-timeout",
-            "1s",
-        ])
-        .args(["--target", &format!("{}/hang", server.base)])
-        .env("SCIM_TOKEN", "hostile-token")
-        .output()
-        .expect("runs");
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{t}");
+    let options = ["--timeout", "60", "--run-timeout", "1s"];
+    let (code, t) = against(&hostile::start(None), "hang", &options);
+    assert_eq!(code, Some(1), "{t}");
     assert!(t.contains("the run took longer than --run-timeout"), "{t}");
 }
