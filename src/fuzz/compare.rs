@@ -176,6 +176,9 @@ pub struct Answers<'a> {
     pub op: &'a Op,
     pub expected: &'a RecordedResponse,
     pub actual: &'a RecordedResponse,
+    /// Their bodies, parsed once for every check of the step.
+    pub expected_json: &'a Result<Value, serde_json::Error>,
+    pub actual_json: &'a Result<Value, serde_json::Error>,
     pub model: &'a Names,
     pub target: &'a Names,
     pub sent: &'a Sent,
@@ -206,10 +209,9 @@ impl Answers<'_> {
                 Some(got) => same(&want, &self.target.string(got), "Location")?,
             }
         }
-        let ev: Value = serde_json::from_str(&e.body).map_err(|x| format!("reference: {x}"))?;
-        let av: Value =
-            serde_json::from_str(&a.body).map_err(|x| format!("the body is not JSON ({x})"))?;
-        let (ev, av) = (self.model.normalise(&ev), self.target.normalise(&av));
+        let ev = (self.expected_json.as_ref()).map_err(|x| format!("reference: {x}"))?;
+        let av = (self.actual_json.as_ref()).map_err(|x| format!("the body is not JSON ({x})"))?;
+        let (ev, av) = (self.model.normalise(ev), self.target.normalise(av));
         if e.status >= 400 {
             let fields =
                 |v: &Value| ["schemas", "status"].map(|k| v.get(k).cloned().unwrap_or(Value::Null));
