@@ -10,7 +10,6 @@ use super::compare::{Answers, Names, Sent};
 use super::op::{self, Op, Purpose, Rendered, Resource};
 use crate::profile::Profile;
 use crate::server::Reference;
-use crate::suite::Method;
 use crate::target::{
     Body, Client, Credentials, Outcome, Outgoing, RecordedRequest, RecordedResponse,
 };
@@ -305,17 +304,7 @@ impl Execution<'_> {
             .chain(self.users.iter().map(|s| (Resource::User, s)));
         for (resource, slot) in created {
             let path = format!("{}/{}", resource.endpoint(), slot.target);
-            self.engine
-                .client
-                .send(Outgoing {
-                    method: Method::Delete,
-                    path: &path,
-                    query: &[],
-                    headers: &[],
-                    body: None,
-                    credentials: Credentials::Target,
-                })
-                .await;
+            self.engine.client.delete(&path).await;
         }
     }
 }

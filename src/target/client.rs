@@ -211,6 +211,20 @@ impl Client {
         self.ledger.as_ref().is_some_and(|l| l.closing())
     }
 
+    /// A DELETE of `path` (below the base URL, or an absolute URL under it) with the
+    /// target's credentials.
+    pub async fn delete(&self, path: &str) -> Exchange {
+        self.send(Outgoing {
+            method: Method::Delete,
+            path,
+            query: &[],
+            headers: &[],
+            body: None,
+            credentials: Credentials::Target,
+        })
+        .await
+    }
+
     /// Deletes what the ledger still lists; returns what could not be deleted.
     pub async fn sweep(&self) -> Vec<String> {
         let Some(ledger) = &self.ledger else {
@@ -218,16 +232,7 @@ impl Client {
         };
         let mut left = Vec::new();
         for url in ledger.remaining() {
-            let x = self
-                .send(Outgoing {
-                    method: Method::Delete,
-                    path: &url,
-                    query: &[],
-                    headers: &[],
-                    body: None,
-                    credentials: Credentials::Target,
-                })
-                .await;
+            let x = self.delete(&url).await;
             if !matches!(&x.outcome, Outcome::Response(r) if matches!(r.status, 200 | 204 | 404)) {
                 left.push(url);
             }
