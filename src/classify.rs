@@ -5,6 +5,7 @@
 use crate::plan::Planned;
 use crate::profile::Profile;
 use crate::report::{CaseResult, Declaration, Standing, Status};
+use crate::requirements;
 use crate::suite::Level;
 
 /// How a case ran, before any profile is consulted.
@@ -13,17 +14,25 @@ pub enum Outcome {
     /// Passed, with remarks that deserve a warning.
     Noted(String),
     Failed(String),
+    /// A step of the suite's setup failed (`setup` names it): the case never reached what it
+    /// is about.
+    Blocked {
+        setup: String,
+        message: String,
+    },
     /// Needs a feature the target does not advertise and did not work: why it is missing.
     Unsupported(String),
     /// Needs a feature the target does not advertise, yet worked: why it is missing.
     WorksUnadvertised(String),
 }
 
-/// A case's status, its message, and the declared deviation it bears on.
+/// A case's status, its message, the declared deviation it bears on, and the setup step
+/// that blocked it.
 pub struct Classified {
     pub status: Status,
     pub message: Option<String>,
     pub deviation: Option<String>,
+    pub blocked_by: Option<String>,
 }
 
 pub fn classify(
@@ -48,7 +57,13 @@ pub fn classify(
         ),
         None => (Status::Skipped, Some(m)),
     };
+    let mut blocked_by = None;
     let (status, message) = match (outcome, shows) {
+        (Outcome::Blocked { setup, message }, _) => {
+            let m = format!("blocked: the suite's setup step {setup} failed\n{message}");
+            blocked_by = Some(setup);
+            (Status::Blocked, Some(m))
+        }
         (Outcome::Unsupported(why), _) => documented(format!("skipped: {why}")),
         (Outcome::WorksUnadvertised(why), _) => (
             Status::Warning,
@@ -66,24 +81,41 @@ pub fn classify(
         ),
         (Outcome::Passed, None) => (Status::Passed, None),
         (Outcome::Noted(w), None) => (Status::Warning, Some(w)),
-        (Outcome::Failed(m), None) => match bears_on {
-            Some(_) => documented(m),
-            None if !p.vendor && !profile.deviations.is_empty() => (Status::Undocumented, Some(m)),
-            None if p.level == Level::Must => (Status::Failed, Some(m)),
-            None => (Status::Warning, Some(m)),
-        },
+        (Outcome::Failed(m), None) => {
+            let m = match requirements::broken(&p.requirements, p.level) {
+                Some(row) => format!("breaks {}\n{m}", row.basis_line()),
+                None => m,
+            };
+            match bears_on {
+                Some(_) => documented(m),
+                None if requirements::advice_only(&p.requirements) => (
+                    Status::Warning,
+                    Some(format!(
+                        "advice only: the rows this case cites bind no server (basis client or absent)\n{m}"
+                    )),
+                ),
+                None if !p.vendor && !profile.deviations.is_empty() => {
+                    (Status::Undocumented, Some(m))
+                }
+                None if p.level == Level::Must => (Status::Failed, Some(m)),
+                None => (Status::Warning, Some(m)),
+            }
+        }
     };
     Classified {
         status,
         message,
         deviation,
+        blocked_by,
     }
 }
 
-/// Whether the case fails the run: a broken MUST, or an undocumented MUST deviation.
+/// Whether the case fails the run: a broken MUST, an undocumented MUST deviation, or a case
+/// its setup blocked.
 pub fn fails_run(status: Status, level: Level) -> bool {
     match status {
-        Status::Failed => true,
+        // Nothing was checked: the run cannot pass on it.
+        Status::Failed | Status::Blocked => true,
         Status::Undocumented => level == Level::Must,
         _ => false,
     }

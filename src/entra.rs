@@ -243,6 +243,20 @@ fn create(endpoint: &str, body: Value, var: &str) -> Value {
 }
 
 /// The PATCH Entra sends to set `target` to `value`.
+impl Target<'_> {
+    /// The rule the PATCH of [`patch_op`] rests on, which the read-back shows: replace with
+    /// no path (P-patch-22), of a filtered sub-attribute (P-patch-28), of a sub-attribute of a
+    /// complex attribute (P-patch-26), of a single value (P-patch-23).
+    fn replace_row(&self, behaviour: Behaviour) -> &'static str {
+        match (behaviour, &self.filter, self.sub) {
+            (Behaviour::Compliant, _, _) => "P-patch-22",
+            (Behaviour::Default, Some(_), _) => "P-patch-28",
+            (Behaviour::Default, None, Some(_)) => "P-patch-26",
+            (Behaviour::Default, None, None) => "P-patch-23",
+        }
+    }
+}
+
 fn patch_op(target: &str, value: Value, behaviour: Behaviour) -> Value {
     match behaviour {
         Behaviour::Default => json!({"op": "Replace", "path": target, "value": value}),
@@ -316,7 +330,7 @@ fn user_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
         behaviour,
         matching,
     ));
-    Ok(case(name, "P-get-03", steps, teardown))
+    Ok(case(name, t.replace_row(behaviour), steps, teardown))
 }
 
 fn group_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
@@ -355,7 +369,8 @@ fn group_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
                 json!({"request": {"method": "GET", "path": "/Groups/{{group_id}}"},
                 "expect": {"status": 200, "json": {"/members": {"length": 2}}}}),
             );
-            return Ok(case(name, "P-patch-32", steps, teardown));
+            // Adding to a multi-valued attribute appends (P-patch-11).
+            return Ok(case(name, "P-patch-11", steps, teardown));
         }
         Kind::String => {
             let v = |n: u8| json!(format!("{{{{unique}}}} {} {n}", slug(&row.target)));
@@ -374,7 +389,7 @@ fn group_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
         behaviour,
         matching,
     ));
-    Ok(case(name, "P-get-03", steps, teardown))
+    Ok(case(name, t.replace_row(behaviour), steps, teardown))
 }
 
 /// Where a round trip reads: the endpoint, the variable holding the resource's id, and the

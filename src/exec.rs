@@ -58,12 +58,22 @@ pub struct StepRecord {
     pub skipped: Option<String>,
 }
 
-/// A case as it ran; `failure` holds the message shown for the first failing step, `warning`
-/// the notes of every step.
-#[derive(Debug, Serialize)]
+/// The first step of a case that failed.
+#[derive(Debug)]
+pub struct Failure {
+    /// What failed, what was sent, what came back.
+    pub message: String,
+    /// When the step was one of the suite's setup steps: which (`file:line` and its name).
+    /// The case then never reached what it is about: it is blocked, not failed.
+    pub setup: Option<String>,
+}
+
+/// A case as it ran; `failure` holds the first failing step, `warning` the notes of every
+/// step.
+#[derive(Debug)]
 pub struct CaseRecord {
     pub steps: Vec<StepRecord>,
-    pub failure: Option<String>,
+    pub failure: Option<Failure>,
     pub warning: Option<String>,
     /// A script of the case's requests up to the failure (all of them when none failed), to
     /// reproduce what it showed by hand.
@@ -141,12 +151,15 @@ impl Runner {
             let record = self
                 .run_step(step, &mut vars, label, false, fill, &at)
                 .await;
-            let failed = !record.failures.is_empty();
-            steps.push(record);
-            if failed {
-                failure = Some(self.message(steps.last().expect("just pushed")));
+            if !record.failures.is_empty() {
+                failure = Some(Failure {
+                    message: self.message(&record),
+                    setup: (i < suite.setup.len()).then(|| setup_name(file, step)),
+                });
+                steps.push(record);
                 break;
             }
+            steps.push(record);
         }
         let teardown: Vec<&Spanned<Step>> = case.teardown.iter().chain(&suite.teardown).collect();
         let total = teardown.len();
@@ -154,7 +167,10 @@ impl Runner {
             let label = label(file, step, i + 1, total, true);
             let record = self.run_step(step, &mut vars, label, true, fill, &at).await;
             if failure.is_none() && !record.failures.is_empty() {
-                failure = Some(self.message(&record));
+                failure = Some(Failure {
+                    message: self.message(&record),
+                    setup: None,
+                });
             }
             steps.push(record);
         }
@@ -263,9 +279,10 @@ impl Runner {
                 let body: Result<Value, serde_json::Error> = serde_json::from_str(&resp.body);
                 record.failures = check::check(&s.expect, resp, &body, vars, &self.schemas);
                 if let Some(declared) = &self.declared {
+                    // C-discovery-04 is a SHOULD: a resource at odds with its declaration
+                    // is a warning, not a failure.
                     let found = declared.check(&exchange.request, resp.status, body.as_ref().ok());
-                    record.failures.extend(found.violations);
-                    record.notes = found.notes;
+                    record.notes = found.violations.into_iter().chain(found.notes).collect();
                 }
                 if let (Some(name), Some(snapshots)) = (&s.snapshot, &self.snapshots) {
                     let content = snapshot::render(
@@ -372,14 +389,28 @@ fn indent(text: &str, by: usize) -> String {
         .join("\n")
 }
 
-fn label(file: &Path, step: &Spanned<Step>, n: usize, total: usize, teardown: bool) -> String {
-    let kind = if teardown { "teardown step" } else { "step" };
-    let name = step
-        .value
+/// A suite setup step as every case of the suite shares it: `file:line` and its name.
+fn setup_name(file: &Path, step: &Spanned<Step>) -> String {
+    format!(
+        "{}:{}{}",
+        file.display(),
+        step.referenced.line(),
+        step_name(step)
+    )
+}
+
+/// `` `name` `` with a leading space, or nothing for an unnamed step.
+fn step_name(step: &Spanned<Step>) -> String {
+    step.value
         .name
         .as_deref()
         .map(|n| format!(" `{n}`"))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn label(file: &Path, step: &Spanned<Step>, n: usize, total: usize, teardown: bool) -> String {
+    let kind = if teardown { "teardown step" } else { "step" };
+    let name = step_name(step);
     format!(
         "{kind} {n}/{total}{name} ({}:{})",
         file.display(),

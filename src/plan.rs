@@ -1,4 +1,7 @@
-//! Planning: which cases of the loaded suites run, under which names.
+//! Planning: which cases of the loaded suites run, under which names, fitted to what the
+//! target declares ([`fit`]).
+
+pub mod fit;
 
 use crate::suite::template::LIMITS;
 use crate::suite::{Feature, Level, Loaded, Method, Suite};

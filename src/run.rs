@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
@@ -12,7 +12,8 @@ use crate::capabilities::Capabilities;
 use crate::check::Schemas;
 use crate::check::declared::Declared;
 use crate::classify::{self, Classified, Outcome};
-use crate::exec::Runner;
+use crate::exec::{Failure, Runner};
+use crate::plan::fit::{self, Fit, Shape};
 use crate::plan::{Planned, plan};
 use crate::profile::Profile;
 use crate::report::{self, CaseResult, ReportSpec, RunReport, Status};
@@ -206,11 +207,17 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
             "warning: cannot read /ServiceProviderConfig ({why}); running every case as if all features were advertised"
         );
     }
-    if let Err(why) = &declared {
-        eprintln!(
-            "warning: cannot read the target's own schemas ({why}); resources are checked against fixtures/schemas only"
-        );
-    }
+    let shapes = match &declared {
+        Ok(d) => d.shapes(),
+        Err(why) => {
+            eprintln!(
+                "warning: cannot read the target's own schemas ({why}); the cases are fitted to the RFC's core schemas, and resources checked against fixtures/schemas only"
+            );
+            Shape::of_registry(&crate::scim::schema::Registry::core())
+        }
+    };
+    // The plan stage: every case cut to what the target declares.
+    let skips = fit::suites(&Fit::new(shapes), &mut suites);
     let runner = Runner::new(
         client,
         schemas,
@@ -230,26 +237,32 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     if opts.read_only {
         planned.retain(|p| crate::plan::changes_nothing(&suites[p.suite].suite, p.case));
     }
+    let mut args = Arguments::from_iter(
+        std::iter::once("scimitar".to_string()).chain(opts.libtest.iter().cloned()),
+    );
+    // Cases wait on the network, not the CPU: run more at once than there are cores.
+    let threads = *args.test_threads.get_or_insert(16);
     let shared = Arc::new(Shared {
         suites,
         runner,
         profile: opts.profile,
         results: Mutex::new(Vec::new()),
+        alone: RwLock::new(()),
+        confirm: threads > 1 && planned.len() > 1,
+        under_load: Mutex::new(Vec::new()),
         handle: runtime.handle().clone(),
     });
-    let mut args = Arguments::from_iter(
-        std::iter::once("scimitar".to_string()).chain(opts.libtest.iter().cloned()),
-    );
     let trials = planned
         .into_iter()
         .map(|p| {
             let unadvertised = caps.missing(&p.requires);
-            let limits = caps.limits(&p.limits, &run_id);
+            let limits = match &skips[p.suite][p.case] {
+                Some(why) => Err(why.clone()),
+                None => caps.limits(&p.limits, &run_id),
+            };
             trial(p, unadvertised, limits, &shared)
         })
         .collect();
-    // Cases wait on the network, not the CPU: run more at once than there are cores.
-    args.test_threads.get_or_insert(16);
     let started = Instant::now();
     let conclusion = libtest_mimic::run(&args, trials);
     if shared.runner.client.stopping() {
@@ -283,6 +296,14 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         skipped: count(&cases, Status::Skipped),
         documented: count(&cases, Status::Documented),
         undocumented: count(&cases, Status::Undocumented),
+        blocked: count(&cases, Status::Blocked),
+        load: {
+            let cases = std::mem::take(&mut *lock(&shared.under_load));
+            (!cases.is_empty()).then(|| report::LoadFinding {
+                in_flight: opts.policy.concurrency,
+                cases,
+            })
+        },
         declarations: classify::declarations(profile, &cases),
         cases,
     };
@@ -372,7 +393,19 @@ struct Shared {
     runner: Runner,
     profile: Profile,
     results: Mutex<Vec<CaseResult>>,
+    /// Cases hold it shared while they run; a case confirming a failure holds it alone, so
+    /// that nothing else runs meanwhile.
+    alone: RwLock<()>,
+    /// Whether cases run beside each other, so that a failure is confirmed alone.
+    confirm: bool,
+    /// The cases that failed beside others and passed alone.
+    under_load: Mutex<Vec<String>>,
     handle: tokio::runtime::Handle,
+}
+
+/// A lock whose holder may have panicked: the data is still what it was.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn count(cases: &[CaseResult], status: Status) -> usize {
@@ -391,6 +424,7 @@ fn result(p: &Planned, loaded: &Loaded, c: Classified) -> CaseResult {
         requirements: p.requirements.clone(),
         status: c.status,
         deviation: c.deviation,
+        blocked_by: c.blocked_by,
         duration_ms: 0.0,
         message: c.message,
         reproduction: None,
@@ -430,28 +464,60 @@ fn trial(
             ),
             Ok(limits) => {
                 let started = Instant::now();
-                let record = shared.handle.block_on(shared.runner.run_case(
-                    &loaded.path,
-                    &loaded.suite,
-                    case,
-                    limits,
-                    !p.vendor,
-                ));
+                let run = |limits: Vars| {
+                    shared.handle.block_on(shared.runner.run_case(
+                        &loaded.path,
+                        &loaded.suite,
+                        case,
+                        limits,
+                        !p.vendor,
+                    ))
+                };
+                let mut record = {
+                    let _beside_others = shared.alone.read().unwrap_or_else(|e| e.into_inner());
+                    run(limits.clone())
+                };
+                // A failure while other cases ran is confirmed alone before it is reported.
+                let mut under_load = None;
+                if shared.confirm && record.failure.is_some() && !shared.runner.client.stopping()
+                {
+                    let _alone = shared.alone.write().unwrap_or_else(|e| e.into_inner());
+                    let again = run(limits);
+                    if again.failure.is_none() {
+                        under_load = record.failure.map(|f| f.message);
+                    }
+                    record = again;
+                }
                 let outcome = match (record.failure, unadvertised, record.warning) {
                     (Some(_), Some(why), _) => Outcome::Unsupported(why),
-                    (Some(m), None, _) => Outcome::Failed(m),
+                    (
+                        Some(Failure {
+                            setup: Some(setup),
+                            message,
+                        }),
+                        None,
+                        _,
+                    ) => Outcome::Blocked { setup, message },
+                    (Some(f), None, _) => Outcome::Failed(f.message),
                     (None, Some(why), _) => Outcome::WorksUnadvertised(why),
                     (None, None, Some(w)) => Outcome::Noted(w),
                     (None, None, None) => Outcome::Passed,
                 };
                 let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.profile);
                 let kept = !matches!(c.status, Status::Passed | Status::Skipped);
-                CaseResult {
+                let mut done = CaseResult {
                     duration_ms: started.elapsed().as_secs_f64() * 1000.0,
                     reproduction: kept.then_some(record.reproduction),
                     steps: record.steps,
                     ..result(&p, loaded, c)
+                };
+                if let Some(m) = under_load {
+                    done.message = Some(format!(
+                        "failed while other cases ran, passed alone: a load finding, not a conformance failure\n{m}"
+                    ));
+                    lock(&shared.under_load).push(done.name.clone());
                 }
+                done
             }
         };
         let verdict = match done.status {
@@ -470,11 +536,7 @@ fn trial(
             ))),
             _ => Ok(Completion::Completed),
         };
-        shared
-            .results
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(done);
+        lock(&shared.results).push(done);
         verdict
     })
     .with_kind(kind)

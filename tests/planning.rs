@@ -108,3 +108,23 @@ fn requirement_catalogue_equals_the_shared_one() {
         "fixtures/rfc-requirements.csv drifted from the shared copy"
     );
 }
+
+/// Every case of the built-in suites cites rows that exist and is no stricter than the
+/// highest of them (the loader refuses either, so listing them all proves it); and the
+/// count is not zero, so the check checked something.
+#[test]
+fn no_case_is_stricter_than_its_rows_and_every_row_exists() {
+    for pattern in [
+        "suites/rfc*/*.yaml",
+        "suites/entra/*.yaml",
+        "suites/vendors/*.yaml",
+    ] {
+        let out = run(&["list", "--suite", pattern]);
+        assert_eq!(out.status.code(), Some(0), "{pattern}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).lines().count() > 5,
+            "{pattern}: {}",
+            text(&out)
+        );
+    }
+}

@@ -61,3 +61,16 @@ fn a_bad_file_fails_the_run_too() {
     let out = run(&["run", "--suite", "tests/data/bad-suites/unknown-field.yaml"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_case_stricter_than_its_rows_is_refused_at_its_line() {
+    let e = load_error("stricter-than-its-rows.yaml");
+    assert!(
+        e.starts_with("tests/data/bad-suites/stricter-than-its-rows.yaml:4:"),
+        "{e}"
+    );
+    assert!(
+        e.contains("is MUST but the rows it cites are at most SHOULD (P-errors-05)"),
+        "{e}"
+    );
+}

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value, json};
 
+use crate::plan::fit::Shape;
 use crate::scim::schema::{self, AttrType, Attribute, Mutability, ResourceType, Returned, Schema};
 use crate::suite::Method;
 use crate::target::client::{Credentials, Outcome, Outgoing};
@@ -22,6 +23,8 @@ pub struct Declared {
 /// One resource type as the target declares it.
 struct Declaration {
     name: String,
+    /// Where it is served, without the slash: `Users`.
+    endpoint: String,
     /// The core schema URN a resource of this type lists in `schemas`.
     core: String,
     /// Common attributes (RFC 7643 §3.1) followed by the core schema's.
@@ -36,7 +39,7 @@ struct Declaration {
 /// What one response shows against the declarations.
 #[derive(Debug, Default, PartialEq)]
 pub struct Findings {
-    /// Broken MUSTs: the case fails.
+    /// Departures from the declaration itself (C-discovery-04, SHOULD).
     pub violations: Vec<String>,
     /// Departures from what RFC 7643 only suggests (canonicalValues): a warning.
     pub notes: Vec<String>,
@@ -88,12 +91,26 @@ impl Declared {
                 full: compile(true)?,
                 projected: compile(false)?,
                 name: rt.name,
+                endpoint: rt.endpoint.trim_start_matches('/').to_string(),
                 core: core.id.clone(),
                 attributes,
                 extensions,
             });
         }
         Ok(Declared { types: out })
+    }
+
+    /// The resource types as the plan stage fits the suites to them.
+    pub fn shapes(&self) -> Vec<Shape> {
+        self.types
+            .iter()
+            .map(|d| Shape {
+                endpoint: d.endpoint.clone(),
+                core: d.core.clone(),
+                attributes: d.attributes.clone(),
+                extensions: d.extensions.clone(),
+            })
+            .collect()
     }
 
     /// Checks every resource in a successful response (`body`, when it is JSON), a list's
@@ -165,7 +182,7 @@ impl Declared {
                 path
             };
             findings.violations.push(format!(
-                "declared schema (C-discovery-04): {} {path}: {e}",
+                "declared schema (C-discovery-04, SHOULD): {} {path}: {e}",
                 decl.name
             ));
         }

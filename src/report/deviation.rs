@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::findings::{self, Finding, SetupFailure};
 use super::{CaseResult, Reporter, RunReport, Standing, Status};
 use crate::exec::StepRecord;
 use crate::requirements;
@@ -18,7 +19,9 @@ struct View<'a> {
     report: &'a RunReport,
     /// (area, level) → requirement counts by the worst result of the cases citing them.
     matrix: BTreeMap<(String, String), Counts>,
-    findings: Vec<&'a CaseResult>,
+    /// Worst first: broken rows, undocumented and documented deviations, warnings.
+    findings: Vec<Finding<'a>>,
+    setups: Vec<SetupFailure<'a>>,
 }
 
 #[derive(Default)]
@@ -32,7 +35,7 @@ struct Counts {
 /// Worse results rank higher; a requirement takes the worst of its cases.
 fn rank(s: Status) -> u8 {
     match s {
-        Status::Skipped => 0,
+        Status::Skipped | Status::Blocked => 0,
         Status::Passed => 1,
         Status::Warning => 2,
         Status::Documented => 3,
@@ -57,26 +60,30 @@ impl<'a> View<'a> {
                 continue;
             };
             let counts = matrix
-                .entry((req.area.clone(), req.level.clone()))
+                .entry((req.area.clone(), req.level.to_string()))
                 .or_default();
             match status {
                 Status::Passed => counts.passed += 1,
                 Status::Documented => counts.documented += 1,
                 Status::Failed | Status::Undocumented => counts.broken += 1,
                 Status::Warning => counts.warned += 1,
-                Status::Skipped => {}
+                Status::Skipped | Status::Blocked => {}
             }
         }
-        let mut findings: Vec<&CaseResult> = report
-            .cases
-            .iter()
-            .filter(|c| !matches!(c.status, Status::Passed | Status::Skipped))
-            .collect();
-        findings.sort_by_key(|c| (std::cmp::Reverse(rank(c.status)), c.name.clone()));
+        let findings = [
+            Status::Failed,
+            Status::Undocumented,
+            Status::Documented,
+            Status::Warning,
+        ]
+        .into_iter()
+        .flat_map(|s| findings::findings(&report.cases, s))
+        .collect();
         View {
             report,
             matrix,
             findings,
+            setups: findings::setup_failures(&report.cases),
         }
     }
 
@@ -98,6 +105,7 @@ fn label(s: Status) -> &'static str {
         Status::Warning => "warning",
         Status::Passed => "pass",
         Status::Skipped => "skipped",
+        Status::Blocked => "blocked",
     }
 }
 
@@ -128,6 +136,18 @@ fn cited(c: &CaseResult) -> String {
         return "the vendor's own documentation".into();
     }
     format!("{} ({})", c.requirements.join(", "), sections(c).join(", "))
+}
+
+/// A finding's title: its requirement id, or the vendor case's name.
+fn heading(f: &Finding) -> String {
+    f.requirement
+        .map_or_else(|| f.cases[0].name.clone(), |r| r.id.clone())
+}
+
+/// The names of a finding's cases.
+fn names(f: &Finding) -> String {
+    let names: Vec<&str> = f.cases.iter().map(|c| c.name.as_str()).collect();
+    names.join(", ")
 }
 
 /// The step that shows the finding: the failing one, else the last one that ran.
@@ -251,16 +271,31 @@ impl Reporter for Markdown {
             }
         }
         let _ = writeln!(o, "\n## Findings\n");
-        if v.findings.is_empty() {
+        if let Some(line) = findings::headline(&report.cases) {
+            let _ = writeln!(o, "{line}.\n");
+        }
+        if v.findings.is_empty() && v.setups.is_empty() {
             let _ = writeln!(o, "None: every case passed.");
         }
-        for c in &v.findings {
-            let _ = writeln!(o, "### {} — {}\n", c.name, label(c.status));
-            let _ = writeln!(o, "- **Level:** {}; {}", c.level, cited(c));
-            for r in c.requirements.iter().filter_map(|r| requirements::find(r)) {
-                let _ = writeln!(o, "  - {}: {}", r.id, r.summary);
+        for f in &v.findings {
+            let c = f.cases[0];
+            let _ = writeln!(o, "### {} — {}\n", heading(f), label(f.status));
+            match f.requirement {
+                Some(r) => {
+                    let _ = writeln!(
+                        o,
+                        "- **Rule:** {} ([{}]({}))",
+                        r.basis_line(),
+                        r.citation(),
+                        r.url()
+                    );
+                }
+                None => {
+                    let _ = writeln!(o, "- **Level:** {}; {}", c.level, cited(c));
+                }
             }
-            match (&c.deviation, c.status) {
+            let _ = writeln!(o, "- **Cases ({}):** {}", f.cases.len(), names(f));
+            match (&c.deviation, f.status) {
                 (Some(d), Status::Documented) => {
                     let _ = writeln!(o, "- **Documented** by the vendor as `{d}`.");
                 }
@@ -275,13 +310,34 @@ impl Reporter for Markdown {
             if let Some(step) = evidence(c) {
                 let _ = writeln!(
                     o,
-                    "\nEvidence ({}):\n\n```http\n{}```\n",
+                    "\nEvidence ({}, {}):\n\n```http\n{}```\n",
+                    c.name,
                     step.label,
                     exchange_text(step)
                 );
             }
             if let Some(script) = &c.reproduction {
                 let _ = writeln!(o, "Reproduction:\n\n```sh\n{script}\n```\n");
+            }
+        }
+        if !v.setups.is_empty() {
+            let _ = writeln!(o, "## Setup failures\n");
+        }
+        for f in &v.setups {
+            let c = f.cases[0];
+            let blocked: Vec<&str> = f.cases.iter().map(|c| c.name.as_str()).collect();
+            let _ = writeln!(o, "### {} — blocked {}\n", f.step, blocked.len());
+            let _ = writeln!(o, "- **Cases blocked:** {}", blocked.join(", "));
+            for w in what(c) {
+                let _ = writeln!(o, "- {w}");
+            }
+            if let Some(step) = evidence(c) {
+                let _ = writeln!(
+                    o,
+                    "\nEvidence ({}):\n\n```http\n{}```\n",
+                    c.name,
+                    exchange_text(step)
+                );
             }
         }
         o
@@ -304,7 +360,7 @@ fn class(s: Status) -> &'static str {
         Status::Documented => "doc",
         Status::Warning => "warn",
         Status::Passed => "ok",
-        Status::Skipped => "skip",
+        Status::Skipped | Status::Blocked => "skip",
     }
 }
 
@@ -403,29 +459,33 @@ impl Reporter for Html {
             o.push_str("</table>");
         }
         let _ = write!(o, "<h2>Findings ({})</h2>", v.findings.len());
-        if v.findings.is_empty() {
+        if let Some(line) = findings::headline(&report.cases) {
+            let _ = write!(o, "<p>{}.</p>", esc(&line));
+        }
+        if v.findings.is_empty() && v.setups.is_empty() {
             o.push_str("<p>None: every case passed.</p>");
         }
-        for c in &v.findings {
-            let cls = class(c.status);
+        for f in &v.findings {
+            let c = f.cases[0];
+            let cls = class(f.status);
+            let rule = match f.requirement {
+                Some(r) => format!(
+                    "{} · <a href=\"{}\">{}</a>",
+                    esc(&r.basis_line()),
+                    esc(&r.url()),
+                    esc(&r.citation())
+                ),
+                None => format!("{} · {}", c.level, esc(&cited(c))),
+            };
             let _ = write!(
                 o,
-                "<section class=\"finding {cls}\"><h3>{} <span class=\"badge {cls}\">{}</span></h3><div class=\"meta\">{} · {}</div><ul>",
-                esc(&c.name),
-                label(c.status),
-                c.level,
-                esc(&cited(c))
+                "<section class=\"finding {cls}\"><h3>{} <span class=\"badge {cls}\">{}</span></h3><div class=\"meta\">{rule}</div><p>Cases ({}): <code>{}</code></p>",
+                esc(&heading(f)),
+                label(f.status),
+                f.cases.len(),
+                esc(&names(f))
             );
-            for r in c.requirements.iter().filter_map(|r| requirements::find(r)) {
-                let _ = write!(
-                    o,
-                    "<li><code>{}</code> {}</li>",
-                    esc(&r.id),
-                    esc(&r.summary)
-                );
-            }
-            o.push_str("</ul>");
-            match (&c.deviation, c.status) {
+            match (&c.deviation, f.status) {
                 (Some(d), Status::Documented) => {
                     let _ = write!(
                         o,
@@ -450,7 +510,8 @@ impl Reporter for Html {
             if let Some(step) = evidence(c) {
                 let _ = write!(
                     o,
-                    "<details open><summary>Evidence: {}</summary><pre>{}</pre></details>",
+                    "<details open><summary>Evidence: {}, {}</summary><pre>{}</pre></details>",
+                    esc(&c.name),
                     esc(&step.label),
                     esc(&exchange_text(step))
                 );
@@ -460,6 +521,33 @@ impl Reporter for Html {
                     o,
                     "<details><summary>Reproduce with curl</summary><pre>{}</pre></details>",
                     esc(script)
+                );
+            }
+            o.push_str("</section>");
+        }
+        if !v.setups.is_empty() {
+            o.push_str("<h2>Setup failures</h2>");
+        }
+        for f in &v.setups {
+            let c = f.cases[0];
+            let blocked: Vec<&str> = f.cases.iter().map(|c| c.name.as_str()).collect();
+            let _ = write!(
+                o,
+                "<section class=\"finding bad\"><h3>{} <span class=\"badge bad\">blocked {}</span></h3><p>Cases blocked: <code>{}</code></p><ul>",
+                esc(f.step),
+                blocked.len(),
+                esc(&blocked.join(", "))
+            );
+            for w in what(c) {
+                let _ = write!(o, "<li>{}</li>", esc(&w));
+            }
+            o.push_str("</ul>");
+            if let Some(step) = evidence(c) {
+                let _ = write!(
+                    o,
+                    "<details open><summary>Evidence: {}</summary><pre>{}</pre></details>",
+                    esc(&c.name),
+                    esc(&exchange_text(step))
                 );
             }
             o.push_str("</section>");

@@ -32,7 +32,13 @@ impl Reporter for Junit {
                     s
                 }
                 _ if fails => {
-                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    // A blocked case checked nothing: an error of its set-up, not a failure.
+                    let kind = if c.status == Status::Blocked {
+                        NonSuccessKind::Error
+                    } else {
+                        NonSuccessKind::Failure
+                    };
+                    let mut s = TestCaseStatus::non_success(kind);
                     if let Some(m) = &c.message {
                         s.set_message(m.lines().next().unwrap_or_default());
                         s.set_description(m.as_str());

@@ -2,6 +2,7 @@
 
 pub mod baseline;
 pub mod deviation;
+pub mod findings;
 pub mod github;
 mod json;
 mod junit;
@@ -36,6 +37,11 @@ pub struct RunReport {
     pub documented: usize,
     #[serde(default)]
     pub undocumented: usize,
+    #[serde(default)]
+    pub blocked: usize,
+    /// Cases that failed beside others and passed alone: the target's trouble under load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadFinding>,
     pub cases: Vec<CaseResult>,
     /// Each deviation the profile declares, and what the run made of it.
     #[serde(default)]
@@ -57,6 +63,8 @@ pub enum Status {
     Documented,
     /// The case failed under a vendor profile that declares no deviation explaining it.
     Undocumented,
+    /// A step of the suite's setup failed, so the case checked nothing.
+    Blocked,
 }
 
 impl Status {
@@ -68,7 +76,34 @@ impl Status {
             Status::Skipped => "skipped",
             Status::Documented => "documented deviation",
             Status::Undocumented => "undocumented deviation",
+            Status::Blocked => "blocked",
         }
+    }
+}
+
+/// Failures that were the target's load, not its conformance: reported once for the run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadFinding {
+    /// The most requests the run let be in flight at once.
+    pub in_flight: usize,
+    /// The cases that failed beside others and passed alone.
+    pub cases: Vec<String>,
+}
+
+impl fmt::Display for LoadFinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} failed under up to {} requests in flight and passed alone: {}",
+            self.cases.len(),
+            if self.cases.len() == 1 {
+                "case"
+            } else {
+                "cases"
+            },
+            self.in_flight,
+            self.cases.join(", ")
+        )
     }
 }
 
@@ -112,6 +147,9 @@ pub struct CaseResult {
     /// case `shows`. The status says whether it was observed (documented) or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deviation: Option<String>,
+    /// The suite setup step that failed, for a blocked case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
     pub duration_ms: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -209,11 +247,7 @@ pub fn summary(report: &RunReport) -> String {
         }
         let _ = writeln!(out, "{head} ({}):", cases.len());
         for c in cases {
-            let first = c.message.as_deref().and_then(|m| {
-                m.lines()
-                    .find(|l| l.trim_start().starts_with('✗'))
-                    .or_else(|| m.lines().next())
-            });
+            let first = c.message.as_deref().and_then(first_failure);
             let _ = writeln!(
                 out,
                 "    {} [{} {}] {}",
@@ -251,6 +285,31 @@ pub fn summary(report: &RunReport) -> String {
             report.profile
         ),
     );
+    let setups = findings::setup_failures(&report.cases);
+    if !setups.is_empty() {
+        let _ = writeln!(
+            out,
+            "blocked: a step of the suite's setup failed, so these cases checked nothing ({}):",
+            report.blocked
+        );
+        for f in &setups {
+            let names: Vec<&str> = f.cases.iter().map(|c| c.name.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "    setup step {} failed, blocking {}: {}",
+                f.step,
+                names.len(),
+                names.join(", ")
+            );
+            if let Some(first) = f.cases[0].message.as_deref().and_then(first_failure) {
+                let _ = writeln!(out, "        {}", first.trim());
+            }
+        }
+        out.push('\n');
+    }
+    if let Some(load) = &report.load {
+        let _ = writeln!(out, "warning: load, not conformance: {load}\n");
+    }
     if !report.declarations.is_empty() {
         let _ = writeln!(out, "declared deviations of profile {}:", report.profile);
         for d in &report.declarations {
@@ -268,5 +327,15 @@ pub fn summary(report: &RunReport) -> String {
         }
         out.push('\n');
     }
+    if let Some(line) = findings::headline(&report.cases) {
+        let _ = writeln!(out, "{line}\n");
+    }
     out
+}
+
+/// The first `✗` line of a case's message, else its first line.
+fn first_failure(m: &str) -> Option<&str> {
+    m.lines()
+        .find(|l| l.trim_start().starts_with('✗'))
+        .or_else(|| m.lines().next())
 }

@@ -128,6 +128,25 @@ pub fn parse(path: &Path, src: &str, schemas: &HashSet<String>) -> Result<Suite,
         }
     }
     for case in &suite.cases {
+        let cited: Vec<String> = suite
+            .requirements
+            .iter()
+            .chain(&case.value.requirements)
+            .map(|r| r.value.clone())
+            .collect();
+        if let Some(highest) = requirements::highest(&cited)
+            && case.value.level.strictness() > highest.strictness()
+        {
+            return Err(err(
+                case.referenced,
+                &format!(
+                    "case `{}` is {} but the rows it cites are at most {highest} ({}): a case is never stricter than its rows",
+                    case.value.name,
+                    case.value.level,
+                    cited.join(", ")
+                ),
+            ));
+        }
         if !case_names.insert(case.value.name.as_str()) {
             return Err(err(
                 case.referenced,

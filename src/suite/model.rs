@@ -100,6 +100,17 @@ pub enum Level {
     May,
 }
 
+impl Level {
+    /// Orders levels by how much they bind: MUST above SHOULD above MAY.
+    pub fn strictness(self) -> u8 {
+        match self {
+            Level::Must => 3,
+            Level::Should => 2,
+            Level::May => 1,
+        }
+    }
+}
+
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
