@@ -82,9 +82,14 @@ pub fn classify(
         (Outcome::Passed, None) => (Status::Passed, None),
         (Outcome::Noted(w), None) => (Status::Warning, Some(w)),
         (Outcome::Failed(m), None) => {
-            let m = match requirements::broken(&p.requirements, p.level) {
-                Some(row) => format!("breaks {}\n{m}", row.basis_line()),
-                None => m,
+            let rules: Vec<String> = requirements::binding(&p.requirements, p.level)
+                .iter()
+                .map(|r| format!("  {} ({})", r.basis_line(), r.url()))
+                .collect();
+            let m = if rules.is_empty() {
+                m
+            } else {
+                format!("the rule it checks:\n{}\n{m}", rules.join("\n"))
             };
             match bears_on {
                 Some(_) => documented(m),

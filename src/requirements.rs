@@ -145,12 +145,17 @@ pub fn advice_only(ids: &[String]) -> bool {
     cited.peek().is_some() && cited.all(|r| !r.basis.binds_server())
 }
 
-/// The row a failure of a case at `level` citing `ids` breaks: the first that binds the
-/// server at that level (suites cite the row a case is about first), else the first cited.
-pub fn broken(ids: &[String], level: Level) -> Option<&'static Requirement> {
-    rows(ids)
-        .find(|r| r.level == level && r.basis.binds_server())
-        .or_else(|| rows(ids).next())
+/// The rows a case at `level` citing `ids` holds a server to: those at its level that bind
+/// the server, else every row it cites.
+pub fn binding(ids: &[String], level: Level) -> Vec<&'static Requirement> {
+    let at: Vec<_> = rows(ids)
+        .filter(|r| r.level == level && r.basis.binds_server())
+        .collect();
+    if at.is_empty() {
+        rows(ids).collect()
+    } else {
+        at
+    }
 }
 
 #[cfg(test)]
@@ -191,9 +196,10 @@ mod tests {
             highest(&[client.id.clone(), keyword.id.clone()]),
             Some(Level::Must)
         );
-        assert_eq!(
-            broken(&[client.id.clone(), keyword.id.clone()], Level::Must).map(|r| &r.id),
-            Some(&keyword.id)
-        );
+        let held: Vec<&str> = binding(&[client.id.clone(), keyword.id.clone()], Level::Must)
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(held, [keyword.id.as_str()]);
     }
 }

@@ -138,12 +138,6 @@ fn cited(c: &CaseResult) -> String {
     format!("{} ({})", c.requirements.join(", "), sections(c).join(", "))
 }
 
-/// A finding's title: its requirement id, or the vendor case's name.
-fn heading(f: &Finding) -> String {
-    f.requirement
-        .map_or_else(|| f.cases[0].name.clone(), |r| r.id.clone())
-}
-
 /// The names of a finding's cases.
 fn names(f: &Finding) -> String {
     let names: Vec<&str> = f.cases.iter().map(|c| c.name.as_str()).collect();
@@ -279,20 +273,18 @@ impl Reporter for Markdown {
         }
         for f in &v.findings {
             let c = f.cases[0];
-            let _ = writeln!(o, "### {} — {}\n", heading(f), label(f.status));
-            match f.requirement {
-                Some(r) => {
-                    let _ = writeln!(
-                        o,
-                        "- **Rule:** {} ([{}]({}))",
-                        r.basis_line(),
-                        r.citation(),
-                        r.url()
-                    );
-                }
-                None => {
-                    let _ = writeln!(o, "- **Level:** {}; {}", c.level, cited(c));
-                }
+            let _ = writeln!(o, "### {} — {}\n", f.title(), label(f.status));
+            if f.rows.is_empty() {
+                let _ = writeln!(o, "- **Level:** {}; {}", c.level, cited(c));
+            }
+            for r in &f.rows {
+                let _ = writeln!(
+                    o,
+                    "- **Rule:** {} ([{}]({}))",
+                    r.basis_line(),
+                    r.citation(),
+                    r.url()
+                );
             }
             let _ = writeln!(o, "- **Cases ({}):** {}", f.cases.len(), names(f));
             match (&c.deviation, f.status) {
@@ -326,7 +318,13 @@ impl Reporter for Markdown {
         for f in &v.setups {
             let c = f.cases[0];
             let blocked: Vec<&str> = f.cases.iter().map(|c| c.name.as_str()).collect();
-            let _ = writeln!(o, "### {} — blocked {}\n", f.step, blocked.len());
+            let _ = writeln!(
+                o,
+                "### {} — blocked {} (setup: {})\n",
+                f.symptom,
+                blocked.len(),
+                f.steps.join("; ")
+            );
             let _ = writeln!(o, "- **Cases blocked:** {}", blocked.join(", "));
             for w in what(c) {
                 let _ = writeln!(o, "- {w}");
@@ -468,19 +466,27 @@ impl Reporter for Html {
         for f in &v.findings {
             let c = f.cases[0];
             let cls = class(f.status);
-            let rule = match f.requirement {
-                Some(r) => format!(
-                    "{} · <a href=\"{}\">{}</a>",
-                    esc(&r.basis_line()),
-                    esc(&r.url()),
-                    esc(&r.citation())
-                ),
-                None => format!("{} · {}", c.level, esc(&cited(c))),
+            let rule = if f.rows.is_empty() {
+                format!("{} · {}", c.level, esc(&cited(c)))
+            } else {
+                let rows: Vec<String> = f
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} · <a href=\"{}\">{}</a>",
+                            esc(&r.basis_line()),
+                            esc(&r.url()),
+                            esc(&r.citation())
+                        )
+                    })
+                    .collect();
+                rows.join("<br>")
             };
             let _ = write!(
                 o,
                 "<section class=\"finding {cls}\"><h3>{} <span class=\"badge {cls}\">{}</span></h3><div class=\"meta\">{rule}</div><p>Cases ({}): <code>{}</code></p>",
-                esc(&heading(f)),
+                esc(&f.title()),
                 label(f.status),
                 f.cases.len(),
                 esc(&names(f))
@@ -534,7 +540,7 @@ impl Reporter for Html {
             let _ = write!(
                 o,
                 "<section class=\"finding bad\"><h3>{} <span class=\"badge bad\">blocked {}</span></h3><p>Cases blocked: <code>{}</code></p><ul>",
-                esc(f.step),
+                esc(&format!("{} (setup: {})", f.symptom, f.steps.join("; "))),
                 blocked.len(),
                 esc(&blocked.join(", "))
             );

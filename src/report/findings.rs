@@ -5,19 +5,35 @@
 use super::{CaseResult, Status};
 use crate::requirements::{self, Requirement};
 
-/// One requirement row the run found broken (or, for a vendor's own promise, one case).
+/// One fault the run found: the same failing check on the same endpoint, in one or more
+/// cases (a refused create fails every case that creates; it is one finding).
 pub struct Finding<'a> {
-    /// None for a vendor case, which cites no row.
-    pub requirement: Option<&'static Requirement>,
+    /// `POST /Users status`: the request and what of its answer failed.
+    pub symptom: String,
+    /// The rows every case of it cites (the rule it breaks, when there is one).
+    pub rows: Vec<&'static Requirement>,
     pub status: Status,
     /// The cases that show it; the first one's exchange is the evidence.
     pub cases: Vec<&'a CaseResult>,
 }
 
-/// One suite setup step that failed, with the cases it kept from running.
+impl Finding<'_> {
+    /// Its name: the one row its cases share, else its symptom.
+    pub fn title(&self) -> String {
+        match self.rows.as_slice() {
+            [row] => format!("{}: {}", row.id, self.symptom),
+            _ => self.symptom.clone(),
+        }
+    }
+}
+
+/// One way the suites' setup steps failed (the same check on the same endpoint), with the
+/// steps that failed so and the cases they kept from running.
 pub struct SetupFailure<'a> {
-    /// `file:line` and the step's name.
-    pub step: &'a str,
+    /// `POST /Users status`.
+    pub symptom: String,
+    /// The setup steps (`file:line` and name) that failed so.
+    pub steps: Vec<&'a str>,
     /// The cases it blocked; the first one's message is the evidence.
     pub cases: Vec<&'a CaseResult>,
 }
@@ -26,21 +42,51 @@ pub struct SetupFailure<'a> {
 pub fn findings(cases: &[CaseResult], status: Status) -> Vec<Finding<'_>> {
     let mut out: Vec<Finding> = Vec::new();
     for c in cases.iter().filter(|c| c.status == status) {
-        let row = requirements::broken(&c.requirements, c.level);
-        let same = |f: &&mut Finding| match (f.requirement, row) {
-            (Some(a), Some(b)) => a.id == b.id,
-            _ => false,
-        };
-        match out.iter_mut().find(same) {
-            Some(f) => f.cases.push(c),
+        let symptom = symptom(c);
+        match out.iter_mut().find(|f| f.symptom == symptom) {
+            Some(f) => {
+                f.rows.retain(|r| c.requirements.contains(&r.id));
+                f.cases.push(c);
+            }
             None => out.push(Finding {
-                requirement: row,
+                symptom,
+                rows: requirements::rows(&c.requirements).collect(),
                 status,
                 cases: vec![c],
             }),
         }
     }
     out
+}
+
+/// What failed first in a case: the method and endpoint of the step, and the part of the
+/// answer its first failed check is about (`status`, `/meta/location`, `header location`);
+/// a vendor case, which cites no row, stands alone.
+fn symptom(c: &CaseResult) -> String {
+    let Some(step) = c.steps.iter().find(|s| !s.failures.is_empty()) else {
+        return c.name.clone();
+    };
+    let what = step.failures[0]
+        .split_once(": ")
+        .map_or(step.failures[0].as_str(), |(w, _)| w);
+    let request = step.exchange.as_ref().map(|x| {
+        let path = url::Url::parse(&x.request.url)
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        // The endpoint: the segment after the base path (`/scim/v2/Users/123` → `/Users`).
+        let endpoint = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .find(|s| s.starts_with(|ch: char| ch.is_ascii_uppercase() || ch == '.'))
+            .unwrap_or_default();
+        format!("{} /{endpoint} ", x.request.method.as_str())
+    });
+    let own = if c.requirements.is_empty() {
+        format!(" ({})", c.name)
+    } else {
+        String::new()
+    };
+    format!("{}{what}{own}", request.unwrap_or_default())
 }
 
 /// The setup failures behind the blocked cases.
@@ -50,13 +96,22 @@ pub fn setup_failures(cases: &[CaseResult]) -> Vec<SetupFailure<'_>> {
         let Some(step) = c.blocked_by.as_deref() else {
             continue;
         };
-        match out.iter_mut().find(|f| f.step == step) {
-            Some(f) => f.cases.push(c),
-            None => out.push(SetupFailure {
-                step,
-                cases: vec![c],
-            }),
+        let symptom = symptom(c);
+        let f = match out.iter_mut().position(|f| f.symptom == symptom) {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(SetupFailure {
+                    symptom,
+                    steps: vec![],
+                    cases: vec![],
+                });
+                out.last_mut().expect("just pushed")
+            }
+        };
+        if !f.steps.contains(&step) {
+            f.steps.push(step);
         }
+        f.cases.push(c);
     }
     out
 }

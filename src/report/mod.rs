@@ -296,8 +296,11 @@ pub fn summary(report: &RunReport) -> String {
             let names: Vec<&str> = f.cases.iter().map(|c| c.name.as_str()).collect();
             let _ = writeln!(
                 out,
-                "    setup step {} failed, blocking {}: {}",
-                f.step,
+                "    {} failed in {} setup {} ({}), blocking {}: {}",
+                f.symptom,
+                f.steps.len(),
+                if f.steps.len() == 1 { "step" } else { "steps" },
+                f.steps.join("; "),
                 names.len(),
                 names.join(", ")
             );
