@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use scimitar::profile::Profile;
-use scimitar::server::{self, Defects};
+use scimitar::server::{self, Defect, Defects};
 
 const TOKEN: &str = "emulation-token";
 const NR_EXT: &str = "urn:ietf:params:scim:schemas:extension:newrelic:2.0:User";
@@ -17,15 +17,14 @@ struct Target {
 
 impl Target {
     async fn start(profile: &str) -> Self {
+        Self::start_with(profile, Defects::default()).await
+    }
+
+    async fn start_with(profile: &str, defects: Defects) -> Self {
         let profile = Profile::find(profile).unwrap();
-        let running = server::start(
-            ([127, 0, 0, 1], 0).into(),
-            TOKEN.into(),
-            &profile,
-            Defects::default(),
-        )
-        .await
-        .unwrap();
+        let running = server::start(([127, 0, 0, 1], 0).into(), TOKEN.into(), &profile, defects)
+            .await
+            .unwrap();
         Target {
             base: running.base_url,
             http: reqwest::Client::new(),
@@ -616,4 +615,75 @@ async fn minimal_groups_keep_display_name_and_members() {
     // A user's groups attribute is not declared, so not returned.
     let (_, user) = t.get(&format!("/Users/{}", uid.as_str().unwrap())).await;
     assert!(user.get("groups").is_none(), "{user}");
+}
+
+/// Sends `n` GETs at once; answers (status, Content-Type, body).
+async fn burst(t: &Target, n: usize) -> Vec<(u16, String, String)> {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let req = t
+            .http
+            .get(format!("{}/ServiceProviderConfig", t.base))
+            .bearer_auth(TOKEN);
+        set.spawn(async move {
+            let r = req.send().await.unwrap();
+            let ct = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (r.status().as_u16(), ct, r.text().await.unwrap())
+        });
+    }
+    set.join_all().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_answers_html_500_beyond_four_requests_in_flight() {
+    let t = Target::start_with("rfc", Defects::new([Defect::Overload])).await;
+    let answers = burst(&t, 20).await;
+    let ok = answers.iter().filter(|a| a.0 == 200).count();
+    let html_500: Vec<_> = answers
+        .iter()
+        .filter(|a| a.0 == 500 && a.1.starts_with("text/html"))
+        .collect();
+    assert!(!html_500.is_empty(), "no 500 among {answers:?}");
+    assert!(ok >= 4, "only {ok} served: {answers:?}");
+    assert_eq!(ok + html_500.len(), 20, "{answers:?}");
+    assert!(html_500[0].2.contains("<html>"), "{}", html_500[0].2);
+
+    // Requests that end early (401, 404, 400) or that the client abandons give back their
+    // place: afterwards one at a time, and then four at once, are all served.
+    let abandoned = t.http.get(format!("{}/Users", t.base)).bearer_auth(TOKEN);
+    let _ = abandoned
+        .timeout(std::time::Duration::from_millis(2))
+        .send()
+        .await;
+    for _ in 0..3 {
+        assert_eq!(
+            t.http
+                .get(format!("{}/Users", t.base))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(t.get("/Nowhere").await.0, StatusCode::NOT_FOUND);
+        let bad = t
+            .http
+            .post(format!("{}/Users", t.base))
+            .bearer_auth(TOKEN)
+            .body("{");
+        assert_eq!(bad.send().await.unwrap().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(t.get("/Users").await.0, StatusCode::OK);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let four = burst(&t, 4).await;
+    assert!(four.iter().all(|a| a.0 == 200), "{four:?}");
+
+    // Without the defect nothing is refused.
+    let fine = Target::start("rfc").await;
+    let answers = burst(&fine, 20).await;
+    assert!(answers.iter().all(|a| a.0 == 200), "{answers:?}");
 }
