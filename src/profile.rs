@@ -13,7 +13,7 @@ use crate::scim::filter::Dialect;
 use crate::scim::schema::{Registry, Schema, SchemaExtension};
 
 /// The profiles shipped inside the binary, by name.
-const BUILTIN: [(&str, &str); 3] = [
+const BUILTIN: [(&str, &str); 4] = [
     ("rfc", include_str!("../fixtures/profiles/rfc.yaml")),
     (
         "newrelic",
@@ -23,6 +23,7 @@ const BUILTIN: [(&str, &str); 3] = [
         "globalrelay",
         include_str!("../fixtures/profiles/globalrelay.yaml"),
     ),
+    ("minimal", include_str!("../fixtures/profiles/minimal.yaml")),
 ];
 
 /// What a profile adds to creates: endpoint (`/Users`) → members.
@@ -107,6 +108,53 @@ pub struct Emulation {
     pub required: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub extensions: Vec<Extension>,
+    /// The attributes the server declares, by resource type (`User: [userName,
+    /// name.givenName, emails]`); a resource type not listed keeps its whole RFC schema. A
+    /// bare name keeps the attribute with all its sub-attributes, `name.givenName` keeps
+    /// `name` with only the sub-attributes named. The common attributes (`id`, `externalId`,
+    /// `meta`) are declared for every resource type whatever the list says (RFC 7643 §3.1:
+    /// they "MUST be defined for all resources"). What is not declared is ignored on input
+    /// and never returned (RFC 7644 §3.1: a server "may only support a subset of the schema"
+    /// and "interprets a request in the context of its own schema").
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Vec<String>>,
+    /// Whether the schema extensions RFC 7643 defines (the enterprise User, §4.3) are kept;
+    /// the profile's own `extensions` are added either way.
+    #[serde(default = "yes")]
+    pub core_extensions: bool,
+    /// Whether `sortBy` is supported (RFC 7644 §3.4.2.3: "Sort is OPTIONAL"). Without it
+    /// `sortBy` and `sortOrder` are ignored, as unrecognised query parameters are (§3.4.2:
+    /// servers "SHOULD ignore any query parameters they do not recognize instead of
+    /// rejecting the query").
+    #[serde(default = "yes")]
+    pub sort: bool,
+    /// Whether resources are versioned (RFC 7644 §3.14: ETags are a MAY). Without it no
+    /// `meta.version` and no `ETag` header are given, and `If-Match`/`If-None-Match` are not
+    /// acted upon.
+    #[serde(default = "yes")]
+    pub etag: bool,
+    /// What a member of a path-less PATCH value that names no declared attribute gets.
+    #[serde(default)]
+    pub patch_undeclared: PatchUndeclared,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What a path-less PATCH operation's value member naming no declared attribute gets (a
+/// PATCH *path* naming one is always refused with 400 `invalidPath`: RFC 7644 §3.5.2, "An
+/// operation that is not compatible with an attribute's mutability or schema SHALL return
+/// the appropriate HTTP response status code and a JSON detail error response").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatchUndeclared {
+    /// 400 `invalidPath`, as for an explicit path.
+    #[default]
+    InvalidPath,
+    /// Dropped, as a create or PUT drops it: the value "contains a set of attributes to be
+    /// added to the resource" (RFC 7644 §3.5.2.1), read in the server's own schema (§3.1).
+    Ignored,
 }
 
 /// What a filter on a discovery endpoint gets.
@@ -217,10 +265,18 @@ impl Profile {
         self.deviations.iter().find(|d| d.id == id)
     }
 
-    /// The schema registry of a server following this profile: the RFC core plus the
-    /// profile's extensions and required attributes.
+    /// The schema registry of a server following this profile: the RFC core, narrowed to
+    /// the declared attributes and extensions, plus the profile's extensions and required
+    /// attributes.
     pub fn registry(&self) -> Result<Registry, String> {
         let mut reg = Registry::core();
+        if !self.emulation.core_extensions {
+            reg.drop_extensions();
+        }
+        for (rt_name, names) in &self.emulation.attributes {
+            reg.declare(rt_name, names)
+                .map_err(|e| format!("profile {}: {e}", self.name))?;
+        }
         for ext in &self.emulation.extensions {
             let rt = reg
                 .resource_types
@@ -295,6 +351,91 @@ mod tests {
         assert!(users.schema_extensions.iter().any(|x| x.schema == urn));
         assert!(reg.resolve(users, &format!("{urn}:nrUserType")).is_some());
         assert!(reg.resolve(users, "emails").unwrap().1.required);
+    }
+
+    #[test]
+    fn minimal_declares_its_subset_and_no_extension() {
+        let p = Profile::find("minimal").unwrap();
+        let e = &p.emulation;
+        assert!(!e.bulk.supported && !e.sort && !e.etag && !e.core_extensions);
+        assert_eq!(e.patch_undeclared, PatchUndeclared::Ignored);
+        let reg = p.registry().unwrap();
+        let names = |urn: &str| -> Vec<String> {
+            reg.schema(urn)
+                .unwrap()
+                .attributes
+                .iter()
+                .map(|a| {
+                    let subs: Vec<&str> =
+                        a.sub_attributes.iter().map(|s| s.name.as_str()).collect();
+                    format!("{}({})", a.name, subs.join(","))
+                })
+                .collect()
+        };
+        assert_eq!(
+            names(crate::scim::schema::USER),
+            [
+                "userName()",
+                "name(familyName,givenName)",
+                "active()",
+                "emails(value,primary)"
+            ]
+        );
+        assert_eq!(
+            names(crate::scim::schema::GROUP),
+            ["displayName()", "members(value,$ref,display,type)"]
+        );
+        assert_eq!(reg.schemas.len(), 2, "no extension schema");
+        assert!(
+            reg.resource_types
+                .iter()
+                .all(|rt| rt.schema_extensions.is_empty())
+        );
+        let users = reg.resource_type("User").unwrap();
+        assert!(
+            reg.resolve(users, "externalId").is_some(),
+            "common attributes stay"
+        );
+        assert!(reg.resolve(users, "title").is_none());
+    }
+
+    #[test]
+    fn the_other_profiles_keep_the_whole_rfc_schema() {
+        let core = Registry::core();
+        for name in ["rfc", "newrelic", "globalrelay"] {
+            let p = Profile::find(name).unwrap();
+            let e = &p.emulation;
+            assert!(e.sort && e.etag && e.core_extensions, "{name}");
+            assert_eq!(e.patch_undeclared, PatchUndeclared::InvalidPath, "{name}");
+            let reg = p.registry().unwrap();
+            for s in &core.schemas {
+                let kept = reg.schema(&s.id).unwrap();
+                assert_eq!(kept.attributes.len(), s.attributes.len(), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn declared_attributes_must_exist_and_include_the_required() {
+        let mut reg = Registry::core();
+        let e = reg.declare("User", &["nosuch".into(), "userName".into()]);
+        assert!(e.unwrap_err().contains("`nosuch`"));
+        let e = reg.declare("User", &["name.nosuch".into(), "userName".into()]);
+        assert!(e.unwrap_err().contains("`name.nosuch`"));
+        let e = reg.declare("User", &["title".into()]);
+        assert!(e.unwrap_err().contains("`userName` is required"));
+        reg.declare(
+            "User",
+            &["userName".into(), "name".into(), "name.givenName".into()],
+        )
+        .unwrap();
+        let users = reg.resource_type("User").unwrap();
+        let name = reg.resolve(users, "name").unwrap().1;
+        assert_eq!(
+            name.sub_attributes.len(),
+            6,
+            "a bare name keeps every sub-attribute"
+        );
     }
 
     #[test]

@@ -78,10 +78,23 @@ pub fn parse(body: &Value) -> Result<Vec<Operation>, ScimError> {
 }
 
 /// Applies operations to a resource. Returns the new resource; the input is not changed.
+/// A path-less value member naming no attribute of the resource type is refused.
 pub fn apply(
     kind: Kind,
     resource: &Map<String, Value>,
     ops: &[Operation],
+) -> Result<Map<String, Value>, ScimError> {
+    apply_with(kind, resource, ops, false)
+}
+
+/// [`apply`], where `ignore_undeclared` drops the members of a path-less value that name no
+/// attribute (or extension) of the resource type instead of refusing them, as a create
+/// drops them. An explicit `path` naming no attribute is refused either way.
+pub fn apply_with(
+    kind: Kind,
+    resource: &Map<String, Value>,
+    ops: &[Operation],
+    ignore_undeclared: bool,
 ) -> Result<Map<String, Value>, ScimError> {
     let mut out = resource.clone();
     for op in ops {
@@ -107,6 +120,9 @@ pub fn apply(
                                 .map_err(|e| {
                                     ScimError::bad(ScimType::InvalidPath, e.to_string())
                                 })?;
+                            if ignore_undeclared && !declared(kind, &path) {
+                                continue;
+                            }
                             apply_path(kind, &mut out, op.op, &path, Some(v))?;
                         }
                         continue;
@@ -115,6 +131,9 @@ pub fn apply(
                     // as Entra sends them.
                     let path = filter::parse_patch_path(key)
                         .map_err(|e| ScimError::bad(ScimType::InvalidPath, e.to_string()))?;
+                    if ignore_undeclared && !declared(kind, &path) {
+                        continue;
+                    }
                     apply_path(kind, &mut out, op.op, &path, Some(v))?;
                 }
             }
@@ -137,6 +156,18 @@ fn fix_schemas(kind: Kind, out: &mut Map<String, Value>) {
         }
     }
     out.insert("schemas".into(), Value::Array(schemas));
+}
+
+/// Whether a path names an attribute (and sub-attribute) the resource type declares; an
+/// extension URN alone, or one the resource type lacks, names none.
+fn declared(kind: Kind, p: &PatchPath) -> bool {
+    let full = match &p.path.urn {
+        Some(u) => format!("{u}:{}", p.path.attr),
+        None => p.path.attr.clone(),
+    };
+    kind.registry
+        .resolve(kind.rt, &full)
+        .is_some_and(|(_, def)| p.path.sub.as_ref().is_none_or(|s| def.sub(s).is_some()))
 }
 
 fn invalid_path(p: &PatchPath) -> ScimError {

@@ -64,12 +64,20 @@ fn resolve(kind: Kind, name: &str) -> Option<Named> {
 }
 
 /// Applies `returned` characteristics and the requested projection to a stored resource.
+/// Names the resource type does not declare select nothing; `attributes` naming only such
+/// names still overrides the default set, leaving the minimum (`returned: always`) set: RFC
+/// 7644 §3.9, "When specified, the default list of attributes SHALL be overridden, and each
+/// resource returned MUST contain the minimum set of resource attributes and any attributes
+/// or sub-attributes explicitly requested", and an undeclared attribute has no value to
+/// return (§3.4.2.1: it is treated "as if there is no attribute value").
 pub fn project(kind: Kind, resource: &Map<String, Value>, p: &Projection) -> Map<String, Value> {
-    let wanted: Vec<Named> = p
-        .attributes
-        .iter()
-        .filter_map(|n| resolve(kind, n))
-        .collect();
+    let wanted: Option<Vec<Named>> = (!p.attributes.is_empty()).then(|| {
+        p.attributes
+            .iter()
+            .filter_map(|n| resolve(kind, n))
+            .collect()
+    });
+    let wanted = wanted.as_deref();
     let excluded: Vec<Named> = p.excluded.iter().filter_map(|n| resolve(kind, n)).collect();
     let base = kind.rt.schema.as_str();
     let mut out = Map::new();
@@ -85,7 +93,7 @@ pub fn project(kind: Kind, resource: &Map<String, Value>, p: &Projection) -> Map
             let mut kept = Map::new();
             for (k, v) in obj {
                 if let Some(def) = ext.attribute(k)
-                    && let Some(v) = keep(def, &ext.id, v, &wanted, &excluded)
+                    && let Some(v) = keep(def, &ext.id, v, wanted, &excluded)
                 {
                     kept.insert(k.clone(), v);
                 }
@@ -99,7 +107,7 @@ pub fn project(kind: Kind, resource: &Map<String, Value>, p: &Projection) -> Map
             continue;
         };
         debug_assert_eq!(schema.id, base);
-        if let Some(v) = keep(def, base, value, &wanted, &excluded) {
+        if let Some(v) = keep(def, base, value, wanted, &excluded) {
             out.insert(key.clone(), v);
         }
     }
@@ -110,7 +118,7 @@ fn keep(
     def: &Attribute,
     urn: &str,
     value: &Value,
-    wanted: &[Named],
+    wanted: Option<&[Named]>,
     excluded: &[Named],
 ) -> Option<Value> {
     let hits = |list: &[Named]| -> Vec<Option<String>> {
@@ -124,7 +132,7 @@ fn keep(
         Returned::Always => return Some(value.clone()),
         _ => {}
     }
-    if !wanted.is_empty() {
+    if let Some(wanted) = wanted {
         let subs = hits(wanted);
         if subs.is_empty() {
             return None;

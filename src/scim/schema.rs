@@ -176,6 +176,85 @@ impl Registry {
         }
     }
 
+    /// Narrows the base schema of resource type `rt_name` to the attributes `names` declare:
+    /// a bare name keeps the attribute whole, `attr.sub` keeps `attr` with only the
+    /// sub-attributes so named. The common attributes (RFC 7643 §3.1) are always declared,
+    /// so naming one is allowed and changes nothing. A required attribute cannot be left
+    /// out: the server would then accept resources the RFC forbids (RFC 7643 §4.1.1, §4.2).
+    /// Attributes keep their schema order, so `/Schemas` reads as the RFC's, less what is cut.
+    pub fn declare(&mut self, rt_name: &str, names: &[String]) -> Result<(), String> {
+        let schema_id = self
+            .resource_type(rt_name)
+            .map(|rt| rt.schema.clone())
+            .ok_or_else(|| format!("no resource type `{rt_name}`"))?;
+        let common = &self.common;
+        let schema = self
+            .schemas
+            .iter_mut()
+            .find(|s| s.id == schema_id)
+            .expect("resource types name known schemas");
+        // Canonical attribute name → the sub-attributes kept (None: all of them).
+        let mut keep: Vec<(String, Option<Vec<String>>)> = Vec::new();
+        for name in names {
+            let (attr, sub) = match name.split_once('.') {
+                Some((a, s)) => (a, Some(s)),
+                None => (name.as_str(), None),
+            };
+            if sub.is_none() && common.iter().any(|c| c.name.eq_ignore_ascii_case(attr)) {
+                continue;
+            }
+            let def = schema
+                .attribute(attr)
+                .ok_or_else(|| format!("{rt_name} has no attribute `{name}`"))?;
+            let sub = sub
+                .map(|s| {
+                    def.sub(s)
+                        .map(|d| d.name.clone())
+                        .ok_or_else(|| format!("{rt_name} has no attribute `{name}`"))
+                })
+                .transpose()?;
+            match (keep.iter_mut().find(|(n, _)| *n == def.name), sub) {
+                (Some((_, subs)), Some(s)) => {
+                    if let Some(subs) = subs {
+                        subs.push(s);
+                    }
+                }
+                (Some((_, subs)), None) => *subs = None,
+                (None, sub) => keep.push((def.name.clone(), sub.map(|s| vec![s]))),
+            }
+        }
+        if let Some(a) = schema
+            .attributes
+            .iter()
+            .find(|a| a.required && !keep.iter().any(|(n, _)| *n == a.name))
+        {
+            return Err(format!(
+                "{rt_name}: `{}` is required and must be declared",
+                a.name
+            ));
+        }
+        schema
+            .attributes
+            .retain(|a| keep.iter().any(|(n, _)| *n == a.name));
+        for a in &mut schema.attributes {
+            if let Some((_, Some(subs))) = keep.iter().find(|(n, _)| *n == a.name) {
+                a.sub_attributes.retain(|s| subs.contains(&s.name));
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every resource type's schema extensions, and their schemas.
+    pub fn drop_extensions(&mut self) {
+        let urns: Vec<String> = self
+            .resource_types
+            .iter_mut()
+            .flat_map(|rt| std::mem::take(&mut rt.schema_extensions))
+            .map(|e| e.schema)
+            .collect();
+        self.schemas.retain(|s| !urns.contains(&s.id));
+    }
+
     pub fn schema(&self, urn: &str) -> Option<&Schema> {
         self.schemas.iter().find(|s| s.id.eq_ignore_ascii_case(urn))
     }

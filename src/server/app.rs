@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::defect::{Defect, Defects};
 use super::store::Store;
-use crate::profile::{DiscoveryFilter, Emulation, Profile, PutMode};
+use crate::profile::{DiscoveryFilter, Emulation, PatchUndeclared, Profile, PutMode};
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::filter::{self, Dialect};
 use crate::scim::list::{self, Query, SortOrder};
@@ -124,7 +124,10 @@ impl Params {
         Projection::from_params(self.attributes.as_deref(), excluded)
     }
 
-    fn query(&self, dialect: &Dialect, defects: &Defects) -> Result<Query, ScimError> {
+    /// The parsed query; without `sort` support, `sortBy` and `sortOrder` are not read at
+    /// all (RFC 7644 §3.4.2: a server "SHOULD ignore any query parameters they do not
+    /// recognize instead of rejecting the query").
+    fn query(&self, dialect: &Dialect, defects: &Defects, sort: bool) -> Result<Query, ScimError> {
         let int = |name: &str, v: &Option<String>| -> Result<Option<i64>, ScimError> {
             v.as_deref()
                 .map(|s| {
@@ -152,6 +155,7 @@ impl Params {
         let sort_order = match self
             .sort_order
             .as_deref()
+            .filter(|_| sort)
             .map(str::to_ascii_lowercase)
             .as_deref()
         {
@@ -166,7 +170,7 @@ impl Params {
         };
         Ok(Query {
             filter,
-            sort_by: self.sort_by.clone(),
+            sort_by: self.sort_by.clone().filter(|_| sort),
             sort_order,
             start_index: int("startIndex", &self.start_index)?.unwrap_or(1),
             count: int("count", &self.count)?,
@@ -194,6 +198,13 @@ fn etag_listed(list: &str, version: &str) -> bool {
     let opaque = |t: &str| t.trim().trim_start_matches("W/").to_string();
     list.split(',')
         .any(|t| t.trim() == "*" || opaque(t) == opaque(version))
+}
+
+/// [`Preconditions`] as the server acts on them.
+#[derive(Default)]
+struct PreconditionRefs<'p> {
+    if_match: Option<&'p str>,
+    if_none_match: Option<&'p str>,
 }
 
 fn version_of(r: &Map<String, Value>) -> &str {
@@ -286,7 +297,7 @@ impl App {
     /// A query over the resources of `kinds`, answered as a ListResponse.
     fn query(&self, kinds: &[Kind], params: &Params) -> Result<Reply, ScimError> {
         let dialect = self.dialect();
-        let mut query = params.query(&dialect, &self.defects)?;
+        let mut query = params.query(&dialect, &self.defects, self.emulation.sort)?;
         let requested_start = query.start_index.max(1);
         self.bend_query(&mut query, params.start_index.is_some());
         let store = self.read();
@@ -354,7 +365,7 @@ impl App {
         let r = store
             .get(&kind.rt.name, id)
             .ok_or_else(|| not_found(kind.rt, id))?;
-        if let Some(list) = &pre.if_none_match
+        if let Some(list) = self.preconditions(pre).if_none_match
             && etag_listed(list, version_of(r))
         {
             let mut reply = Reply::empty(304);
@@ -365,6 +376,18 @@ impl App {
             200,
             self.render(kind, &store, r, &params.projection(&self.defects)),
         ))
+    }
+
+    /// The preconditions acted upon: none where the server has no ETags (RFC 7644 §3.14
+    /// makes them optional; a server without versions has nothing to compare a tag with).
+    fn preconditions<'p>(&self, pre: &'p Preconditions) -> PreconditionRefs<'p> {
+        if !self.emulation.etag {
+            return PreconditionRefs::default();
+        }
+        PreconditionRefs {
+            if_match: pre.if_match.as_deref(),
+            if_none_match: pre.if_none_match.as_deref(),
+        }
     }
 
     /// The resource that `pre` allows a change of, or 404/412.
@@ -378,7 +401,7 @@ impl App {
         let r = store
             .get(&kind.rt.name, id)
             .ok_or_else(|| not_found(kind.rt, id))?;
-        if let Some(list) = &pre.if_match
+        if let Some(list) = self.preconditions(pre).if_match
             && !etag_listed(list, version_of(r))
             && !self.defects.has(Defect::IfMatchIgnored)
         {
@@ -411,8 +434,10 @@ impl App {
         let now = value::now();
         let endpoint = kind.rt.endpoint.trim_start_matches('/');
         let location = format!("{}/{endpoint}/{id}", self.base_url);
-        let mut meta = json!({"resourceType": kind.rt.name, "created": now, "lastModified": now,
-            "version": store.next_version()});
+        let mut meta = json!({"resourceType": kind.rt.name, "created": now, "lastModified": now});
+        if self.emulation.etag {
+            meta["version"] = Value::String(store.next_version());
+        }
         if self.emulation.meta_location {
             meta["location"] = Value::String(if self.defects.has(Defect::MetaLocationWrong) {
                 format!("{}/{id}", self.base_url)
@@ -483,13 +508,14 @@ impl App {
         if self.defects.has(Defect::PatchRemoveIgnored) {
             ops.retain(|o| o.op != patch::Op::Remove);
         }
+        let ignore = self.emulation.patch_undeclared == PatchUndeclared::Ignored;
         let mut store = self.write();
         let old = self.current(kind, &store, id, pre)?.clone();
         if self.defects.has(Defect::PatchNotAtomic) {
             // Each operation is committed on its own, so a failure leaves the earlier ones.
             let mut cur = old;
             for op in &ops {
-                let new = patch::apply(kind, &cur, std::slice::from_ref(op))?;
+                let new = patch::apply_with(kind, &cur, std::slice::from_ref(op), ignore)?;
                 self.finish_update(kind, &mut store, cur, new, params)?;
                 cur = store
                     .get(&kind.rt.name, id)
@@ -501,7 +527,7 @@ impl App {
                 self.render(kind, &store, &cur, &params.projection(&self.defects)),
             ));
         }
-        let new = patch::apply(kind, &old, &ops)?;
+        let new = patch::apply_with(kind, &old, &ops, ignore)?;
         self.finish_update(kind, &mut store, old, new, params)
     }
 
@@ -527,7 +553,7 @@ impl App {
         if new != old {
             let meta = new["meta"].as_object_mut().expect("meta is an object");
             meta.insert("lastModified".into(), Value::String(value::now()));
-            if !self.defects.has(Defect::EtagUnchanged) {
+            if self.emulation.etag && !self.defects.has(Defect::EtagUnchanged) {
                 meta.insert("version".into(), Value::String(store.next_version()));
             }
         }
@@ -623,6 +649,7 @@ impl App {
         if kind.rt.schema != GROUP {
             return Ok(());
         }
+        let members_def = kind.base().attribute("members");
         let Some(Value::Array(members)) = r.get_mut("members") else {
             return Ok(());
         };
@@ -661,6 +688,10 @@ impl App {
                 Some(d) => obj.insert("display".into(), d),
                 None => obj.remove("display"),
             };
+            // What the schema does not declare is not filled in (a server may keep a subset).
+            if let Some(def) = members_def {
+                obj.retain(|k, _| def.sub(k).is_some());
+            }
         }
         Ok(())
     }

@@ -46,6 +46,7 @@ pub enum Defect {
     ActiveAsString,
     PatchOpCaseSensitive,
     StringBooleansRejected,
+    Overload,
 }
 
 impl Defect {
@@ -132,6 +133,11 @@ impl Defect {
             Defect::StringBooleansRejected => (
                 "entra",
                 "PATCH refuses the strings \"True\"/\"False\" Entra sends for booleans",
+            ),
+            // Not an RFC violation either: load, which scimitar must tell from non-conformance.
+            Defect::Overload => (
+                "load",
+                "beyond 4 requests in flight at once, requests answer 500 with an HTML page (served ones take at least 25 ms)",
             ),
             Defect::UnderstatedFeatures => (
                 "C-discovery-05",

@@ -22,8 +22,8 @@ impl App {
                     "maxPayloadSize": e.bulk.max_payload_size},
                 "filter": {"supported": true, "maxResults": e.max_results},
                 "changePassword": {"supported": false},
-                "sort": {"supported": !understated},
-                "etag": {"supported": !understated},
+                "sort": {"supported": e.sort && !understated},
+                "etag": {"supported": e.etag && !understated},
                 "authenticationSchemes": [{
                     "type": "oauthbearertoken",
                     "name": "OAuth Bearer Token",

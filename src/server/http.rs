@@ -2,6 +2,7 @@
 //! decision about SCIM itself is made in `app.rs`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -11,6 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use super::app::{App, Params, Preconditions, Reply};
 use super::defect::Defect;
@@ -78,10 +80,47 @@ pub fn router(shared: Arc<Shared>, base_path: &str) -> Router {
         // the limit it advertises.
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(shared.clone());
-    Router::new().nest(base_path, api).fallback(move || {
+    let overloaded = shared.app.defects.has(Defect::Overload);
+    let router = Router::new().nest(base_path, api).fallback(move || {
         let s = shared.clone();
         async move { answer(&s, Err(ScimError::not_found("no such endpoint"))) }
-    })
+    });
+    if overloaded {
+        // Outermost, so that every request counts, whatever it asks and however it ends.
+        let slots = Arc::new(Semaphore::new(OVERLOAD_LIMIT));
+        router.layer(middleware::from_fn_with_state(slots, overload))
+    } else {
+        router
+    }
+}
+
+/// `overload`: how many requests are served at once.
+pub const OVERLOAD_LIMIT: usize = 4;
+
+/// `overload`: how long a served request holds its place at least. The bundled server's
+/// answers are computed in memory within microseconds, so without a service time no two
+/// requests would ever overlap and the limit could not be reached; a loaded server is slow.
+const OVERLOAD_SERVICE_TIME: Duration = Duration::from_millis(25);
+
+/// What a front end or a framework's error page answers when the service is overloaded.
+const OVERLOAD_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>\n\
+    <body><h1>Internal Server Error</h1><p>The server is overloaded; try again later.</p></body></html>\n";
+
+/// The `overload` defect: serves at most [`OVERLOAD_LIMIT`] requests at once and answers any
+/// request beyond them 500 with an HTML page, at once. The in-flight count is the
+/// semaphore's: a served request holds a permit, which is released when this future ends,
+/// however it ends (an answer, an error answer, or the future dropped because the client
+/// went away), so no path can leak or double-count a place.
+async fn overload(State(slots): State<Arc<Semaphore>>, req: Request, next: Next) -> Response {
+    let Ok(_permit) = slots.try_acquire() else {
+        return Response::builder()
+            .status(StatusCode::INTERNAL_SERVER_ERROR)
+            .header(header::CONTENT_TYPE, "text/html")
+            .body(Body::from(OVERLOAD_PAGE))
+            .expect("status and headers are valid");
+    };
+    tokio::time::sleep(OVERLOAD_SERVICE_TIME).await;
+    next.run(req).await
 }
 
 const MAX_BODY: usize = 16 << 20;
