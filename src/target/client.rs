@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::auth::Auth;
 use super::ledger::Ledger;
+use super::limit::{Limiter, LoadStats, Signal};
 use crate::suite::Method;
 
 /// Responses larger than this are cut, so a hostile server cannot exhaust memory.
@@ -88,7 +89,8 @@ pub struct Policy {
     pub max_wait: Duration,
     /// At most this many requests a second.
     pub rate: Option<f64>,
-    /// At most this many requests at once.
+    /// At most this many requests at once; fewer while the target is in trouble (see
+    /// [`super::limit`]).
     pub concurrency: usize,
 }
 
@@ -153,7 +155,7 @@ pub struct Client {
     base_url: String,
     auth: Auth,
     policy: Policy,
-    slots: tokio::sync::Semaphore,
+    slots: Limiter,
     /// When the next request may start, under `policy.rate`.
     next_start: tokio::sync::Mutex<Instant>,
     ledger: Option<Arc<Ledger>>,
@@ -172,7 +174,7 @@ impl Client {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
             auth,
-            slots: tokio::sync::Semaphore::new(Policy::default().concurrency),
+            slots: Limiter::new(Policy::default().concurrency),
             policy: Policy::default(),
             next_start: tokio::sync::Mutex::new(Instant::now()),
             ledger: None,
@@ -191,11 +193,10 @@ impl Client {
         if let Some(l) = &self.ledger {
             l.close();
         }
-        let permits = u32::try_from(self.policy.concurrency.max(1)).unwrap_or(u32::MAX);
         // A create in flight may still answer with an id to delete; a server that hangs
         // does not hold the stop up for longer than this.
         let grace = self.policy.max_wait.min(Duration::from_secs(5));
-        if tokio::time::timeout(grace, self.slots.acquire_many(permits))
+        if tokio::time::timeout(grace, self.slots.idle())
             .await
             .is_err()
         {
@@ -204,6 +205,12 @@ impl Client {
             );
         }
         self.sweep().await
+    }
+
+    /// The trouble the target showed so far (5xx answers, failed connections) and the lowest
+    /// in-flight limit it brought the client down to.
+    pub fn load(&self) -> LoadStats {
+        self.slots.stats()
     }
 
     /// Whether [`Client::stop`] was called.
@@ -243,7 +250,7 @@ impl Client {
 
     /// The client under `policy` instead of the default one.
     pub fn with_policy(mut self, policy: Policy) -> Self {
-        self.slots = tokio::sync::Semaphore::new(policy.concurrency.max(1));
+        self.slots = Limiter::new(policy.concurrency);
         self.policy = policy;
         self
     }
@@ -370,11 +377,7 @@ impl Client {
                 };
             }
         }
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
+        let slot = self.slots.acquire().await;
         let started = Instant::now();
         let mut retries = 0;
         let outcome = loop {
@@ -382,19 +385,27 @@ impl Client {
             let outcome = match (&auth_failed, req.try_clone()) {
                 (Some(e), _) => Outcome::Error(e.clone()),
                 (None, None) => Outcome::Error("the request cannot be sent twice".into()),
-                (None, Some(attempt)) => match attempt.send().await {
-                    Ok(resp) => {
-                        if resp.status() == reqwest::StatusCode::UNAUTHORIZED
-                            && matches!(out.credentials, Credentials::Target)
-                            && let Auth::OAuth(o) = &self.auth
-                        {
-                            // Refused: the next request fetches a fresh token.
-                            o.invalidate().await;
+                (None, Some(attempt)) => {
+                    let outcome = match attempt.send().await {
+                        Ok(resp) => {
+                            if resp.status() == reqwest::StatusCode::UNAUTHORIZED
+                                && matches!(out.credentials, Credentials::Target)
+                                && let Auth::OAuth(o) = &self.auth
+                            {
+                                // Refused: the next request fetches a fresh token.
+                                o.invalidate().await;
+                            }
+                            self.read(resp).await
                         }
-                        self.read(resp).await
-                    }
-                    Err(e) => Outcome::Error(self.scrub(&describe(&e))),
-                },
+                        Err(e) => Outcome::Error(self.scrub(&describe(&e))),
+                    };
+                    slot.record(match &outcome {
+                        Outcome::Response(r) if r.status >= 500 => Signal::ServerError,
+                        Outcome::Response(_) => Signal::Success,
+                        Outcome::Error(_) => Signal::ConnectionFailure,
+                    });
+                    outcome
+                }
             };
             match self.retry_wait(out.method, &outcome, retries) {
                 Some(wait) => {
