@@ -72,6 +72,14 @@ pub struct Exchange {
     pub retries: u32,
 }
 
+impl Exchange {
+    /// Whether this answers a DELETE with the resource gone: 200, 204, or 404 for one that
+    /// was gone already.
+    pub(super) fn deleted(&self) -> bool {
+        matches!(&self.outcome, Outcome::Response(r) if matches!(r.status, 200 | 204 | 404))
+    }
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -232,18 +240,20 @@ impl Client {
         .await
     }
 
-    /// Deletes what the ledger still lists; returns what could not be deleted.
+    /// Deletes what the ledger still lists, then what carries the run's marker on /Groups
+    /// and /Users without being listed (see [`super::sweep`]); returns what could not be
+    /// deleted, and the searches that failed.
     pub async fn sweep(&self) -> Vec<String> {
         let Some(ledger) = &self.ledger else {
             return Vec::new();
         };
         let mut left = Vec::new();
         for url in ledger.remaining() {
-            let x = self.delete(&url).await;
-            if !matches!(&x.outcome, Outcome::Response(r) if matches!(r.status, 200 | 204 | 404)) {
+            if !self.delete(&url).await.deleted() {
                 left.push(url);
             }
         }
+        left.extend(self.sweep_marked(ledger).await);
         ledger.finish();
         left
     }
@@ -300,6 +310,24 @@ impl Client {
     }
 
     pub async fn send(&self, out: Outgoing<'_>) -> Exchange {
+        self.exchange(out, false).await
+    }
+
+    /// A GET of `path` with the target's credentials that is sent even while the run is
+    /// stopping: the sweep's search for what the run left.
+    pub(super) async fn search(&self, path: &str, query: &[(String, String)]) -> Exchange {
+        let out = Outgoing {
+            method: Method::Get,
+            path,
+            query,
+            headers: &[],
+            body: None,
+            credentials: Credentials::Target,
+        };
+        self.exchange(out, true).await
+    }
+
+    async fn exchange(&self, out: Outgoing<'_>, sweeping: bool) -> Exchange {
         // A path may also be an absolute URL under the base, such as a captured location.
         let url = if out.path.starts_with(&self.base_url) {
             out.path.to_string()
@@ -363,7 +391,7 @@ impl Client {
                 Some(Body::Json(v)) => Some(v),
                 _ => None,
             };
-            let refused = if ledger.closing() && out.method != Method::Delete {
+            let refused = if ledger.closing() && out.method != Method::Delete && !sweeping {
                 Some("not sent: the run is stopping".to_string())
             } else {
                 ledger.refuses(&self.base_url, out.method, out.path, json)
@@ -376,6 +404,7 @@ impl Client {
                     retries: 0,
                 };
             }
+            ledger.sending(&self.base_url, out.method, out.path);
         }
         let slot = self.slots.acquire().await;
         let started = Instant::now();

@@ -52,7 +52,7 @@ struct State {
 
 impl Limiter {
     pub fn new(max: usize) -> Self {
-        let max = max.max(1);
+        let max = max.clamp(1, Semaphore::MAX_PERMITS);
         Limiter {
             permits: Semaphore::new(max),
             state: Mutex::new(State {

@@ -6,6 +6,7 @@ pub mod curl;
 pub mod ledger;
 pub mod limit;
 pub mod secret;
+pub mod sweep;
 
 pub use auth::Auth;
 pub use client::{
