@@ -36,7 +36,7 @@ pub enum Signal {
 pub struct Limiter {
     permits: Semaphore,
     state: Mutex<State>,
-    /// Requests holding a slot, watched by [`Limiter::idle`].
+    /// Requests holding a slot or waiting for one, watched by [`Limiter::idle`].
     in_flight: watch::Sender<usize>,
 }
 
@@ -76,19 +76,20 @@ impl Limiter {
 
     /// Waits for room under the limit.
     pub async fn acquire(&self) -> Slot<'_> {
-        let permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
+        // Counted from now, so that `idle` also waits for those queued: a permit goes
+        // straight from the request that gives it back to the next in the queue.
         self.in_flight.send_modify(|n| *n += 1);
-        Slot {
+        let mut slot = Slot {
             limiter: self,
-            permit: Some(permit),
-        }
+            permit: None,
+        };
+        // If this wait is given up, the slot is dropped without a permit.
+        let permit = self.permits.acquire().await;
+        slot.permit = Some(permit.expect("the semaphore is never closed"));
+        slot
     }
 
-    /// Returns once no request holds a slot.
+    /// Returns once no request holds a slot or waits for one.
     pub async fn idle(&self) {
         let mut watch = self.in_flight.subscribe();
         // The sender lives in `self`: it cannot be dropped while this waits.
@@ -103,8 +104,9 @@ impl Limiter {
         self.state().stats
     }
 
-    /// Halves the limit on trouble; adds one after `limit` successes in a row, if at least
-    /// half of the limit is in use (an idle client learns nothing about the target).
+    /// Halves the limit on trouble; adds one after `limit` successes in a row, if requests
+    /// in flight or queued fill at least half of it (a client that hardly uses the limit
+    /// learns nothing about what the target bears).
     pub fn record(&self, signal: Signal) {
         let mut st = self.state();
         match signal {
@@ -280,6 +282,36 @@ mod tests {
             .await
             .expect("idle once it finished");
         assert_eq!((l.limit(), free(&l)), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn idle_also_waits_for_the_queued_and_a_wait_given_up_is_not_counted() {
+        let l = Limiter::new(1);
+        let first = l.acquire().await;
+        let mut given_up = Box::pin(l.acquire());
+        assert!(poll_once(&mut given_up).is_none(), "queued");
+        drop(given_up);
+        assert_eq!(*l.in_flight.borrow(), 1);
+        let mut queued = Box::pin(l.acquire());
+        assert!(poll_once(&mut queued).is_none());
+        drop(first);
+        let mut idle = Box::pin(l.idle());
+        assert!(poll_once(&mut idle).is_none(), "one is queued");
+        let second = queued.await;
+        assert!(poll_once(&mut idle).is_none(), "and now in flight");
+        drop(second);
+        assert!(poll_once(&mut idle).is_some());
+        assert_eq!(free(&l), 1);
+    }
+
+    /// Polls `f` once.
+    fn poll_once<F: std::future::Future + Unpin>(f: &mut F) -> Option<F::Output> {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        match std::pin::Pin::new(f).poll(&mut cx) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        }
     }
 
     /// `n` slots, taken one after another.
