@@ -127,3 +127,57 @@ fn the_whole_run_stops_at_its_timeout() {
     assert_eq!(code, Some(1), "{t}");
     assert!(t.contains("the run took longer than --run-timeout"), "{t}");
 }
+
+/// 64 requests at once through the client to a server that serves four: the first wave
+/// mostly fails and halves the in-flight limit, the second mostly succeeds under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowded_server_brings_the_in_flight_limit_down() {
+    use scimitar::suite::Method;
+    use scimitar::target::{Auth, Client, Outcome, Outgoing};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let server = hostile::start(None);
+    let client = Arc::new(
+        Client::new(
+            &format!("{}/crowded", server.base),
+            Auth::None,
+            Duration::from_secs(10),
+        )
+        .unwrap(),
+    );
+    let wave = || async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..64 {
+            let client = client.clone();
+            tasks.spawn(async move {
+                let x = client
+                    .send(Outgoing {
+                        method: Method::Get,
+                        path: "/Users/x",
+                        query: &[],
+                        headers: &[],
+                        body: None,
+                        credentials: scimitar::target::Credentials::Target,
+                    })
+                    .await;
+                matches!(x.outcome, Outcome::Response(r) if r.status == 200)
+            });
+        }
+        tasks.join_all().await.into_iter().filter(|ok| *ok).count()
+    };
+    let first = wave().await;
+    let load = client.load();
+    assert!(
+        load.lowest_limit <= hostile::CROWD,
+        "the limit came down: {load:?}"
+    );
+    assert_eq!(load.server_errors, 64 - first as u64, "{load:?}");
+    assert_eq!(load.connection_failures, 0, "{load:?}");
+    let second = wave().await;
+    assert!(
+        second >= 48,
+        "most of the second wave is served: {second} of 64 ({:?})",
+        client.load()
+    );
+}

@@ -248,3 +248,164 @@ fn the_token_appears_in_no_artifact() {
         assert!(!content.contains(token), "{name} holds the token");
     }
 }
+
+/// The bundled server, started in this process, and a plain HTTP client for it.
+struct Bundled {
+    base: String,
+    http: reqwest::Client,
+    _task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+const RUN: &str = "1a2b3c4d";
+const BUNDLED_TOKEN: &str = "marker-token";
+
+impl Bundled {
+    async fn start(defects: &[scimitar::server::Defect]) -> Self {
+        let profile = scimitar::profile::Profile::find("rfc").unwrap();
+        let running = scimitar::server::start(
+            ([127, 0, 0, 1], 0).into(),
+            BUNDLED_TOKEN.into(),
+            &profile,
+            scimitar::server::Defects::new(defects.iter().copied()),
+        )
+        .await
+        .unwrap();
+        Bundled {
+            base: running.base_url,
+            http: reqwest::Client::new(),
+            _task: running.task,
+        }
+    }
+
+    /// Creates a user or a group behind scimitar's back; none is in its ledger.
+    async fn create(&self, endpoint: &str, name: &str) {
+        let body = if endpoint == "Users" {
+            serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name})
+        } else {
+            serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name})
+        };
+        let r = self
+            .http
+            .post(format!("{}/{endpoint}", self.base))
+            .bearer_auth(BUNDLED_TOKEN)
+            .header("Content-Type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{name}");
+    }
+
+    /// The names on `endpoint`, sorted.
+    async fn names(&self, endpoint: &str) -> Vec<String> {
+        let attr = if endpoint == "Users" {
+            "userName"
+        } else {
+            "displayName"
+        };
+        let list: Value = self
+            .http
+            .get(format!("{}/{endpoint}?count=1000", self.base))
+            .bearer_auth(BUNDLED_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut names: Vec<String> = list["Resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| r[attr].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A user and a group of this run that its ledger does not list, and strangers: a
+    /// user of another run, one of nobody's runs, and a group whose name only resembles.
+    async fn populate(&self) {
+        self.create("Users", &format!("scimitar-{RUN}-7")).await;
+        self.create("Groups", &format!("group-scimitar-{RUN}-8"))
+            .await;
+        self.create("Users", "scimitar-99999999-7").await;
+        self.create("Users", "bjensen").await;
+        self.create("Groups", &format!("scimitar-{RUN}")).await;
+    }
+
+    async fn assert_only_strangers_are_left(&self) {
+        assert_eq!(
+            self.names("Users").await,
+            ["bjensen", "scimitar-99999999-7"]
+        );
+        assert_eq!(self.names("Groups").await, [format!("scimitar-{RUN}")]);
+    }
+}
+
+/// A client of run [`RUN`] for `base` whose one create was refused: its ledger lists
+/// nothing, but the run may have left something.
+async fn client_of_the_run(base: &str) -> scimitar::target::Client {
+    use scimitar::target::{Auth, Body, Client, Credentials, Outcome, Outgoing, Secret};
+    let ledger = scimitar::target::ledger::Ledger::new(RUN, None).unwrap();
+    let client = Client::new(
+        base,
+        Auth::Bearer(Secret::new(BUNDLED_TOKEN)),
+        Duration::from_secs(10),
+    )
+    .unwrap()
+    .with_ledger(std::sync::Arc::new(ledger));
+    let refused = client
+        .send(Outgoing {
+            method: scimitar::suite::Method::Post,
+            path: "/Users",
+            query: &[],
+            headers: &[],
+            body: Some(&Body::Json(serde_json::json!({"userName": 7}))),
+            credentials: Credentials::Target,
+        })
+        .await;
+    assert!(
+        matches!(&refused.outcome, Outcome::Response(r) if r.status == 400),
+        "{:?}",
+        refused.outcome
+    );
+    client
+}
+
+#[tokio::test]
+async fn the_sweep_deletes_what_carries_the_run_marker_and_nothing_else() {
+    let server = Bundled::start(&[]).await;
+    server.populate().await;
+    let left = client_of_the_run(&server.base).await.sweep().await;
+    assert!(left.is_empty(), "{left:?}");
+    server.assert_only_strangers_are_left().await;
+}
+
+#[tokio::test]
+async fn a_stop_checks_each_name_itself_when_the_server_ignores_the_filter() {
+    use scimitar::server::Defect;
+    let server = Bundled::start(&[Defect::ListIgnoresFilter]).await;
+    server.populate().await;
+    let left = client_of_the_run(&server.base).await.stop().await;
+    assert!(left.is_empty(), "{left:?}");
+    server.assert_only_strangers_are_left().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_are_walked_when_the_server_refuses_the_filter() {
+    let server = Bundled::start(&[]).await;
+    // More than a page of strangers, so that what is the run's is found on the second.
+    for n in 0..120 {
+        server.create("Users", &format!("stranger-{n:03}")).await;
+    }
+    server.populate().await;
+    let filterless = hostile::start(Some(&host(&server.base)));
+    let client = client_of_the_run(&format!("{}/filterless/scim/v2", filterless.base)).await;
+    let left = client.sweep().await;
+    assert!(left.is_empty(), "{left:?}");
+    let users = server.names("Users").await;
+    assert_eq!(users.len(), 122, "{users:?}");
+    assert!(!users.iter().any(|u| u.contains(RUN)), "{users:?}");
+    assert_eq!(server.names("Groups").await, [format!("scimitar-{RUN}")]);
+}

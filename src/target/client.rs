@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::auth::Auth;
 use super::ledger::Ledger;
+use super::limit::{Limiter, LoadStats, Signal};
 use crate::suite::Method;
 
 /// Responses larger than this are cut, so a hostile server cannot exhaust memory.
@@ -71,6 +72,14 @@ pub struct Exchange {
     pub retries: u32,
 }
 
+impl Exchange {
+    /// Whether this answers a DELETE with the resource gone: 200, 204, or 404 for one that
+    /// was gone already.
+    pub(super) fn deleted(&self) -> bool {
+        matches!(&self.outcome, Outcome::Response(r) if matches!(r.status, 200 | 204 | 404))
+    }
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -88,7 +97,8 @@ pub struct Policy {
     pub max_wait: Duration,
     /// At most this many requests a second.
     pub rate: Option<f64>,
-    /// At most this many requests at once.
+    /// At most this many requests at once; fewer while the target is in trouble (see
+    /// [`super::limit`]).
     pub concurrency: usize,
 }
 
@@ -153,7 +163,7 @@ pub struct Client {
     base_url: String,
     auth: Auth,
     policy: Policy,
-    slots: tokio::sync::Semaphore,
+    slots: Limiter,
     /// When the next request may start, under `policy.rate`.
     next_start: tokio::sync::Mutex<Instant>,
     ledger: Option<Arc<Ledger>>,
@@ -172,7 +182,7 @@ impl Client {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
             auth,
-            slots: tokio::sync::Semaphore::new(Policy::default().concurrency),
+            slots: Limiter::new(Policy::default().concurrency),
             policy: Policy::default(),
             next_start: tokio::sync::Mutex::new(Instant::now()),
             ledger: None,
@@ -191,11 +201,10 @@ impl Client {
         if let Some(l) = &self.ledger {
             l.close();
         }
-        let permits = u32::try_from(self.policy.concurrency.max(1)).unwrap_or(u32::MAX);
         // A create in flight may still answer with an id to delete; a server that hangs
         // does not hold the stop up for longer than this.
         let grace = self.policy.max_wait.min(Duration::from_secs(5));
-        if tokio::time::timeout(grace, self.slots.acquire_many(permits))
+        if tokio::time::timeout(grace, self.slots.idle())
             .await
             .is_err()
         {
@@ -204,6 +213,12 @@ impl Client {
             );
         }
         self.sweep().await
+    }
+
+    /// The trouble the target showed so far (5xx answers, failed connections) and the lowest
+    /// in-flight limit it brought the client down to.
+    pub fn load(&self) -> LoadStats {
+        self.slots.stats()
     }
 
     /// Whether [`Client::stop`] was called.
@@ -225,25 +240,27 @@ impl Client {
         .await
     }
 
-    /// Deletes what the ledger still lists; returns what could not be deleted.
+    /// Deletes what the ledger still lists, then what carries the run's marker on /Groups
+    /// and /Users without being listed (see [`super::sweep`]); returns what could not be
+    /// deleted, and the searches that failed.
     pub async fn sweep(&self) -> Vec<String> {
         let Some(ledger) = &self.ledger else {
             return Vec::new();
         };
         let mut left = Vec::new();
         for url in ledger.remaining() {
-            let x = self.delete(&url).await;
-            if !matches!(&x.outcome, Outcome::Response(r) if matches!(r.status, 200 | 204 | 404)) {
+            if !self.delete(&url).await.deleted() {
                 left.push(url);
             }
         }
+        left.extend(self.sweep_marked(ledger).await);
         ledger.finish();
         left
     }
 
     /// The client under `policy` instead of the default one.
     pub fn with_policy(mut self, policy: Policy) -> Self {
-        self.slots = tokio::sync::Semaphore::new(policy.concurrency.max(1));
+        self.slots = Limiter::new(policy.concurrency);
         self.policy = policy;
         self
     }
@@ -293,6 +310,24 @@ impl Client {
     }
 
     pub async fn send(&self, out: Outgoing<'_>) -> Exchange {
+        self.exchange(out, false).await
+    }
+
+    /// A GET of `path` with the target's credentials that is sent even while the run is
+    /// stopping: the sweep's search for what the run left.
+    pub(super) async fn search(&self, path: &str, query: &[(String, String)]) -> Exchange {
+        let out = Outgoing {
+            method: Method::Get,
+            path,
+            query,
+            headers: &[],
+            body: None,
+            credentials: Credentials::Target,
+        };
+        self.exchange(out, true).await
+    }
+
+    async fn exchange(&self, out: Outgoing<'_>, sweeping: bool) -> Exchange {
         // A path may also be an absolute URL under the base, such as a captured location.
         let url = if out.path.starts_with(&self.base_url) {
             out.path.to_string()
@@ -356,7 +391,7 @@ impl Client {
                 Some(Body::Json(v)) => Some(v),
                 _ => None,
             };
-            let refused = if ledger.closing() && out.method != Method::Delete {
+            let refused = if ledger.closing() && out.method != Method::Delete && !sweeping {
                 Some("not sent: the run is stopping".to_string())
             } else {
                 ledger.refuses(&self.base_url, out.method, out.path, json)
@@ -369,12 +404,9 @@ impl Client {
                     retries: 0,
                 };
             }
+            ledger.sending(&self.base_url, out.method, out.path);
         }
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
+        let slot = self.slots.acquire().await;
         let started = Instant::now();
         let mut retries = 0;
         let outcome = loop {
@@ -382,19 +414,27 @@ impl Client {
             let outcome = match (&auth_failed, req.try_clone()) {
                 (Some(e), _) => Outcome::Error(e.clone()),
                 (None, None) => Outcome::Error("the request cannot be sent twice".into()),
-                (None, Some(attempt)) => match attempt.send().await {
-                    Ok(resp) => {
-                        if resp.status() == reqwest::StatusCode::UNAUTHORIZED
-                            && matches!(out.credentials, Credentials::Target)
-                            && let Auth::OAuth(o) = &self.auth
-                        {
-                            // Refused: the next request fetches a fresh token.
-                            o.invalidate().await;
+                (None, Some(attempt)) => {
+                    let outcome = match attempt.send().await {
+                        Ok(resp) => {
+                            if resp.status() == reqwest::StatusCode::UNAUTHORIZED
+                                && matches!(out.credentials, Credentials::Target)
+                                && let Auth::OAuth(o) = &self.auth
+                            {
+                                // Refused: the next request fetches a fresh token.
+                                o.invalidate().await;
+                            }
+                            self.read(resp).await
                         }
-                        self.read(resp).await
-                    }
-                    Err(e) => Outcome::Error(self.scrub(&describe(&e))),
-                },
+                        Err(e) => Outcome::Error(self.scrub(&describe(&e))),
+                    };
+                    slot.record(match &outcome {
+                        Outcome::Response(r) if r.status >= 500 => Signal::ServerError,
+                        Outcome::Response(_) => Signal::Success,
+                        Outcome::Error(_) => Signal::ConnectionFailure,
+                    });
+                    outcome
+                }
             };
             match self.retry_wait(out.method, &outcome, retries) {
                 Some(wait) => {

@@ -32,6 +32,8 @@ pub struct Ledger {
     known: Mutex<std::collections::HashSet<String>>,
     file: Option<(PathBuf, Mutex<std::fs::File>)>,
     closing: AtomicBool,
+    /// Whether a create (a POST to /Users, /Groups or /Bulk) was sent, answered or not.
+    creates_sent: AtomicBool,
 }
 
 /// Endpoints whose second path segment is not a resource id.
@@ -60,6 +62,7 @@ impl Ledger {
             known: Mutex::default(),
             file,
             closing: AtomicBool::new(false),
+            creates_sent: AtomicBool::new(false),
         })
     }
 
@@ -165,6 +168,77 @@ impl Ledger {
         (!known.contains(&url)).then(|| {
             format!("refused: {kind}/{id} was not created by this run, and scimitar changes nothing it did not create")
         })
+    }
+
+    /// Notes a request about to be sent: a create may leave a resource behind even when it
+    /// is answered with an error, or not at all.
+    pub fn sending(&self, base_url: &str, method: Method, path: &str) {
+        if method == Method::Post
+            && endpoint(base_url, strip_query(path))
+                .is_some_and(|e| matches!(e.as_str(), "/Users" | "/Groups" | "/Bulk"))
+        {
+            self.creates_sent.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Whether the run sent a create: if not, nothing can carry its marker.
+    pub fn may_have_created(&self) -> bool {
+        self.creates_sent.load(Ordering::SeqCst)
+    }
+
+    /// The mark every value this run creates carries (`scimitar-<run id>-`), none for a
+    /// ledger resumed from a file, which has no run id.
+    pub fn marker(&self) -> Option<String> {
+        (!self.run_id.is_empty()).then(|| format!("scimitar-{}-", self.run_id))
+    }
+
+    /// Takes `resource`, as listed on `endpoint` (`/Users`), for one this run created when
+    /// its `attribute` carries the run's marker: from then on it is the run's to delete, and
+    /// it is swept like what a create recorded. The check is made here, on the resource
+    /// itself, whatever filter the server was asked to apply. Returns the resource's URL
+    /// when it was taken, and `None` when it is not the run's or already listed.
+    pub fn claim(
+        &self,
+        base_url: &str,
+        endpoint: &str,
+        attribute: &str,
+        resource: &Value,
+    ) -> Option<String> {
+        let marker = self.marker()?;
+        let object = resource.as_object()?;
+        // Attribute names are case-insensitive (RFC 7643 section 2.1).
+        let value = object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(attribute))?
+            .1
+            .as_str()?;
+        if !value
+            .to_ascii_lowercase()
+            .contains(&marker.to_ascii_lowercase())
+        {
+            return None;
+        }
+        let id = object.get("id")?.as_str()?;
+        // One path segment, sent as it is: nothing that could name another resource.
+        if id.is_empty()
+            || id == "."
+            || id == ".."
+            || id.contains(['/', '\\', '?', '#', '%'])
+            || id.chars().any(char::is_whitespace)
+        {
+            return None;
+        }
+        let url = format!("{}{endpoint}/{id}", base_url.trim_end_matches('/'));
+        let listed = self
+            .live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&url);
+        if listed {
+            return None;
+        }
+        self.created(url.clone());
+        Some(url)
     }
 
     /// Notes what an exchange created or deleted.
@@ -338,6 +412,95 @@ mod tests {
             l.refuses(base, Method::Delete, "/Users/abc", None)
                 .is_none(),
             "still its own"
+        );
+    }
+
+    #[test]
+    fn a_resource_is_claimed_only_when_its_own_attribute_carries_the_marker() {
+        let base = "http://h/v2/";
+        let l = Ledger::new("1a2b3c4d", None).unwrap();
+        let claim = |attr: &str, r: Value| l.claim(base, "/Users", attr, &r);
+        use serde_json::json;
+        assert_eq!(
+            claim(
+                "userName",
+                json!({"id": "u1", "userName": "scimitar-1a2b3c4d-7"})
+            ),
+            Some("http://h/v2/Users/u1".into())
+        );
+        assert!(
+            l.refuses(base, Method::Delete, "/Users/u1", None).is_none(),
+            "claimed: the run's to delete"
+        );
+        assert_eq!(l.remaining(), ["http://h/v2/Users/u1"]);
+        assert_eq!(
+            claim(
+                "userName",
+                json!({"id": "u1", "userName": "scimitar-1a2b3c4d-7"})
+            ),
+            None,
+            "listed already"
+        );
+        assert_eq!(
+            claim(
+                "displayName",
+                json!({"id": "g1", "DisplayName": "group-SCIMITAR-1a2b3c4d-8"})
+            ),
+            Some("http://h/v2/Users/g1".into()),
+            "names and values are compared without case"
+        );
+        for (attr, stranger) in [
+            (
+                "userName",
+                json!({"id": "u2", "userName": "scimitar-99999999-7"}),
+            ),
+            ("userName", json!({"id": "u3", "userName": "bjensen"})),
+            (
+                "userName",
+                json!({"id": "u4", "userName": "x", "displayName": "scimitar-1a2b3c4d-1"}),
+            ),
+            (
+                "userName",
+                json!({"id": "u5", "userName": "scimitar-1a2b3c4d"}),
+            ),
+            (
+                "userName",
+                json!({"id": "u6", "userName": ["scimitar-1a2b3c4d-1"]}),
+            ),
+            ("userName", json!({"userName": "scimitar-1a2b3c4d-1"})),
+            (
+                "userName",
+                json!({"id": "../Groups/g9", "userName": "scimitar-1a2b3c4d-1"}),
+            ),
+            (
+                "userName",
+                json!({"id": "a%2Fb", "userName": "scimitar-1a2b3c4d-1"}),
+            ),
+            (
+                "userName",
+                json!({"id": "", "userName": "scimitar-1a2b3c4d-1"}),
+            ),
+        ] {
+            assert_eq!(claim(attr, stranger.clone()), None, "{stranger}");
+        }
+        assert!(l.refuses(base, Method::Delete, "/Users/u2", None).is_some());
+        assert!(!l.may_have_created());
+        l.sending(base, Method::Get, "/Users");
+        l.sending(base, Method::Post, "/Users/.search");
+        assert!(!l.may_have_created(), "no create sent");
+        l.sending(base, Method::Post, "http://h/v2/Groups");
+        assert!(l.may_have_created());
+        let resumed = Ledger::new("", None).unwrap();
+        assert_eq!(resumed.marker(), None);
+        assert_eq!(
+            resumed.claim(
+                base,
+                "/Users",
+                "userName",
+                &json!({"id": "u", "userName": "scimitar--1"})
+            ),
+            None,
+            "a ledger without a run id claims nothing"
         );
     }
 }

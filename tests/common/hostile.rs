@@ -1,6 +1,8 @@
 //! A hostile HTTP server for the robustness tests: the first path segment picks how it
 //! misbehaves. `storm` and `slow` forward the rest of the path to an upstream server (the
-//! bundled one), refusing each request once with 429, or answering slowly.
+//! bundled one), refusing each request once with 429, or answering slowly; `filterless`
+//! forwards too, but refuses every filter with 400. `crowded` is a small server that answers
+//! 500, with an HTML page, to each request beyond the four it is already serving.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -26,7 +28,12 @@ struct State {
     addr: String,
     /// A second listener, standing for another origin.
     other: String,
+    /// Requests `crowded` is serving.
+    crowd: AtomicUsize,
 }
+
+/// How many requests at once `crowded` serves.
+pub const CROWD: usize = 4;
 
 /// Starts the server; `upstream` is `host:port` of a server `storm` and `slow` forward to.
 pub fn start(upstream: Option<&str>) -> Hostile {
@@ -41,6 +48,7 @@ pub fn start(upstream: Option<&str>) -> Hostile {
         refused: refused.clone(),
         addr: listener.local_addr().unwrap().to_string(),
         other: other.local_addr().unwrap().to_string(),
+        crowd: AtomicUsize::new(0),
     });
     let hits = other_origin_hits.clone();
     std::thread::spawn(move || {
@@ -165,7 +173,18 @@ fn serve(mut s: TcpStream, state: &State) {
             let body = serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400", "detail": format!("you sent {auth}")});
             respond(&mut s, "400 Bad Request", &[("Content-Type", SCIM.into()), ("X-Echo", auth)], body.to_string().as_bytes());
         }
-        "storm" | "slow" => forward(s, state, behaviour, &head, &body, rest),
+        "crowded" => {
+            let serving = state.crowd.fetch_add(1, Ordering::SeqCst) + 1;
+            if serving > CROWD {
+                state.crowd.fetch_sub(1, Ordering::SeqCst);
+                return respond(&mut s, "500 Internal Server Error", &[("Content-Type", "text/html".into())], b"<html><body><h1>500 Internal Server Error</h1></body></html>");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            // Counted out before the answer goes, so the client's next request finds room.
+            state.crowd.fetch_sub(1, Ordering::SeqCst);
+            respond(&mut s, "200 OK", &[("Content-Type", SCIM.into())], br#"{"id": "x", "userName": "u", "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}"#);
+        }
+        "storm" | "slow" | "filterless" => forward(s, state, behaviour, &head, &body, rest),
         _ => respond(&mut s, "404 Not Found", &[], b""),
     }
 }
@@ -185,8 +204,16 @@ fn forward(mut s: TcpStream, state: &State, behaviour: &str, head: &str, body: &
             };
             return respond(&mut s, "429 Too Many Requests", &retry_after, b"");
         }
-    } else {
+    } else if behaviour == "slow" {
         std::thread::sleep(Duration::from_millis(40));
+    } else if rest.contains("filter=") {
+        let refused = br#"{"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400", "scimType": "invalidFilter", "detail": "filters are not supported"}"#;
+        return respond(
+            &mut s,
+            "400 Bad Request",
+            &[("Content-Type", SCIM.into())],
+            refused,
+        );
     }
     let mut up = TcpStream::connect(upstream).expect("upstream");
     let mut lines = head.lines();
