@@ -299,9 +299,14 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         blocked: count(&cases, Status::Blocked),
         load: {
             let cases = std::mem::take(&mut *lock(&shared.under_load));
-            (!cases.is_empty()).then(|| report::LoadFinding {
-                in_flight: opts.policy.concurrency,
+            let seen = shared.runner.client.load();
+            let trouble = seen.server_errors + seen.connection_failures > 0;
+            (!cases.is_empty() || trouble).then(|| report::LoadFinding {
                 cases,
+                in_flight: seen.max_limit,
+                lowest_limit: seen.lowest_limit,
+                server_errors: seen.server_errors,
+                connection_failures: seen.connection_failures,
             })
         },
         declarations: classify::declarations(profile, &cases),

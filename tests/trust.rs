@@ -51,7 +51,10 @@ fn a_failure_names_the_rule_with_its_basis_and_section() {
     let dir = temp_dir("basis");
     let (out, report) = run_with_defects(&["no-location-header"], &[], &dir);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let c = case(&report, "users-create::create_answers_201_with_the_resource");
+    let c = case(
+        &report,
+        "users-create::create_answers_201_with_the_resource",
+    );
     let m = c["message"].as_str().unwrap();
     assert!(
         m.contains("MUST, RFC 7644 §3.3 lines 604-607, keyword: the created resource URI is given in the Location header"),
@@ -71,7 +74,11 @@ fn load_is_told_from_non_conformance() {
     let (out, report) = run_with_defects(&["overload"], &["--concurrency", "64"], &dir);
     let all = text(&out);
     assert_eq!(failed(&report), Vec::<String>::new(), "{all}");
-    assert_eq!(with_status(&report, "blocked"), Vec::<String>::new(), "{all}");
+    assert_eq!(
+        with_status(&report, "blocked"),
+        Vec::<String>::new(),
+        "{all}"
+    );
     assert_eq!(out.status.code(), Some(0), "{all}");
     let load = &report["load"];
     let alone = load["cases"].as_array().expect("a load finding");
@@ -107,10 +114,9 @@ fn a_server_that_declares_less_fails_nothing() {
     );
     let c = case(&report, "resources::enterprise_extension_round_trips");
     assert!(
-        c["message"]
-            .as_str()
-            .unwrap()
-            .contains("not declared by the target: urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"),
+        c["message"].as_str().unwrap().contains(
+            "not declared by the target: urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        ),
         "{c}"
     );
 }

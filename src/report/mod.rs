@@ -84,26 +84,38 @@ impl Status {
 /// Failures that were the target's load, not its conformance: reported once for the run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoadFinding {
-    /// The most requests the run let be in flight at once.
-    pub in_flight: usize,
     /// The cases that failed beside others and passed alone.
     pub cases: Vec<String>,
+    /// The most requests the run let be in flight at once (`--concurrency`).
+    pub in_flight: usize,
+    /// The lowest the in-flight limit fell to as the target showed trouble.
+    pub lowest_limit: usize,
+    /// 5xx answers, retries included.
+    pub server_errors: u64,
+    /// Requests that got no whole answer (refused, reset, timed out).
+    pub connection_failures: u64,
 }
 
 impl fmt::Display for LoadFinding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.cases.len();
+        if n > 0 {
+            let cases = if n == 1 { "case" } else { "cases" };
+            write!(
+                f,
+                "{n} {cases} failed under up to {} requests in flight and passed alone; ",
+                self.in_flight
+            )?;
+        }
         write!(
             f,
-            "{} {} failed under up to {} requests in flight and passed alone: {}",
-            self.cases.len(),
-            if self.cases.len() == 1 {
-                "case"
-            } else {
-                "cases"
-            },
-            self.in_flight,
-            self.cases.join(", ")
-        )
+            "the server answered 5xx to {} requests and dropped {} connections; requests in flight were cut to {}",
+            self.server_errors, self.connection_failures, self.lowest_limit
+        )?;
+        if n > 0 {
+            write!(f, "\n    passed alone: {}", self.cases.join(", "))?;
+        }
+        Ok(())
     }
 }
 
