@@ -301,7 +301,7 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
             let cases = std::mem::take(&mut *lock(&shared.under_load));
             let seen = shared.runner.client.load();
             let trouble = seen.server_errors + seen.connection_failures > 0;
-            (!cases.is_empty() || trouble).then(|| report::LoadFinding {
+            (!cases.is_empty() || trouble).then_some(report::LoadFinding {
                 cases,
                 in_flight: seen.max_limit,
                 lowest_limit: seen.lowest_limit,

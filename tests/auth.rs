@@ -156,7 +156,7 @@ fn every_mode_authenticates_and_no_secret_is_kept() {
         let (out, report) = run_auth(&base, &args, &env, name);
         let shown = text(&out);
         assert_eq!(out.status.code(), Some(0), "{name}: {shown}");
-        assert!(shown.contains("1 passed"), "{name}: {shown}");
+        assert!(shown.contains("2 passed"), "{name}: {shown}");
         for artifact in [&shown, &report] {
             assert!(!artifact.contains(secret), "{name}: the secret leaked");
             assert!(
