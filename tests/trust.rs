@@ -107,10 +107,8 @@ fn a_server_that_declares_less_fails_nothing() {
     assert_eq!(failed(&report), Vec::<String>::new(), "{all}");
     let skipped = with_status(&report, "skipped");
     let total = report["cases"].as_array().unwrap().len();
-    // 86 of 132 today; the issue asks for 70 %, which needs the users and PATCH cases on
-    // displayName, title and nickName moved to declared attributes.
     assert!(
-        (total - skipped.len()) * 100 >= total * 65,
+        (total - skipped.len()) * 10 >= total * 7,
         "only {} of {total} cases ran:\n{all}",
         total - skipped.len()
     );
