@@ -228,7 +228,7 @@ pub struct ServeArgs {
     /// Switch a defect on (repeatable).
     #[arg(long = "defect", value_name = "NAME")]
     pub defects: Vec<Defect>,
-    /// The behaviour to emulate: rfc (strict), newrelic, or a profile file.
+    /// The behaviour to emulate: rfc (strict), newrelic, globalrelay, minimal, or a profile file.
     #[arg(long, value_name = "PROFILE", default_value = "rfc", value_parser = Profile::find)]
     pub emulate: Profile,
     /// Print the defect switches with the requirement each breaks, and exit.
