@@ -259,9 +259,30 @@ pub struct FuzzArgs {
     /// The longest sequence of requests drawn.
     #[arg(long, value_name = "N", default_value_t = 24, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_ops: u16,
-    /// Write the reproduction script of a divergence to this file.
+    /// Write the reproduction script of the first divergence to this file.
     #[arg(long, value_name = "PATH")]
     pub repro: Option<PathBuf>,
+    /// Write one reproduction script per distinct divergence into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub repro_dir: Option<PathBuf>,
+    /// Stop once this many distinct divergences are found.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_findings: Option<u16>,
+    /// Write the findings as JSON: `json=PATH` (what --baseline reads).
+    #[arg(long, value_name = "json=PATH", value_parser = json_report)]
+    pub report: Option<PathBuf>,
+    /// An earlier `--report json=` file: the divergences it lists are counted but do not fail
+    /// the run, so that only a new kind of divergence does.
+    #[arg(long, value_name = "RESULTS.json")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// `json=PATH`: the fuzzer writes one format.
+fn json_report(s: &str) -> Result<PathBuf, String> {
+    match s.split_once('=') {
+        Some(("json", path)) if !path.is_empty() => Ok(PathBuf::from(path)),
+        _ => Err(format!("`{s}`: the fuzzer writes json=PATH")),
+    }
 }
 
 /// `60s`, `5m`, `1h` or a number of seconds.

@@ -153,7 +153,7 @@ impl Runner {
                 .await;
             if !record.failures.is_empty() {
                 failure = Some(Failure {
-                    message: self.message(&record),
+                    message: self.message(&record, &record.failures),
                     setup: (i < suite.setup.len()).then(|| setup_name(file, step)),
                 });
                 steps.push(record);
@@ -168,7 +168,7 @@ impl Runner {
             let record = self.run_step(step, &mut vars, label, true, fill, &at).await;
             if failure.is_none() && !record.failures.is_empty() {
                 failure = Some(Failure {
-                    message: self.message(&record),
+                    message: self.message(&record, &record.failures),
                     setup: None,
                 });
             }
@@ -181,14 +181,16 @@ impl Runner {
                 .filter_map(|s| s.exchange.as_ref())
                 .map(|e| &e.request),
         );
+        // A warning shows what was sent and what came back, as a failure does.
         let notes: Vec<String> = steps
             .iter()
-            .flat_map(|s| s.notes.iter().map(move |n| format!("{}: {n}", s.label)))
+            .filter(|s| !s.notes.is_empty())
+            .map(|s| self.message(s, &s.notes))
             .collect();
         CaseRecord {
             steps,
             failure,
-            warning: (!notes.is_empty()).then(|| self.client.scrub(&notes.join("\n"))),
+            warning: (!notes.is_empty()).then(|| notes.join("\n")),
             reproduction,
         }
     }
@@ -335,10 +337,11 @@ impl Runner {
         crate::profile::fill_missing(obj, members, &vars);
     }
 
-    /// The message shown for a failed step: what failed, what was sent, what came back.
-    fn message(&self, step: &StepRecord) -> String {
+    /// The message shown for a step: what failed (or deserves a warning, `marked`), what was
+    /// sent, what came back.
+    fn message(&self, step: &StepRecord, marked: &[String]) -> String {
         let mut m = format!("{}:\n", step.label);
-        for f in &step.failures {
+        for f in marked {
             m.push_str(&format!("  ✗ {f}\n"));
         }
         if let Some(x) = &step.exchange {

@@ -120,6 +120,10 @@ fn fuzz(args: FuzzArgs) -> Result<Verdict, ConfigError> {
         ledger: args.conn.ledger,
         max_ops: args.max_ops.into(),
         repro: args.repro,
+        repro_dir: args.repro_dir,
+        max_findings: args.max_findings.map(usize::from),
+        report: args.report,
+        baseline: args.baseline,
     })
 }
 

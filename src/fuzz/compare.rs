@@ -11,6 +11,74 @@ use super::op::{Op, Purpose};
 use crate::suite::Method;
 use crate::target::RecordedResponse;
 
+/// What kind of difference a divergence is, for its signature and the rule it breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    NoAnswer,
+    Status,
+    ContentType,
+    Location,
+    ErrorSchemas,
+    ErrorStatus,
+    NotJson,
+    /// An attribute of a resource differs.
+    Attribute,
+    TotalResults,
+    /// A list holds other resources, or another number of them.
+    Members,
+    Order,
+    Version,
+    KeptId,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::NoAnswer => "no answer",
+            Kind::Status => "status",
+            Kind::ContentType => "Content-Type",
+            Kind::Location => "Location",
+            Kind::ErrorSchemas => "error schemas",
+            Kind::ErrorStatus => "error status",
+            Kind::NotJson => "body not JSON",
+            Kind::Attribute => "attribute",
+            Kind::TotalResults => "totalResults",
+            Kind::Members => "Resources",
+            Kind::Order => "order",
+            Kind::Version => "meta.version",
+            Kind::KeptId => "client id kept",
+        }
+    }
+}
+
+/// How a target's answer differs from the model's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Divergence {
+    pub kind: Kind,
+    /// What of it differs, stable across runs: the attribute (`.emails`), the statuses
+    /// (`201→200`); empty when the kind says it all.
+    pub field: String,
+    /// The difference in full, for a reader.
+    pub detail: String,
+}
+
+impl Divergence {
+    pub fn new(kind: Kind, field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Divergence {
+            kind,
+            field: field.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
 /// One side's view: its base URL and its ids, each standing for a placeholder shared by
 /// both sides (`<user 1>`).
 #[derive(Debug, Default)]
@@ -145,29 +213,90 @@ impl Sent {
 
 /// Compares normalised resources: what the model has, the target must have equally; what
 /// only the target has is allowed unless the client set it (or it is the password).
-fn resource(expected: &Value, actual: &Value, sent: &Sent, at: &str) -> Result<(), String> {
+/// `schemas` names the schemas of the attributes the answer holds (RFC 7643 §3): only the
+/// core schema is required of it, and an extension's URN where the extension is present.
+fn resource(expected: &Value, actual: &Value, sent: &Sent, at: &str) -> Result<(), Divergence> {
     let (Some(e), Some(a)) = (expected.as_object(), actual.as_object()) else {
         return same(expected, actual, at);
     };
     for (k, ev) in e {
+        if k == "schemas" {
+            continue;
+        }
         match a.get(k) {
             Some(av) => same(ev, av, &format!("{at}.{k}"))?,
-            None => return Err(format!("{at}.{k}: expected {ev}, but it is missing")),
+            None => {
+                return Err(attribute(
+                    &format!("{at}.{k}"),
+                    format!("expected {ev}, but it is missing"),
+                ));
+            }
         }
     }
     for (k, av) in a {
         if !e.contains_key(k) && sent.contains(k) {
-            return Err(format!("{at}.{k}: expected no value, got {av}"));
+            return Err(attribute(
+                &format!("{at}.{k}"),
+                format!("expected no value, got {av}"),
+            ));
         }
     }
-    Ok(())
+    schemas(e, a, at)
 }
 
-fn same(expected: &Value, actual: &Value, at: &str) -> Result<(), String> {
+/// The target's `schemas` lists the model's core schema (the first) and the URN of every
+/// extension its answer holds.
+fn schemas(e: &Map<String, Value>, a: &Map<String, Value>, at: &str) -> Result<(), Divergence> {
+    let listed: Vec<&str> = a
+        .get("schemas")
+        .and_then(Value::as_array)
+        .map(|s| s.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let has = |urn: &str| listed.iter().any(|l| l.eq_ignore_ascii_case(urn));
+    // The model's schemas that are not extensions it holds: its core schema.
+    let core = e
+        .get("schemas")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|u| !e.contains_key(&u.to_lowercase()));
+    let extensions = a
+        .keys()
+        .map(String::as_str)
+        .filter(|k| k.starts_with("urn:"));
+    match core.chain(extensions).find(|u| !has(u)) {
+        Some(missing) => Err(attribute(
+            &format!("{at}.schemas"),
+            format!("lists {listed:?}, without {missing}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// An attribute difference at `at` (`Resources[<U1>].emails` is about `.emails`).
+fn attribute(at: &str, what: String) -> Divergence {
+    let field = at.rsplit_once(']').map_or(at, |(_, rest)| rest);
+    Divergence::new(Kind::Attribute, field, format!("{at}: {what}"))
+}
+
+fn same(expected: &Value, actual: &Value, at: &str) -> Result<(), Divergence> {
     if expected == actual {
         Ok(())
     } else {
-        Err(format!("{at}: expected {expected}, got {actual}"))
+        Err(attribute(at, format!("expected {expected}, got {actual}")))
+    }
+}
+
+fn same_as(kind: Kind, expected: &Value, actual: &Value, at: &str) -> Result<(), Divergence> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(Divergence::new(
+            kind,
+            "",
+            format!("{at}: expected {expected}, got {actual}"),
+        ))
     }
 }
 
@@ -186,38 +315,55 @@ pub struct Answers<'a> {
 
 impl Answers<'_> {
     /// The first way the target's answer differs from the model's, if any.
-    pub fn compare(&self) -> Result<(), String> {
+    pub fn compare(&self) -> Result<(), Divergence> {
         let (e, a) = (self.expected, self.actual);
         let patch_ok = |s: u16| self.op.method == Method::Patch && (s == 200 || s == 204);
         if e.status != a.status && !(patch_ok(e.status) && patch_ok(a.status)) {
-            return Err(format!("status: expected {}, got {}", e.status, a.status));
+            return Err(Divergence::new(
+                Kind::Status,
+                format!("{}→{}", e.status, a.status),
+                format!("status: expected {}, got {}", e.status, a.status),
+            ));
         }
         if e.body.is_empty() || a.status == 204 {
             return Ok(());
         }
         if media_type(e) != media_type(a) {
-            return Err(format!(
-                "Content-Type: expected {}, got {}",
-                media_type(e).unwrap_or_default(),
-                media_type(a).unwrap_or_else(|| "none".into())
+            return Err(Divergence::new(
+                Kind::ContentType,
+                "",
+                format!(
+                    "Content-Type: expected {}, got {}",
+                    media_type(e).unwrap_or_default(),
+                    media_type(a).unwrap_or_else(|| "none".into())
+                ),
             ));
         }
         if let Some(l) = e.header("location") {
             let want = self.model.string(l);
             match a.header("location") {
-                None => return Err(format!("Location: expected {want}, but there is none")),
-                Some(got) => same(&want, &self.target.string(got), "Location")?,
+                None => {
+                    return Err(Divergence::new(
+                        Kind::Location,
+                        "missing",
+                        format!("Location: expected {want}, but there is none"),
+                    ));
+                }
+                Some(got) => same_as(Kind::Location, &want, &self.target.string(got), "Location")?,
             }
         }
-        let ev = (self.expected_json.as_ref()).map_err(|x| format!("reference: {x}"))?;
-        let av = (self.actual_json.as_ref()).map_err(|x| format!("the body is not JSON ({x})"))?;
+        let ev = (self.expected_json.as_ref())
+            .map_err(|x| Divergence::new(Kind::NotJson, "reference", format!("reference: {x}")))?;
+        let av = (self.actual_json.as_ref()).map_err(|x| {
+            Divergence::new(Kind::NotJson, "", format!("the body is not JSON ({x})"))
+        })?;
         let (ev, av) = (self.model.normalise(ev), self.target.normalise(av));
         if e.status >= 400 {
             let fields =
                 |v: &Value| ["schemas", "status"].map(|k| v.get(k).cloned().unwrap_or(Value::Null));
             let (ef, af) = (fields(&ev), fields(&av));
-            same(&ef[0], &af[0], "error schemas")?;
-            return same(&ef[1], &af[1], "error status");
+            same_as(Kind::ErrorSchemas, &ef[0], &af[0], "error schemas")?;
+            return same_as(Kind::ErrorStatus, &ef[1], &af[1], "error status");
         }
         match &self.op.purpose {
             Purpose::List { sort_by, paged } => self.list(&ev, &av, sort_by.as_deref(), *paged),
@@ -225,23 +371,39 @@ impl Answers<'_> {
         }
     }
 
-    fn list(&self, e: &Value, a: &Value, sort_by: Option<&str>, paged: bool) -> Result<(), String> {
-        same(&e["totalresults"], &a["totalresults"], "totalResults")?;
+    fn list(
+        &self,
+        e: &Value,
+        a: &Value,
+        sort_by: Option<&str>,
+        paged: bool,
+    ) -> Result<(), Divergence> {
+        same_as(
+            Kind::TotalResults,
+            &e["totalresults"],
+            &a["totalresults"],
+            "totalResults",
+        )?;
         let empty = Vec::new();
         let members = |v: &Value| v["resources"].as_array().unwrap_or(&empty).clone();
         let (er, ar) = (members(e), members(a));
         if er.len() != ar.len() {
-            return Err(format!(
-                "Resources: expected {} resources, got {}",
-                er.len(),
-                ar.len()
+            return Err(Divergence::new(
+                Kind::Members,
+                "count",
+                format!(
+                    "Resources: expected {} resources, got {}",
+                    er.len(),
+                    ar.len()
+                ),
             ));
         }
         if let Some(by) = sort_by {
             // Ties may come in any order: compare the keys, in order.
             let keys =
                 |rs: &[Value]| -> Vec<Value> { rs.iter().map(|r| sort_key(r, by)).collect() };
-            same(
+            same_as(
+                Kind::Order,
                 &Value::Array(keys(&er)),
                 &Value::Array(keys(&ar)),
                 &format!("order by {by}"),
@@ -256,9 +418,13 @@ impl Answers<'_> {
         };
         let actual = by_id(ar);
         for (id, ev) in by_id(er) {
-            let av = actual
-                .get(&id)
-                .ok_or_else(|| format!("Resources: expected {id}, which is missing"))?;
+            let av = actual.get(&id).ok_or_else(|| {
+                Divergence::new(
+                    Kind::Members,
+                    "missing",
+                    format!("Resources: expected {id}, which is missing"),
+                )
+            })?;
             resource(&ev, av, self.sent, &format!("Resources[{id}]"))?;
         }
         Ok(())
@@ -310,11 +476,7 @@ mod tests {
         let e = json!({"id": "<user 1>"});
         assert!(resource(&e, &json!({"id": "<user 1>", "active": true}), &sent, "").is_ok());
         let kept = json!({"id": "<user 1>", "name": {"givenname": "x"}});
-        assert!(
-            resource(&e, &kept, &sent, "")
-                .unwrap_err()
-                .contains(".name")
-        );
+        assert_eq!(resource(&e, &kept, &sent, "").unwrap_err().field, ".name");
         let password = json!({"id": "<user 1>", "password": "p"});
         assert!(resource(&e, &password, &sent, "").is_err());
     }

@@ -1,12 +1,13 @@
-//! Runs one sequence against the target and a fresh reference model side by side, stops
-//! at the first divergence, and deletes what it created on the target.
+//! Runs one sequence against the target and a fresh reference model side by side, goes on
+//! past a divergence that leaves both sides' resources alike (a read, a header, an error
+//! body) and stops at one that does not, and deletes what it created on the target.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 
-use super::compare::{Answers, Names, Sent};
+use super::compare::{Answers, Divergence, Kind, Names, Sent};
 use super::op::{self, Op, Purpose, Rendered, Resource};
 use crate::profile::Profile;
 use crate::server::Reference;
@@ -40,8 +41,35 @@ pub struct Step {
 
 pub struct Trace {
     pub steps: Vec<Step>,
-    /// What differed at the last step, if anything did.
-    pub divergence: Option<String>,
+    /// Each step that differed (its index in `steps`) and how; the last one may have ended
+    /// the sequence.
+    pub divergences: Vec<(usize, Divergence)>,
+}
+
+impl Trace {
+    /// The trace up to the first step that diverged with `signature`, and that divergence.
+    pub fn until(mut self, signature: &str) -> Option<(Trace, Divergence)> {
+        let i = self
+            .divergences
+            .iter()
+            .position(|(at, d)| super::finding::signature(&self.steps[*at], d) == signature)?;
+        let (at, d) = self.divergences[i].clone();
+        self.steps.truncate(at + 1);
+        self.divergences.truncate(i + 1);
+        Some((self, d))
+    }
+}
+
+/// Whether both sides' resources are still alike after `step` diverged as `d`: a read
+/// changes nothing, and a write whose answer differs only in a header or its error body
+/// did what the model did. Anything else ends the sequence, so one fault is not reported
+/// again as the differences it causes later.
+fn goes_on(step: &Step, d: &Divergence) -> bool {
+    step.op.method == crate::suite::Method::Get
+        || matches!(
+            d.kind,
+            Kind::Location | Kind::ContentType | Kind::ErrorSchemas | Kind::ErrorStatus
+        )
 }
 
 #[derive(Clone, Copy)]
@@ -121,14 +149,18 @@ impl Engine {
         };
         let mut trace = Trace {
             steps: Vec::new(),
-            divergence: None,
+            divergences: Vec::new(),
         };
         for op in ops {
             let (step, divergence) = ex.step(op, &reference).await;
             trace.steps.push(step);
-            if divergence.is_some() {
-                trace.divergence = divergence;
-                break;
+            if let Some(d) = divergence {
+                let at = trace.steps.len() - 1;
+                let more = goes_on(&trace.steps[at], &d);
+                trace.divergences.push((at, d));
+                if !more {
+                    break;
+                }
             }
         }
         ex.clean_up().await;
@@ -162,7 +194,7 @@ impl Execution<'_> {
         }
     }
 
-    async fn step(&mut self, op: &Op, reference: &Reference) -> (Step, Option<String>) {
+    async fn step(&mut self, op: &Op, reference: &Reference) -> (Step, Option<Divergence>) {
         let model = op.render(&|k| self.fill(k, Side::Model));
         let target = op.render(&|k| self.fill(k, Side::Target));
         let script = op.render(&|k| self.fill(k, Side::Script));
@@ -200,10 +232,16 @@ impl Execution<'_> {
         (step, divergence)
     }
 
-    fn judge(&mut self, step: &mut Step) -> Result<(), String> {
+    fn judge(&mut self, step: &mut Step) -> Result<(), Divergence> {
         let actual = match &step.actual {
             Outcome::Response(r) => r,
-            Outcome::Error(e) => return Err(format!("no answer: {e}")),
+            Outcome::Error(e) => {
+                return Err(Divergence::new(
+                    Kind::NoAnswer,
+                    "",
+                    format!("no answer: {e}"),
+                ));
+            }
         };
         // Parsed once for the ids, the comparison and the versions.
         let expected_json = serde_json::from_str::<Value>(&step.expected.body);
@@ -220,15 +258,21 @@ impl Execution<'_> {
             let id = |body: &Result<Value, serde_json::Error>| -> Option<String> {
                 body.as_ref().ok()?.get("id")?.as_str().map(str::to_string)
             };
-            let model = id(&expected_json).ok_or("the reference created no id")?;
-            let target = id(&actual_json).ok_or("the created resource has no id")?;
+            let model = id(&expected_json).ok_or_else(|| {
+                Divergence::new(Kind::Attribute, ".id", "the reference created no id")
+            })?;
+            let target = id(&actual_json).ok_or_else(|| {
+                Divergence::new(Kind::Attribute, ".id", "the created resource has no id")
+            })?;
             let sent_id = step.request.body.as_ref().and_then(|b| match b {
                 Body::Json(v) => v.get("id").and_then(Value::as_str).map(str::to_string),
                 Body::Raw(_) => None,
             });
             if sent_id.as_deref() == Some(target.as_str()) {
-                return Err(format!(
-                    "id: the target kept the id the client sent ({target})"
+                return Err(Divergence::new(
+                    Kind::KeptId,
+                    "",
+                    format!("id: the target kept the id the client sent ({target})"),
                 ));
             }
             let slots = match resource {
@@ -272,7 +316,7 @@ impl Execution<'_> {
     }
 
     /// A resource whose content changed must change its version (RFC 7644 §3.14).
-    fn versions(&mut self, e: &Value, a: &Value) -> Result<(), String> {
+    fn versions(&mut self, e: &Value, a: &Value) -> Result<(), Divergence> {
         let version = |v: &Value| v["meta"]["version"].as_str().map(str::to_string);
         let (Some(ev), Some(av), Some(id)) = (version(e), version(a), e["id"].as_str()) else {
             return Ok(());
@@ -287,8 +331,12 @@ impl Execution<'_> {
             && *last_a == av
             && *last_content != content
         {
-            return Err(format!(
-                "meta.version: still {av} although the resource changed (the reference moved from {last_e} to {ev})"
+            return Err(Divergence::new(
+                Kind::Version,
+                "",
+                format!(
+                    "meta.version: still {av} although the resource changed (the reference moved from {last_e} to {ev})"
+                ),
             ));
         }
         self.versions.insert(key, (ev, av, content));

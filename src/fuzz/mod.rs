@@ -12,6 +12,7 @@
 
 mod compare;
 mod execute;
+pub mod finding;
 mod op;
 mod script;
 pub mod targets;
@@ -31,7 +32,9 @@ use crate::server::Defect;
 use crate::target::client::Policy;
 use crate::target::ledger::Ledger;
 use crate::target::{Auth, Client};
+use compare::Divergence;
 use execute::{Engine, Trace};
+use finding::Finding;
 use op::Op;
 
 /// When to stop looking.
@@ -55,8 +58,16 @@ pub struct FuzzOptions {
     pub ledger: Option<PathBuf>,
     /// The longest sequence drawn.
     pub max_ops: usize,
-    /// Where to write the reproduction script of a divergence.
+    /// Where to write the reproduction script of the first divergence.
     pub repro: Option<PathBuf>,
+    /// Where to write one reproduction script per distinct divergence.
+    pub repro_dir: Option<PathBuf>,
+    /// Stop once this many distinct divergences are found.
+    pub max_findings: Option<usize>,
+    /// Where to write the findings as JSON (what `baseline` reads).
+    pub report: Option<PathBuf>,
+    /// An earlier JSON report: the signatures it lists count, but do not fail the run.
+    pub baseline: Option<PathBuf>,
 }
 
 /// How long shrinking may go on after a divergence is found: dropping requests comes first
@@ -116,10 +127,26 @@ pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
             std::process::exit(130);
         }
     });
-    let found = runtime.block_on(async {
-        while !spent(opts.budget, cases, started) {
+    let known: Vec<String> = match &opts.baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("--baseline {}: {e}", path.display())))?;
+            let report: finding::Report = serde_json::from_str(&text).map_err(|e| {
+                ConfigError(format!(
+                    "--baseline {}: not a scimitar fuzz report: {e}",
+                    path.display()
+                ))
+            })?;
+            report.findings.into_iter().map(|f| f.signature).collect()
+        }
+        None => Vec::new(),
+    };
+    let enough = |found: &[Finding]| opts.max_findings.is_some_and(|m| found.len() >= m);
+    let findings = runtime.block_on(async {
+        let mut findings: Vec<Finding> = Vec::new();
+        while !spent(opts.budget, cases, started) && !enough(&findings) {
             // A batch of sequences in flight at once, judged in the order they were drawn
-            // so that a seed finds the same divergence however the requests interleave.
+            // so that a seed finds the same divergences however the requests interleave.
             let batch = match opts.budget {
                 Budget::Cases(n) => IN_FLIGHT.min(n - cases),
                 Budget::Time(_) => IN_FLIGHT,
@@ -145,52 +172,131 @@ pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
             }
             for (tree, trace) in traces {
                 cases += 1;
-                if trace.divergence.is_some() {
-                    let found = (cases, started.elapsed(), trace.steps.len());
-                    let (shrunk, tries) = shrink(&engine, tree, trace, &progress).await?;
-                    return Ok(Some((shrunk, found, tries)));
+                // Known kinds are counted; the first new one is shrunk and kept.
+                let mut new = None;
+                for (at, d) in &trace.divergences {
+                    let signature = finding::signature(&trace.steps[*at], d);
+                    match findings.iter_mut().find(|f| f.signature == signature) {
+                        Some(f) => f.hits += 1,
+                        None if new.is_none() => new = Some(signature),
+                        None => {}
+                    }
                 }
+                let Some(signature) = new else {
+                    continue;
+                };
+                if enough(&findings) {
+                    break;
+                }
+                let drawn = trace.steps.len();
+                let (trace, divergence, tries) =
+                    shrink(&engine, tree, trace, &signature, &progress).await?;
+                let last = trace.steps.last().expect("a diverging trace has steps");
+                findings.push(Finding {
+                    judgement: finding::judge(last, &divergence),
+                    known: known.contains(&signature),
+                    signature,
+                    hits: 1,
+                    drawn,
+                    trace,
+                    divergence,
+                    tries,
+                    script: None,
+                });
             }
             progress.set_position(match opts.budget {
                 Budget::Cases(_) => cases,
                 Budget::Time(_) => started.elapsed().as_secs(),
             });
-            progress.set_message(format!("{} requests", engine.requests()));
+            progress.set_message(format!(
+                "{} requests, {} distinct divergences",
+                engine.requests(),
+                findings.len()
+            ));
         }
-        Ok::<_, ConfigError>(None)
+        Ok::<_, ConfigError>(findings)
     })?;
     progress.finish_and_clear();
+    let mut findings = findings;
     let secs = started.elapsed().as_secs_f64();
     let requests = engine.requests();
     let summary = format!(
         "{cases} sequences, {requests} requests in {secs:.1} s ({:.0} requests/s)",
         requests as f64 / secs.max(1e-9)
     );
-    let Some((trace, (case, after, drawn), tries)) = found else {
+    if findings.is_empty() {
         println!(
             "{summary}: no divergence from the {} model",
             opts.profile.name
         );
+        write_report(opts.report.as_deref(), seed, cases, requests, &findings)?;
         return Ok(Verdict::Passed);
+    }
+    let scripts: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            script::script(
+                &f.trace.steps,
+                &f.divergence.detail,
+                seed,
+                engine.base_url(),
+            )
+        })
+        .collect();
+    let written = |path: &std::path::Path, text: &str| {
+        std::fs::write(path, text)
+            .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))
     };
-    let what = trace.divergence.as_deref().unwrap_or_default();
-    println!(
-        "divergence in sequence {case} after {:.1} s, shrunk from {drawn} to {} requests in {tries} tries:\n  {what}\n",
-        after.as_secs_f64(),
-        trace.steps.len()
-    );
-    for (i, s) in trace.steps.iter().enumerate() {
-        println!("  {}. {}", i + 1, s.op);
+    if let Some(dir) = &opts.repro_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ConfigError(format!("cannot create {}: {e}", dir.display())))?;
+        for (i, (f, text)) in findings.iter_mut().zip(&scripts).enumerate() {
+            let path = dir.join(format!("finding-{}.sh", i + 1));
+            written(&path, text)?;
+            f.script = Some(path);
+        }
     }
-    let script = script::script(&trace.steps, what, seed, engine.base_url());
-    println!("\nreproduction:\n\n{script}");
     if let Some(path) = &opts.repro {
-        std::fs::write(path, &script)
-            .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
-        println!("(written to {})", path.display());
+        written(path, &scripts[0])?;
     }
-    println!("{summary}; found 1 divergence (replay with --seed {seed})");
-    Ok(Verdict::Failed)
+    print!("{}", finding::table(&findings));
+    if opts.repro_dir.is_none() {
+        for (i, text) in scripts.iter().enumerate() {
+            println!("\nreproduction of {}:\n\n{text}", i + 1);
+        }
+    }
+    write_report(opts.report.as_deref(), seed, cases, requests, &findings)?;
+    let failing = findings.iter().filter(|f| f.fails()).count();
+    println!(
+        "\n{summary}; {} distinct {}, {failing} failing (replay with --seed {seed})",
+        findings.len(),
+        if findings.len() == 1 {
+            "divergence"
+        } else {
+            "divergences"
+        }
+    );
+    Ok(if failing > 0 {
+        Verdict::Failed
+    } else {
+        Verdict::Passed
+    })
+}
+
+fn write_report(
+    path: Option<&std::path::Path>,
+    seed: u64,
+    sequences: u64,
+    requests: u64,
+    findings: &[Finding],
+) -> Result<(), ConfigError> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let report = finding::Report::new(seed, sequences, requests, findings);
+    let text = serde_json::to_string_pretty(&report).expect("a report serialises");
+    std::fs::write(path, text)
+        .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))
 }
 
 fn rand_seed() -> u64 {
@@ -224,37 +330,44 @@ fn progress(budget: Budget) -> ProgressBar {
 }
 
 /// Shrinks a diverging sequence the way proptest's runner does: simplify while it still
-/// diverges, step back (complicate) when it stops diverging.
+/// diverges the same way (`signature`), step back (complicate) when it stops or diverges
+/// otherwise, so that shrinking never turns one finding into another. The result ends at
+/// the request that diverged.
 async fn shrink(
     engine: &Engine,
     mut tree: impl ValueTree<Value = Vec<Op>>,
-    mut best: Trace,
+    first: Trace,
+    signature: &str,
     progress: &ProgressBar,
-) -> Result<(Trace, u32), ConfigError> {
+) -> Result<(Trace, Divergence, u32), ConfigError> {
     let started = Instant::now();
     let mut steps = 0;
+    let mut best = first
+        .until(signature)
+        .expect("the trace shows the signature it is shrunk for");
     progress.set_message("shrinking");
     if !tree.simplify() {
-        return Ok((best, steps));
+        return Ok((best.0, best.1, steps));
     }
     while started.elapsed() < SHRINK_TIME && steps < SHRINK_TRIES {
         steps += 1;
         let trace = engine.execute(&tree.current()).await.map_err(ConfigError)?;
         progress.set_message(format!(
             "shrinking: {} requests after {steps} tries",
-            best.steps.len()
+            best.0.steps.len()
         ));
-        let moved = if trace.divergence.is_some() {
-            if trace.steps.len() <= best.steps.len() {
-                best = trace;
+        let moved = match trace.until(signature) {
+            Some(cut) => {
+                if cut.0.steps.len() <= best.0.steps.len() {
+                    best = cut;
+                }
+                tree.simplify()
             }
-            tree.simplify()
-        } else {
-            tree.complicate()
+            None => tree.complicate(),
         };
         if !moved {
             break;
         }
     }
-    Ok((best, steps))
+    Ok((best.0, best.1, steps))
 }

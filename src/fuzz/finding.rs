@@ -1,0 +1,344 @@
+//! What the fuzzer found, as a server owner reads it: every distinct divergence once, with a
+//! signature (the kind of request, the kind of difference and the field it is about), how
+//! often it was hit, and the rule of the catalogue it breaks. Only what the RFC fixes fails:
+//! a difference where the rule is a SHOULD or a MAY, or where the RFC allows more than one
+//! answer, is a warning row.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::compare::{Divergence, Kind};
+use super::execute::{Step, Trace};
+use super::op::Purpose;
+use crate::requirements::{self, Requirement};
+use crate::suite::{Level, Method};
+use crate::target::{Body, Outcome};
+
+/// How the catalogue judges one divergence.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    /// The rule it breaks; None where none is named (no answer at all).
+    pub row: Option<&'static Requirement>,
+    /// Why the RFC allows the target's answer too, when it does.
+    pub allowed: Option<&'static str>,
+}
+
+impl Judgement {
+    /// A failing finding: a MUST that binds the server, with no other answer allowed. A
+    /// target that does not answer at all fails too.
+    pub fn fails(&self) -> bool {
+        self.allowed.is_none()
+            && self
+                .row
+                .is_none_or(|r| r.level == Level::Must && r.basis.binds_server())
+    }
+
+    /// `MUST`, `SHOULD`, `MAY`, or `allowed` where the RFC permits the answer.
+    pub fn level(&self) -> String {
+        match (self.allowed, self.row) {
+            (Some(_), _) => "allowed".into(),
+            (None, Some(r)) if !r.basis.binds_server() => "advice".into(),
+            (None, Some(r)) => r.level.to_string(),
+            (None, None) => "MUST".into(),
+        }
+    }
+}
+
+/// The kind of request: method, path with its ids as `{id}`, and what it was for. What is
+/// wrong with an invalid payload tells findings apart only by the status it is answered
+/// with: a Location missing from its 201 is the one of every create.
+fn request_kind(step: &Step, kind: Kind) -> String {
+    let op = &step.op;
+    let mut path = String::new();
+    for seg in op.path.split('/').filter(|s| !s.is_empty()) {
+        path.push('/');
+        path.push_str(if seg.contains("{{") { "{id}" } else { seg });
+    }
+    let what = match &op.purpose {
+        Purpose::Invalid(why) if kind == Kind::Status => format!(" (invalid: {why})"),
+        Purpose::Invalid(_) => String::new(),
+        Purpose::List { .. } => " (list)".into(),
+        Purpose::Create(_) | Purpose::Other => String::new(),
+    };
+    format!("{} {path}{what}", op.method.as_str())
+}
+
+/// `POST /Users · Location missing`.
+pub fn signature(step: &Step, d: &Divergence) -> String {
+    let field = if d.field.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", d.field)
+    };
+    format!(
+        "{} · {}{field}",
+        request_kind(step, d.kind),
+        d.kind.as_str()
+    )
+}
+
+pub fn judge(step: &Step, d: &Divergence) -> Judgement {
+    let (row, allowed) = rule(step, d);
+    Judgement {
+        row: row.map(|id| requirements::find(id).expect("the fuzzer cites rows that exist")),
+        allowed,
+    }
+}
+
+/// The id of the rule a divergence breaks, and why the RFC allows it where it does.
+fn rule(step: &Step, d: &Divergence) -> (Option<&'static str>, Option<&'static str>) {
+    let op = &step.op;
+    let expected = step.expected.status;
+    let actual = match &step.actual {
+        Outcome::Response(r) => r.status,
+        Outcome::Error(_) => 0,
+    };
+    let one = op.path.contains("{{");
+    let excluded = op.query.iter().any(|(k, _)| k == "excludedAttributes");
+    let projected = excluded || op.query.iter().any(|(k, _)| k == "attributes");
+    let errors = |s: u16| (400..500).contains(&s);
+    let id = match d.kind {
+        Kind::NoAnswer | Kind::NotJson => None,
+        Kind::KeptId => Some("P-create-06"),
+        Kind::Status if errors(expected) && errors(actual) => {
+            return (
+                status_rule(op.method, one, expected),
+                Some(
+                    "which error answers a request with more than one fault is not fixed by the RFC",
+                ),
+            );
+        }
+        // The model refuses members nobody has; checking references is a MAY (RFC 7643
+        // §2.3.7), so the target may accept them.
+        Kind::Status
+            if expected == 400
+                && (200..300).contains(&actual)
+                && op.path.starts_with("/Groups")
+                && names_nobody(step) =>
+        {
+            Some("C-group-03")
+        }
+        Kind::Status => status_rule(op.method, one, expected),
+        Kind::ContentType => Some("P-media-01"),
+        Kind::Location => Some("P-create-03"),
+        Kind::ErrorSchemas => Some("P-errors-01"),
+        Kind::ErrorStatus => Some("P-errors-02"),
+        Kind::TotalResults => Some("P-list-02"),
+        Kind::Members if matches!(op.purpose, Purpose::List { paged: true, .. }) => {
+            Some("P-paging-03")
+        }
+        Kind::Members => Some("P-filter-03"),
+        Kind::Order => Some("P-sort-02"),
+        Kind::Version => Some("P-etag-05"),
+        Kind::Attribute => match d.field.as_str() {
+            ".password" => Some("C-user-03"),
+            ".groups" => Some("C-user-07"),
+            ".meta.location" | ".meta" => Some("P-create-04"),
+            _ if projected && excluded => Some("P-attributes-02"),
+            _ if projected => Some("P-attributes-01"),
+            _ => match (op.method, &op.purpose) {
+                (_, Purpose::List { .. }) => Some("P-filter-03"),
+                (Method::Post, _) => Some("P-create-02"),
+                (Method::Get, _) => Some("P-get-01"),
+                (Method::Put, _) if d.detail.contains("expected no value") => Some("P-put-03"),
+                (Method::Put, _) => Some("P-put-02"),
+                (Method::Patch, _) => patch_rule(step),
+                (Method::Delete, _) => None,
+            },
+        },
+    };
+    (id, None)
+}
+
+/// The rule behind the status the model answered.
+fn status_rule(method: Method, one: bool, expected: u16) -> Option<&'static str> {
+    Some(match (expected, method) {
+        (201, _) => "P-create-01",
+        (204, Method::Delete) => "P-delete-01",
+        (404, Method::Get) => "P-get-02",
+        (404, Method::Put) => "P-put-06",
+        (404, Method::Patch) => "P-patch-33",
+        (404, Method::Delete) => "P-delete-04",
+        (409, _) => "P-create-05",
+        (400, Method::Get) => "P-filter-18",
+        (400, Method::Post) => "P-create-07",
+        (400, Method::Patch) => "P-patch-07",
+        (200, Method::Get) if one => "P-get-01",
+        (200, Method::Get) => "P-filter-03",
+        (200, Method::Put) => "P-put-01",
+        (200, Method::Patch) => "P-patch-05",
+        _ => return None,
+    })
+}
+
+/// The rule of a PATCH's first operation.
+fn patch_rule(step: &Step) -> Option<&'static str> {
+    let body = step.op.body.as_ref()?;
+    let first = body["Operations"].get(0)?;
+    let op = first["op"].as_str()?.to_ascii_lowercase();
+    Some(match (op.as_str(), first.get("path").is_some()) {
+        ("remove", _) => "P-patch-17",
+        ("add", true) => "P-patch-11",
+        ("add", false) => "P-patch-10",
+        ("replace", true) => "P-patch-23",
+        _ => "P-patch-22",
+    })
+}
+
+/// Whether the request names a resource nobody has (a member of no existing user).
+fn names_nobody(step: &Step) -> bool {
+    match &step.request.body {
+        Some(Body::Json(v)) => v.to_string().contains("-nobody"),
+        Some(Body::Raw(r)) => r.contains("-nobody"),
+        None => false,
+    }
+}
+
+/// One distinct divergence of a run.
+pub struct Finding {
+    pub signature: String,
+    pub judgement: Judgement,
+    /// Sequences that ended on it.
+    pub hits: u64,
+    /// The first sequence that hit it, and how long it had been drawn.
+    pub drawn: usize,
+    /// That sequence, shrunk, ending at the request that diverged.
+    pub trace: Trace,
+    pub divergence: Divergence,
+    pub tries: u32,
+    /// In the baseline: counted, never failing.
+    pub known: bool,
+    /// Where its reproduction script was written.
+    pub script: Option<PathBuf>,
+}
+
+impl Finding {
+    pub fn fails(&self) -> bool {
+        !self.known && self.judgement.fails()
+    }
+}
+
+/// The findings as a table, one row per distinct divergence, then each one's steps.
+pub fn table(findings: &[Finding]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<3} {:<8} {:<16} {:>6} {:>7}  signature",
+        "#", "level", "rule", "hits", "shrunk"
+    );
+    for (i, f) in findings.iter().enumerate() {
+        let rule = f.judgement.row.map_or("-", |r| r.id.as_str());
+        let level = match (f.known, f.fails()) {
+            (true, _) => format!("{} (known)", f.judgement.level()),
+            (false, _) => f.judgement.level(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<3} {:<8} {:<16} {:>6} {:>7}  {}{}",
+            i + 1,
+            level,
+            rule,
+            f.hits,
+            f.trace.steps.len(),
+            f.signature,
+            f.script
+                .as_ref()
+                .map(|p| format!("  [{}]", p.display()))
+                .unwrap_or_default()
+        );
+    }
+    for (i, f) in findings.iter().enumerate() {
+        let _ = writeln!(out, "\n{}. {}", i + 1, f.signature);
+        match (f.judgement.row, f.judgement.allowed) {
+            (Some(r), allowed) => {
+                let _ = writeln!(out, "   rule: {} ({})", r.basis_line(), r.url());
+                if let Some(why) = allowed {
+                    let _ = writeln!(out, "   allowed: {why}");
+                }
+            }
+            (None, _) => {
+                let _ = writeln!(out, "   the target gave no usable answer");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "   shrunk from {} to {} requests in {} tries: {}",
+            f.drawn,
+            f.trace.steps.len(),
+            f.tries,
+            &f.divergence
+        );
+        for (n, s) in f.trace.steps.iter().enumerate() {
+            let _ = writeln!(out, "   {}. {}", n + 1, s.op);
+        }
+    }
+    out
+}
+
+/// A finding as the JSON report keeps it, and as `--baseline` reads it back.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Reported {
+    pub signature: String,
+    pub kind: Kind,
+    pub rule: Option<String>,
+    pub level: String,
+    pub fails: bool,
+    pub hits: u64,
+    pub shrunk: usize,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<PathBuf>,
+}
+
+/// `fuzz --report json=FILE`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Report {
+    pub seed: u64,
+    pub sequences: u64,
+    pub requests: u64,
+    pub findings: Vec<Reported>,
+}
+
+impl Report {
+    pub fn new(seed: u64, sequences: u64, requests: u64, findings: &[Finding]) -> Self {
+        Report {
+            seed,
+            sequences,
+            requests,
+            findings: findings
+                .iter()
+                .map(|f| Reported {
+                    signature: f.signature.clone(),
+                    kind: f.divergence.kind,
+                    rule: f.judgement.row.map(|r| r.id.clone()),
+                    level: f.judgement.level(),
+                    fails: f.fails(),
+                    hits: f.hits,
+                    shrunk: f.trace.steps.len(),
+                    detail: f.divergence.detail.clone(),
+                    script: f.script.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_rule_the_fuzzer_cites_exists() {
+        let source = include_str!("finding.rs");
+        let cited: Vec<&str> = source
+            .split('"')
+            .filter(|s| {
+                (s.starts_with("P-") || s.starts_with("C-")) && s.len() < 20 && s[2..].contains('-')
+            })
+            .collect();
+        assert!(cited.len() > 25, "{cited:?}");
+        for id in cited {
+            assert!(crate::requirements::find(id).is_some(), "{id}");
+        }
+    }
+}
