@@ -117,22 +117,42 @@ impl Names {
                 items.sort_by_cached_key(Value::to_string);
                 Value::Array(items)
             }
-            Value::Object(obj) => Value::Object(
-                obj.iter()
+            Value::Object(obj) => {
+                let mut members: Vec<(String, Value)> = obj
+                    .iter()
                     .map(|(k, v)| {
                         let k = k.to_lowercase();
-                        let v = if k == "meta" {
-                            self.meta(v)
-                        } else {
-                            self.normalise(v)
+                        let v = match k.as_str() {
+                            "meta" => self.meta(v),
+                            "members" | "groups" => self.references(v),
+                            _ => self.normalise(v),
                         };
                         (k, v)
                     })
                     .filter(|(_, v)| !unassigned(v))
-                    .collect(),
-            ),
+                    .collect();
+                // One key order on both sides, so that values print, and so sort, alike.
+                members.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Object(members.into_iter().collect())
+            }
             other => other.clone(),
         }
+    }
+
+    /// Group members and a user's groups, by `value` alone: `$ref`, `type` and `display`
+    /// are the server's to fill in or leave out (RFC 7643 §4.2, §4.1.2).
+    fn references(&self, v: &Value) -> Value {
+        let Some(items) = v.as_array() else {
+            return self.normalise(v);
+        };
+        let kept: Vec<Value> = items
+            .iter()
+            .map(|i| match i.get("value") {
+                Some(id) => serde_json::json!({ "value": id }),
+                None => i.clone(),
+            })
+            .collect();
+        self.normalise(&Value::Array(kept))
     }
 
     fn meta(&self, v: &Value) -> Value {
@@ -253,14 +273,14 @@ fn schemas(e: &Map<String, Value>, a: &Map<String, Value>, at: &str) -> Result<(
         .map(|s| s.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     let has = |urn: &str| listed.iter().any(|l| l.eq_ignore_ascii_case(urn));
-    // The model's schemas that are not extensions it holds: its core schema.
+    // The model's core schema (its answers name User and Group by their core URNs).
     let core = e
         .get("schemas")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .filter(|u| !e.contains_key(&u.to_lowercase()));
+        .filter(|u| u.contains(":schemas:core:"));
     let extensions = a
         .keys()
         .map(String::as_str)
@@ -398,10 +418,12 @@ impl Answers<'_> {
                 ),
             ));
         }
-        if let Some(by) = sort_by {
-            // Ties may come in any order: compare the keys, in order.
-            let keys =
-                |rs: &[Value]| -> Vec<Value> { rs.iter().map(|r| sort_key(r, by)).collect() };
+        // Ties may come in any order: compare the keys, in order; where the model's answer
+        // holds no key (it was projected away), the order cannot be seen.
+        let keys =
+            |rs: &[Value], by: &str| -> Vec<Value> { rs.iter().map(|r| sort_key(r, by)).collect() };
+        if let Some(by) = sort_by.filter(|by| keys(&er, by).iter().any(|k| !k.is_null())) {
+            let keys = |rs: &[Value]| keys(rs, by);
             same_as(
                 Kind::Order,
                 &Value::Array(keys(&er)),

@@ -248,7 +248,7 @@ impl Execution<'_> {
         let actual_json = serde_json::from_str::<Value>(&actual.body);
         let created = match step.op.purpose {
             Purpose::Create(r) => Some(r),
-            Purpose::Invalid(..) => Some(Resource::User),
+            Purpose::Invalid { .. } => Some(Resource::User),
             _ => None,
         };
         if let Some(resource) = created

@@ -47,9 +47,10 @@ impl Judgement {
 }
 
 /// The kind of request: method, path with its ids as `{id}`, and what it was for. What is
-/// wrong with an invalid payload tells findings apart only by the status it is answered
-/// with: a Location missing from its 201 is the one of every create.
+/// wrong with an invalid payload tells findings apart only where the model refuses it: a
+/// Location missing from its 201, or a 200 for it, is the one of every create.
 fn request_kind(step: &Step, kind: Kind) -> String {
+    let refused = kind == Kind::Status && step.expected.status >= 400;
     let op = &step.op;
     let mut path = String::new();
     for seg in op.path.split('/').filter(|s| !s.is_empty()) {
@@ -57,8 +58,8 @@ fn request_kind(step: &Step, kind: Kind) -> String {
         path.push_str(if seg.contains("{{") { "{id}" } else { seg });
     }
     let what = match &op.purpose {
-        Purpose::Invalid(why) if kind == Kind::Status => format!(" (invalid: {why})"),
-        Purpose::Invalid(_) => String::new(),
+        Purpose::Invalid { why, .. } if refused => format!(" (invalid: {why})"),
+        Purpose::Invalid { .. } => String::new(),
         Purpose::List { .. } => " (list)".into(),
         Purpose::Create(_) | Purpose::Other => String::new(),
     };
@@ -79,8 +80,18 @@ pub fn signature(step: &Step, d: &Divergence) -> String {
     )
 }
 
-pub fn judge(step: &Step, d: &Divergence) -> Judgement {
-    let (row, allowed) = rule(step, d);
+/// Judges the divergence of the last of `steps` (the earlier ones are its history).
+pub fn judge(steps: &[Step], d: &Divergence) -> Judgement {
+    let step = steps.last().expect("a divergence has a step");
+    let deleted_a_user = steps
+        .iter()
+        .any(|s| s.op.method == Method::Delete && s.op.path.starts_with("/Users"));
+    let (row, allowed) = match d.kind {
+        // Whether deleting a user takes it out of its groups is left to the server
+        // (RFC 7643 §4.2, P-delete-05).
+        Kind::Attribute if d.field == ".members" && deleted_a_user => (Some("P-delete-05"), None),
+        _ => rule(step, d),
+    };
     Judgement {
         row: row.map(|id| requirements::find(id).expect("the fuzzer cites rows that exist")),
         allowed,
@@ -110,15 +121,43 @@ fn rule(step: &Step, d: &Divergence) -> (Option<&'static str>, Option<&'static s
                 ),
             );
         }
-        // The model refuses members nobody has; checking references is a MAY (RFC 7643
-        // §2.3.7), so the target may accept them.
+        Kind::Status if matches!(op.purpose, Purpose::Invalid { expected: e, .. } if e.allows(actual)) =>
+        {
+            return (
+                Some("P-create-09"),
+                Some("a server may ignore what it does not know, or refuse it (RFC 7644 §3.3)"),
+            );
+        }
+        // The model refuses members nobody has (any more); checking references is a MAY
+        // (RFC 7643 §2.3.7), so the target may accept them.
         Kind::Status
             if expected == 400
                 && (200..300).contains(&actual)
                 && op.path.starts_with("/Groups")
-                && names_nobody(step) =>
+                && names_members(step) =>
         {
             Some("C-group-03")
+        }
+        // An add through a value filter that matches nothing: the add section has the
+        // value added (RFC 7644 §3.5.2.1), Table 9 has it refused with noTarget.
+        // The model takes the forms Entra sends that RFC 7644 does not define (capitalised
+        // ops, a remove carrying a value, filtered keys in a path-less value, "True" for a
+        // boolean); a server may refuse them.
+        Kind::Status if expected < 300 && actual == 400 && entra_form(step) => {
+            return (
+                Some("P-patch-02"),
+                Some(
+                    "the PATCH uses a form Entra sends that RFC 7644 does not define, which a server may refuse",
+                ),
+            );
+        }
+        Kind::Status if adds_through_a_filter(step) => {
+            return (
+                Some("P-patch-11"),
+                Some(
+                    "an add through a value filter that matches nothing may add the value or be refused with noTarget",
+                ),
+            );
         }
         Kind::Status => status_rule(op.method, one, expected),
         Kind::ContentType => Some("P-media-01"),
@@ -187,13 +226,55 @@ fn patch_rule(step: &Step) -> Option<&'static str> {
     })
 }
 
-/// Whether the request names a resource nobody has (a member of no existing user).
-fn names_nobody(step: &Step) -> bool {
+/// Whether the request sets group members.
+fn names_members(step: &Step) -> bool {
     match &step.request.body {
-        Some(Body::Json(v)) => v.to_string().contains("-nobody"),
-        Some(Body::Raw(r)) => r.contains("-nobody"),
+        Some(Body::Json(v)) => v.to_string().contains("\"members"),
+        Some(Body::Raw(r)) => r.contains("\"members"),
         None => false,
     }
+}
+
+/// Whether the request is a PATCH with a form only Entra's leniency takes.
+fn entra_form(step: &Step) -> bool {
+    let Some(body) = step
+        .op
+        .body
+        .as_ref()
+        .filter(|_| step.op.method == Method::Patch)
+    else {
+        return false;
+    };
+    body["Operations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|o| {
+            let op = o["op"].as_str().unwrap_or_default();
+            let filtered_keys = o["value"]
+                .as_object()
+                .is_some_and(|v| v.keys().any(|k| k.contains('[')));
+            let string_boolean = o["value"]
+                .as_str()
+                .is_some_and(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false"));
+            op.chars().any(|c| c.is_ascii_uppercase())
+                || (op.eq_ignore_ascii_case("remove") && o.get("value").is_some())
+                || (o.get("path").is_none() && filtered_keys)
+                || string_boolean
+        })
+}
+
+/// Whether the request is a PATCH adding through a value filter (`emails[type eq "work"]`).
+fn adds_through_a_filter(step: &Step) -> bool {
+    step.op.method == Method::Patch
+        && step.op.body.as_ref().is_some_and(|b| {
+            b["Operations"].as_array().into_iter().flatten().any(|o| {
+                o["op"]
+                    .as_str()
+                    .is_some_and(|op| op.eq_ignore_ascii_case("add"))
+                    && o["path"].as_str().is_some_and(|p| p.contains('['))
+            })
+        })
 }
 
 /// One distinct divergence of a run.

@@ -191,9 +191,8 @@ pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
                 let drawn = trace.steps.len();
                 let (trace, divergence, tries) =
                     shrink(&engine, tree, trace, &signature, &progress).await?;
-                let last = trace.steps.last().expect("a diverging trace has steps");
                 findings.push(Finding {
-                    judgement: finding::judge(last, &divergence),
+                    judgement: finding::judge(&trace.steps, &divergence),
                     known: known.contains(&signature),
                     signature,
                     hits: 1,

@@ -40,10 +40,13 @@ impl Resource {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Purpose {
     Create(Resource),
-    /// A create of an invalid payload, and what is wrong with it. The model answers as
-    /// the RFC expects (`tests/gen.rs` holds it to [`crate::r#gen::Expected`]), or as the
-    /// profile documents.
-    Invalid(&'static str),
+    /// A create of an invalid payload, what is wrong with it, and the answers the RFC
+    /// allows. The model answers one of them (`tests/gen.rs` holds it to
+    /// [`crate::r#gen::Expected`]), or as the profile documents.
+    Invalid {
+        why: &'static str,
+        expected: crate::r#gen::Expected,
+    },
     /// A list query; `sort_by` orders it, `paged` narrows it to a page.
     List {
         sort_by: Option<String>,
@@ -93,7 +96,7 @@ impl fmt::Display for Op {
         for (i, (k, v)) in self.query.iter().enumerate() {
             write!(f, "{}{k}={v}", if i == 0 { '?' } else { '&' })?;
         }
-        if let Purpose::Invalid(why) = &self.purpose {
+        if let Purpose::Invalid { why, .. } = &self.purpose {
             write!(f, " ({why})")?;
         }
         Ok(())
@@ -283,7 +286,10 @@ pub fn operation(space: &FilterSpace, fill: &Fill) -> BoxedStrategy<Op> {
                 "/Users".into(),
                 Vec::new(),
                 Some(body),
-                Purpose::Invalid(i.why),
+                Purpose::Invalid {
+                    why: i.why,
+                    expected: i.expected,
+                },
             )
         })
     };

@@ -329,8 +329,10 @@ fn apply_plain(
             let v = value.expect("add carries a value (checked when parsed)");
             match (holder.get_mut(&name), v) {
                 (Some(Value::Array(items)), Value::Array(new)) if def.multi_valued => {
+                    // A value already there is not added again (P-patch-14), also when the
+                    // server has filled in sub-attributes of its own (a member's `type`).
                     for n in new {
-                        if !items.iter().any(|i| i == &n) {
+                        if !items.iter().any(|i| holds(i, &n)) {
                             items.push(n);
                         }
                     }
@@ -495,6 +497,14 @@ fn eq_fields(f: &filter::Filter, out: &mut Map<String, Value>) -> bool {
 }
 
 /// Whether a stored value matches one named for removal: by `value` for complex values.
+/// Whether `item` is `new`, or holds every sub-attribute `new` gives with the same value.
+fn holds(item: &Value, new: &Value) -> bool {
+    match (item, new) {
+        (Value::Object(i), Value::Object(n)) => n.iter().all(|(k, v)| i.get(k) == Some(v)),
+        _ => item == new,
+    }
+}
+
 fn same_value(def: &Attribute, item: &Value, gone: &Value) -> bool {
     if def.kind == AttrType::Complex
         && let (Some(a), Some(b)) = (item.get("value"), gone.get("value"))
