@@ -254,6 +254,54 @@ impl Profile {
         Ok(p)
     }
 
+    /// This profile as a server declaring only `shapes` (a target's `/Schemas`) behaves:
+    /// the RFC attributes and the enterprise extension it does not declare are dropped, so
+    /// that a model of it keeps no more than the target does. Attributes the RFC does not
+    /// define are the target's own and change nothing here.
+    pub fn declaring(&self, shapes: &[crate::plan::fit::Shape]) -> Profile {
+        let core = Registry::core();
+        let mut out = self.clone();
+        for rt in &core.resource_types {
+            let (Some(schema), Some(shape)) = (
+                core.schema(&rt.schema),
+                shapes
+                    .iter()
+                    .find(|s| s.core.eq_ignore_ascii_case(&rt.schema)),
+            ) else {
+                continue;
+            };
+            let mut names = Vec::new();
+            for a in &schema.attributes {
+                let Some(d) = shape
+                    .attributes
+                    .iter()
+                    .find(|d| d.name.eq_ignore_ascii_case(&a.name))
+                else {
+                    continue;
+                };
+                let subs: Vec<&str> = a
+                    .sub_attributes
+                    .iter()
+                    .filter(|s| d.sub(&s.name).is_some())
+                    .map(|s| s.name.as_str())
+                    .collect();
+                if subs.len() == a.sub_attributes.len() {
+                    names.push(a.name.clone());
+                } else {
+                    names.extend(subs.iter().map(|s| format!("{}.{s}", a.name)));
+                }
+            }
+            out.emulation.attributes.insert(rt.name.clone(), names);
+            if rt.name == "User" {
+                out.emulation.core_extensions = shape
+                    .extensions
+                    .iter()
+                    .any(|(urn, _)| urn.eq_ignore_ascii_case(crate::scim::schema::ENTERPRISE_USER));
+            }
+        }
+        out
+    }
+
     /// The declared deviation that explains a failure of a case checking `requirements`.
     pub fn explains(&self, requirements: &[String]) -> Option<&Deviation> {
         self.deviations

@@ -331,6 +331,8 @@ pub struct Answers<'a> {
     pub model: &'a Names,
     pub target: &'a Names,
     pub sent: &'a Sent,
+    /// Whether the target sorts (it advertises sort): else `sortBy` orders nothing.
+    pub sorts: bool,
 }
 
 impl Answers<'_> {
@@ -386,7 +388,10 @@ impl Answers<'_> {
             return same_as(Kind::ErrorStatus, &ef[1], &af[1], "error status");
         }
         match &self.op.purpose {
-            Purpose::List { sort_by, paged } => self.list(&ev, &av, sort_by.as_deref(), *paged),
+            Purpose::List { sort_by, paged } => {
+                let sort_by = sort_by.as_deref().filter(|_| self.sorts);
+                self.list(&ev, &av, sort_by, *paged)
+            }
             _ => resource(&ev, &av, self.sent, ""),
         }
     }

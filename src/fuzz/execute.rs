@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::compare::{Answers, Divergence, Kind, Names, Sent};
 use super::op::{self, Op, Purpose, Rendered, Resource};
+use crate::plan::fit::Fit;
 use crate::profile::Profile;
 use crate::server::Reference;
 use crate::target::{
@@ -83,6 +84,8 @@ enum Side {
 pub struct Engine {
     client: Client,
     profile: Profile,
+    /// What the target declares: generated bodies are cut to it.
+    fit: Option<Fit>,
     run_id: String,
     executions: AtomicU64,
     requests: AtomicU64,
@@ -102,10 +105,11 @@ struct Execution<'a> {
 }
 
 impl Engine {
-    pub fn new(client: Client, profile: Profile, run_id: String) -> Self {
+    pub fn new(client: Client, profile: Profile, fit: Option<Fit>, run_id: String) -> Self {
         Engine {
             client,
             profile,
+            fit,
             run_id,
             executions: AtomicU64::new(0),
             requests: AtomicU64::new(0),
@@ -195,9 +199,16 @@ impl Execution<'_> {
     }
 
     async fn step(&mut self, op: &Op, reference: &Reference) -> (Step, Option<Divergence>) {
-        let model = op.render(&|k| self.fill(k, Side::Model));
-        let target = op.render(&|k| self.fill(k, Side::Target));
-        let script = op.render(&|k| self.fill(k, Side::Script));
+        let mut model = op.render(&|k| self.fill(k, Side::Model));
+        let mut target = op.render(&|k| self.fill(k, Side::Target));
+        let mut script = op.render(&|k| self.fill(k, Side::Script));
+        if let Some(fit) = &self.engine.fit {
+            for r in [&mut model, &mut target, &mut script] {
+                if let Some(b) = &mut r.body {
+                    fit.body(r.method, &r.path, b);
+                }
+            }
+        }
         let client = &self.engine.client;
         let body = target.body.clone().map(Body::Json);
         let path_and_query = with_query(&model.path, &model.query);
@@ -303,6 +314,7 @@ impl Execution<'_> {
             model: &self.model,
             target: &self.target,
             sent: &self.sent,
+            sorts: self.engine.profile.emulation.sort,
         }
         .compare()?;
         if (200..300).contains(&actual.status)

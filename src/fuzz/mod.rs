@@ -25,7 +25,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
+use crate::capabilities::Capabilities;
+use crate::check::declared::Declared;
 use crate::r#gen::FilterSpace;
+use crate::plan::fit::Fit;
 use crate::profile::Profile;
 use crate::run::{ConfigError, Verdict, connect};
 use crate::server::Defect;
@@ -99,7 +102,30 @@ pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
         .map_err(|e| ConfigError(format!("cannot build the HTTP client: {e}")))?
         .with_policy(opts.policy.clone())
         .with_ledger(Arc::new(ledger));
-    let engine = Engine::new(client, opts.profile.clone(), run_id);
+    // The model declares what the target declares, and the generated bodies hold no more.
+    let (caps, declared) = runtime.block_on(async {
+        tokio::join!(Capabilities::discover(&client), Declared::discover(&client))
+    });
+    let (mut model, fit) = match declared {
+        Ok(declared) => {
+            let shapes = declared.shapes();
+            (opts.profile.declaring(&shapes), Some(Fit::new(shapes)))
+        }
+        Err(why) => {
+            eprintln!(
+                "warning: cannot read the target's own schemas ({why}); the model keeps every attribute of the RFC core"
+            );
+            (opts.profile.clone(), None)
+        }
+    };
+    // ... and does what the target advertises of sort and ETags.
+    if let Capabilities::Advertised(spc) = &caps {
+        let supported = |f: &str| spc[f]["supported"].as_bool();
+        let e = &mut model.emulation;
+        e.sort = supported("sort").unwrap_or(e.sort);
+        e.etag = supported("etag").unwrap_or(e.etag);
+    }
+    let engine = Engine::new(client, model, fit, run_id);
     let strategy = op::sequence(
         &FilterSpace::new(&opts.profile.emulation.filter),
         &opts.profile.fill,

@@ -122,6 +122,23 @@ impl Fit {
             .collect()
     }
 
+    /// Cuts a request body for `path` as the suites' setup steps are cut: undeclared
+    /// attributes, extensions and PATCH operations on them are dropped (the fuzzer's
+    /// generated requests, which have no subject to skip).
+    pub fn body(&self, method: Method, path: &str, body: &mut Value) {
+        let Value::Object(obj) = body else {
+            return;
+        };
+        let endpoint = endpoint_of(path);
+        if method == Method::Patch {
+            self.patch(endpoint, obj, false);
+        } else if obj.contains_key("Operations") {
+            self.bulk(obj);
+        } else {
+            self.resource(endpoint, obj);
+        }
+    }
+
     /// Cuts one step; returns the undeclared attributes it is about (when `own`, a case's
     /// own step) — elsewhere what is about them is dropped instead.
     fn step(&self, step: &mut Step, own: bool) -> Vec<String> {
@@ -277,6 +294,12 @@ impl Fit {
                             self.values(endpoint, Some(&key), &name, v);
                         }
                     }
+                }
+            } else if is_urn(&key) {
+                // A URN-qualified attribute name (`urn:…:User:employeeNumber`).
+                let (urn, attr) = crate::scim::schema::split_urn(&key);
+                if self.undeclared(endpoint, urn, Some(attr), None) {
+                    obj.remove(&key);
                 }
             } else if self.undeclared(endpoint, None, Some(&key), None) {
                 obj.remove(&key);
