@@ -29,53 +29,209 @@ fn ten_thousand_requests_against_the_bundled_server_do_not_diverge() {
     assert!(requests(&t) >= 10_000, "{t}");
 }
 
-/// Fuzzes the bundled server with `defect` on; returns the output and the script path.
-fn found(defect: &str) -> (String, std::path::PathBuf) {
+/// The findings of a `fuzz --report json=` file.
+fn findings(report: &std::path::Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(report).expect("report written");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("report is JSON");
+    json["findings"].as_array().expect("findings").clone()
+}
+
+/// Fuzzes the bundled server with `defect` on until `max` findings; checks that one is the
+/// defect's (its rule, and `about` in its signature: the field or status it breaks),
+/// shrunk to at most 5 requests, failing exactly when the rule is a MUST. Returns the
+/// output and the path of the first finding's script.
+fn found(defect: &str, rule: &str, about: &str, must: bool) -> (String, std::path::PathBuf) {
+    found_among(defect, rule, about, must, 1)
+}
+
+fn found_among(
+    defect: &str,
+    rule: &str,
+    about: &str,
+    must: bool,
+    max: u8,
+) -> (String, std::path::PathBuf) {
     let dir = temp_dir(&format!("fuzz-{defect}"));
     let repro = dir.join("repro.sh");
+    let report = dir.join("fuzz.json");
     let out = scimitar()
         .args([
             "fuzz", "--seed", "1", "--time", "60s", "--defect", defect, "--repro",
         ])
         .arg(&repro)
+        .arg("--max-findings")
+        .arg(max.to_string())
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
         .output()
         .expect("runs");
     let t = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{defect} was not found:\n{t}");
-    let shrunk: usize = t
-        .split_once("shrunk from ")
-        .and_then(|(_, r)| r.split_once(" to "))
-        .and_then(|(_, r)| r.split_once(" requests")?.0.parse().ok())
-        .unwrap_or_else(|| panic!("no shrink line:\n{t}"));
-    assert!(shrunk <= 5, "{defect}: {shrunk} requests\n{t}");
+    let all = findings(&report);
+    let f = all
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("{defect} was not found as {rule}:\n{t}"));
+    assert!(
+        f["signature"].as_str().unwrap().contains(about),
+        "{defect}: {f}"
+    );
+    assert!(f["shrunk"].as_u64().unwrap() <= 5, "{defect}: {f}\n{t}");
+    assert_eq!(f["fails"], must, "{defect}: {f}");
+    let failing = all.iter().any(|f| f["fails"] == true);
+    assert_eq!(out.status.code(), Some(if failing { 1 } else { 0 }), "{t}");
     (t, repro)
 }
 
 macro_rules! found {
-    ($($name:ident: $defect:literal,)*) => {$(
+    ($($name:ident: $defect:literal => $rule:literal $about:literal $must:literal,)*) => {$(
         #[test]
         fn $name() {
-            found($defect);
+            found($defect, $rule, $about, $must);
         }
     )*};
 }
 
 found! {
-    finds_create_200: "create-200",
-    finds_no_location_header: "no-location-header",
-    finds_meta_location_wrong: "meta-location-wrong",
-    finds_client_id_accepted: "client-id-accepted",
-    finds_json_content_type: "json-content-type",
-    finds_co_as_eq: "co-as-eq",
-    finds_filter_case_sensitive: "filter-case-sensitive",
-    finds_sort_ignored: "sort-ignored",
-    finds_count_ignored: "count-ignored",
-    finds_excluded_attributes_ignored: "excluded-attributes-ignored",
-    finds_password_returned: "password-returned",
-    finds_user_groups_missing: "user-groups-missing",
-    finds_put_keeps_omitted: "put-keeps-omitted",
-    finds_patch_remove_ignored: "patch-remove-ignored",
-    finds_etag_unchanged: "etag-unchanged",
+    finds_create_200: "create-200" => "P-create-01" "status 201→200" true,
+    finds_no_location_header: "no-location-header" => "P-create-03" "Location missing" true,
+    finds_meta_location_wrong: "meta-location-wrong" => "P-create-04" "attribute .meta" true,
+    finds_client_id_accepted: "client-id-accepted" => "P-create-06" "client id kept" true,
+    finds_json_content_type: "json-content-type" => "P-media-01" "Content-Type" true,
+    finds_co_as_eq: "co-as-eq" => "P-list-02" "(list) · totalResults" true,
+    finds_filter_case_sensitive: "filter-case-sensitive" => "P-list-02" "(list) · totalResults" true,
+    finds_sort_ignored: "sort-ignored" => "P-sort-02" "(list) · order" true,
+    finds_count_ignored: "count-ignored" => "P-paging-03" "(list) · Resources count" true,
+    finds_excluded_attributes_ignored: "excluded-attributes-ignored" => "P-attributes-02" "· attribute ." true,
+    finds_password_returned: "password-returned" => "C-user-03" "attribute .password" true,
+    finds_user_groups_missing: "user-groups-missing" => "C-user-07" "attribute .groups" false,
+    finds_put_keeps_omitted: "put-keeps-omitted" => "P-put-03" "PUT /Users/{id} · attribute" false,
+    finds_patch_remove_ignored: "patch-remove-ignored" => "P-patch-17" "PATCH" true,
+    finds_etag_unchanged: "etag-unchanged" => "P-etag-05" "meta.version" false,
+}
+
+/// Two defects at once are two findings of one run, each shrunk on its own and each with a
+/// script that replays it.
+#[test]
+fn two_defects_are_two_findings_each_with_its_script() {
+    let dir = temp_dir("fuzz-two");
+    let report = dir.join("fuzz.json");
+    let scripts = dir.join("repro");
+    let out = scimitar()
+        .args([
+            "fuzz",
+            "--seed",
+            "1",
+            "--time",
+            "60s",
+            "--max-findings",
+            "3",
+            "--defect",
+            "no-location-header",
+            "--defect",
+            "sort-ignored",
+            "--repro-dir",
+        ])
+        .arg(&scripts)
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .output()
+        .expect("runs");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    let all = findings(&report);
+    let of = |rule: &str| {
+        all.iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("no {rule} finding:\n{t}"))
+            .clone()
+    };
+    let (location, order) = (of("P-create-03"), of("P-sort-02"));
+    let broken = serve(
+        "t0k3n",
+        &["--defect", "no-location-header", "--defect", "sort-ignored"],
+    );
+    let correct = serve("t0k3n", &[]);
+    for f in [&location, &order] {
+        assert!(f["shrunk"].as_u64().unwrap() <= 5, "{f}");
+        let script = std::path::PathBuf::from(f["script"].as_str().expect("a script"));
+        assert!(t.contains(&script.display().to_string()), "{t}");
+        let last = |base: &str| last_response(&script, base, "t0k3n");
+        let (bad, good) = (last(&broken.base_url), last(&correct.base_url));
+        if f == &location {
+            // The create answered alike, but only the correct server says where it is.
+            assert!(!bad.to_lowercase().contains("\nlocation:"), "{bad}");
+            assert!(good.to_lowercase().contains("\nlocation:"), "{good}");
+        } else {
+            assert!(
+                std::fs::read_to_string(&script).unwrap().contains("sortBy"),
+                "{f}"
+            );
+            assert_ne!(body_of(&bad), body_of(&good), "{bad}\n{good}");
+        }
+    }
+}
+
+/// The headers and body of the last response `sh script` prints.
+fn last_response(script: &std::path::Path, base_url: &str, token: &str) -> String {
+    let out = Command::new("sh")
+        .arg(script)
+        .env("SCIM_BASE_URL", base_url)
+        .env("SCIM_TOKEN", token)
+        .output()
+        .expect("sh runs");
+    let t = text(&out);
+    assert!(out.status.success(), "the script failed:\n{t}");
+    let start = t.rfind("HTTP/1.1 ").expect("a response");
+    t[start..].to_string()
+}
+
+/// A response's body with its ids and run-specific names left in: only their order counts.
+fn body_of(response: &str) -> Vec<String> {
+    let body = response
+        .split("\r\n\r\n")
+        .nth(1)
+        .or_else(|| response.split("\n\n").nth(1));
+    let json: serde_json::Value =
+        serde_json::from_str(body.unwrap_or("{}").trim()).unwrap_or_default();
+    json["Resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let name = r["userName"]
+                .as_str()
+                .or(r["displayName"].as_str())
+                .unwrap_or("");
+            // The script's names carry a run of its own; keep what follows it.
+            name.rsplit('-').next().unwrap_or("").to_lowercase()
+        })
+        .collect()
+}
+
+/// A server declaring less, fuzzed with the full RFC model: the model takes the target's
+/// declarations and the generated bodies are cut to them, so nothing diverges.
+#[test]
+fn a_server_that_declares_less_does_not_diverge() {
+    let minimal = serve("t0k3n", &["--emulate", "minimal"]);
+    let out = scimitar()
+        .args([
+            "fuzz",
+            "--seed",
+            "5",
+            "--cases",
+            "2000",
+            "--target",
+            &minimal.base_url,
+        ])
+        .env("SCIM_TOKEN", "t0k3n")
+        .output()
+        .expect("runs");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("2000 sequences") && t.contains("no divergence"),
+        "{t}"
+    );
 }
 
 /// The status of the last response `sh script` prints (curl -i).
@@ -112,8 +268,14 @@ fn statuses(script: &str) -> (u16, u16) {
 
 /// The printed script reproduces the divergence against a fresh server with the defect,
 /// and shows the reference's answer against a correct one.
-fn reproduces(defect: &str) {
-    let (_, path) = found(defect);
+fn reproduces(defect: &str, rule: &str, about: &str) {
+    let (_, path) = found(defect, rule, about, true);
+    replays(defect, &path);
+}
+
+/// The script reproduces the divergence against a fresh server with the defect, and shows
+/// the reference's answer against a correct one.
+fn replays(defect: &str, path: &std::path::Path) {
     let script = std::fs::read_to_string(&path).expect("script written");
     assert!(
         script.contains("$SCIM_TOKEN") && !script.contains("Bearer ey"),
@@ -133,22 +295,43 @@ fn reproduces(defect: &str) {
 
 #[test]
 fn the_script_reproduces_a_duplicate_user_name() {
-    reproduces("duplicate-user-name");
+    reproduces(
+        "duplicate-user-name",
+        "P-create-05",
+        "POST /Users · status 409→201",
+    );
 }
 
 #[test]
 fn the_script_reproduces_a_deleted_resource_that_stays() {
-    reproduces("delete-keeps-resource");
+    // Its first divergences are what the kept user causes (a group member the model refuses,
+    // a userName taken): the GET that finds the deleted user is among the first four.
+    let (_, path) = found_among(
+        "delete-keeps-resource",
+        "P-delete-02",
+        "GET /Users/{id} · status 404→200",
+        true,
+        4,
+    );
+    assert!(std::fs::read_to_string(path).unwrap().contains("curl "));
 }
 
 #[test]
 fn the_script_reproduces_a_delete_answering_200() {
-    reproduces("delete-200");
+    reproduces(
+        "delete-200",
+        "P-delete-01",
+        "DELETE /Users/{id} · status 204→200",
+    );
 }
 
 #[test]
 fn the_script_reproduces_a_500_for_a_bad_filter() {
-    reproduces("bad-filter-500");
+    reproduces(
+        "bad-filter-500",
+        "P-filter-18",
+        "GET /Users · status 400→500",
+    );
 }
 
 #[test]

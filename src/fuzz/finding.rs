@@ -86,7 +86,14 @@ pub fn judge(steps: &[Step], d: &Divergence) -> Judgement {
     let deleted_a_user = steps
         .iter()
         .any(|s| s.op.method == Method::Delete && s.op.path.starts_with("/Users"));
+    let deleted_this = steps[..steps.len() - 1].iter().any(|s| {
+        s.op.method == Method::Delete
+            && s.request.url == step.request.url
+            && matches!(&s.actual, Outcome::Response(r) if (200..300).contains(&r.status))
+    });
     let (row, allowed) = match d.kind {
+        // A resource the target said it deleted, found again.
+        Kind::Status if deleted_this && step.expected.status == 404 => (Some("P-delete-02"), None),
         // Whether deleting a user takes it out of its groups is left to the server
         // (RFC 7643 §4.2, P-delete-05).
         Kind::Attribute if d.field == ".members" && deleted_a_user => (Some("P-delete-05"), None),
