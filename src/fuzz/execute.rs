@@ -216,15 +216,21 @@ impl Execution<'_> {
             reference.send(
                 model.method.as_str(),
                 &path_and_query,
+                &model.headers,
+                op.anonymous,
                 model.body.as_ref().map(Value::to_string)
             ),
             client.send(Outgoing {
                 method: target.method,
                 path: &target.path,
                 query: &target.query,
-                headers: &[],
+                headers: &target.headers,
                 body: body.as_ref(),
-                credentials: Credentials::Target,
+                credentials: if op.anonymous {
+                    Credentials::Anonymous
+                } else {
+                    Credentials::Target
+                },
             })
         );
         self.engine.requests.fetch_add(1, Ordering::Relaxed);
@@ -305,6 +311,9 @@ impl Execution<'_> {
             });
             step.creates = Some(var);
         }
+        if step.op.purpose == Purpose::Bulk {
+            self.bulk_created(&expected_json, &actual_json);
+        }
         Answers {
             op: &step.op,
             expected: &step.expected,
@@ -325,6 +334,61 @@ impl Execution<'_> {
             self.versions(e, a)?;
         }
         Ok(())
+    }
+
+    /// Takes the resources both sides created in a Bulk request as the sequence's own, so
+    /// that later requests can read them and their ids compare as placeholders.
+    fn bulk_created(
+        &mut self,
+        e: &Result<Value, serde_json::Error>,
+        a: &Result<Value, serde_json::Error>,
+    ) {
+        let (Ok(e), Ok(a)) = (e, a) else { return };
+        let ops = |v: &Value| v["Operations"].as_array().cloned().unwrap_or_default();
+        let id = |o: &Value| -> Option<String> {
+            let created = o["status"].as_str() == Some("201")
+                || o["status"].as_u64() == Some(201)
+                || o["status"]["code"].as_str() == Some("201");
+            created
+                .then(|| {
+                    o["location"]
+                        .as_str()?
+                        .rsplit('/')
+                        .next()
+                        .map(str::to_string)
+                })
+                .flatten()
+        };
+        let theirs = ops(a);
+        for mine in ops(e) {
+            let Some(other) = theirs.iter().find(|o| o["bulkId"] == mine["bulkId"]) else {
+                continue;
+            };
+            let (Some(model), Some(target)) = (id(&mine), id(other)) else {
+                continue;
+            };
+            let resource = if mine["location"]
+                .as_str()
+                .is_some_and(|l| l.contains("/Groups/"))
+            {
+                Resource::Group
+            } else {
+                Resource::User
+            };
+            let slots = match resource {
+                Resource::User => &mut self.users,
+                Resource::Group => &mut self.groups,
+            };
+            let var = format!(
+                "{}{}",
+                if resource == Resource::User { 'U' } else { 'G' },
+                slots.len() + 1
+            );
+            let placeholder = format!("<{var}>");
+            self.model.ids.insert(model.clone(), placeholder.clone());
+            self.target.ids.insert(target.clone(), placeholder);
+            slots.push(Slot { model, target, var });
+        }
     }
 
     /// A resource whose content changed must change its version (RFC 7644 §3.14).

@@ -61,9 +61,21 @@ fn request_kind(step: &Step, kind: Kind) -> String {
         Purpose::Invalid { why, .. } if refused => format!(" (invalid: {why})"),
         Purpose::Invalid { .. } => String::new(),
         Purpose::List { .. } => " (list)".into(),
-        Purpose::Create(_) | Purpose::Other => String::new(),
+        Purpose::Create(_) | Purpose::Discovery | Purpose::Bulk | Purpose::Other => String::new(),
     };
-    format!("{} {path}{what}", op.method.as_str())
+    let mut how = String::new();
+    if op.anonymous {
+        how.push_str(" without credentials");
+    }
+    for (k, _) in &op.headers {
+        how.push_str(&format!(" with {k}"));
+    }
+    let filtered = if op.purpose == Purpose::Discovery && !op.query.is_empty() {
+        "?filter"
+    } else {
+        ""
+    };
+    format!("{} {path}{filtered}{what}{how}", op.method.as_str())
 }
 
 /// `POST /Users · Location missing`.
@@ -91,7 +103,16 @@ pub fn judge(steps: &[Step], d: &Divergence) -> Judgement {
             && s.request.url == step.request.url
             && matches!(&s.actual, Outcome::Response(r) if (200..300).contains(&r.status))
     });
+    let bulk = steps.iter().any(|s| s.op.purpose == Purpose::Bulk);
     let (row, allowed) = match d.kind {
+        // A member a Bulk request named by bulkId (RFC 7644 §3.7.2).
+        Kind::Attribute if d.field == ".members" && bulk => (Some("P-bulk-04"), None),
+        Kind::Status if step.op.purpose == Purpose::Bulk && d.field.contains("Bulk operation") => {
+            (Some("P-bulk-03"), None)
+        }
+        Kind::Status | Kind::Location if step.op.purpose == Purpose::Bulk => {
+            (Some("P-bulk-02"), None)
+        }
         // A resource the target said it deleted, found again.
         Kind::Status if deleted_this && step.expected.status == 404 => (Some("P-delete-02"), None),
         // Whether deleting a user takes it out of its groups is left to the server
@@ -120,9 +141,10 @@ fn rule(step: &Step, d: &Divergence) -> (Option<&'static str>, Option<&'static s
     let id = match d.kind {
         Kind::NoAnswer | Kind::NotJson => None,
         Kind::KeptId => Some("P-create-06"),
-        Kind::Status if errors(expected) && errors(actual) => {
+        // Credentials are checked before anything else is known of a request.
+        Kind::Status if errors(expected) && errors(actual) && expected != 401 => {
             return (
-                status_rule(op.method, one, expected),
+                status_rule(op.method, &op.path, one, expected),
                 Some(
                     "which error answers a request with more than one fault is not fixed by the RFC",
                 ),
@@ -166,7 +188,7 @@ fn rule(step: &Step, d: &Divergence) -> (Option<&'static str>, Option<&'static s
                 ),
             );
         }
-        Kind::Status => status_rule(op.method, one, expected),
+        Kind::Status => status_rule(op.method, &op.path, one, expected),
         Kind::ContentType => Some("P-media-01"),
         Kind::Location => Some("P-create-03"),
         Kind::ErrorSchemas => Some("P-errors-01"),
@@ -199,8 +221,14 @@ fn rule(step: &Step, d: &Divergence) -> (Option<&'static str>, Option<&'static s
 }
 
 /// The rule behind the status the model answered.
-fn status_rule(method: Method, one: bool, expected: u16) -> Option<&'static str> {
+fn status_rule(method: Method, path: &str, one: bool, expected: u16) -> Option<&'static str> {
     Some(match (expected, method) {
+        (401, _) => "P-errors-05",
+        (412, _) => "P-etag-03",
+        (403, Method::Get) => "P-discovery-04",
+        (200, Method::Get) if path == "/ServiceProviderConfig" => "P-discovery-01",
+        (200, Method::Get) if path == "/ResourceTypes" => "P-discovery-02",
+        (200, Method::Get) if path == "/Schemas" => "P-discovery-03",
         (201, _) => "P-create-01",
         (204, Method::Delete) => "P-delete-01",
         (404, Method::Get) => "P-get-02",

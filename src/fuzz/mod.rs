@@ -124,13 +124,18 @@ pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
         let e = &mut model.emulation;
         e.sort = supported("sort").unwrap_or(e.sort);
         e.etag = supported("etag").unwrap_or(e.etag);
+        e.bulk.supported = supported("bulk").unwrap_or(e.bulk.supported);
     }
-    let engine = Engine::new(client, model, fit, run_id);
     let strategy = op::sequence(
-        &FilterSpace::new(&opts.profile.emulation.filter),
-        &opts.profile.fill,
+        &FilterSpace::new(&model.emulation.filter),
+        &model.fill,
+        op::Offered {
+            etag: model.emulation.etag,
+            bulk: model.emulation.bulk.supported,
+        },
         opts.max_ops,
     );
+    let engine = Engine::new(client, model, fit, run_id);
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let mut runner = TestRunner::new_with_rng(

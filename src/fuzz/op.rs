@@ -52,6 +52,11 @@ pub enum Purpose {
         sort_by: Option<String>,
         paged: bool,
     },
+    /// A read of `/ServiceProviderConfig`, `/Schemas` or `/ResourceTypes`: their contents are
+    /// the server's own, so only the answer's status and type are compared.
+    Discovery,
+    /// A Bulk request: a user and a group referring to it by bulkId.
+    Bulk,
     Other,
 }
 
@@ -61,7 +66,11 @@ pub struct Op {
     /// Below the base URL, e.g. `/Users/{{user:3}}`.
     pub path: String,
     pub query: Vec<(String, String)>,
+    /// Extra request headers (`If-Match`).
+    pub headers: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// Sent without credentials.
+    pub anonymous: bool,
     pub purpose: Purpose,
 }
 
@@ -71,6 +80,7 @@ pub struct Rendered {
     pub method: Method,
     pub path: String,
     pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
     pub body: Option<Value>,
 }
 
@@ -85,6 +95,7 @@ impl Op {
                 .iter()
                 .map(|(k, v)| (k.clone(), fill_text(v, fill)))
                 .collect(),
+            headers: self.headers.clone(),
             body: self.body.as_ref().map(|b| fill_value(b, fill)),
         }
     }
@@ -98,6 +109,12 @@ impl fmt::Display for Op {
         }
         if let Purpose::Invalid { why, .. } = &self.purpose {
             write!(f, " ({why})")?;
+        }
+        for (k, v) in &self.headers {
+            write!(f, " [{k}: {v}]")?;
+        }
+        if self.anonymous {
+            f.write_str(" [no credentials]")?;
         }
         Ok(())
     }
@@ -165,7 +182,9 @@ fn op(
         method,
         path,
         query,
+        headers: Vec::new(),
         body,
+        anonymous: false,
         purpose,
     }
 }
@@ -250,9 +269,87 @@ fn filled(mut body: Value, endpoint: &str, fill: &Fill) -> Value {
     body
 }
 
+/// What the target advertises that the sequences may use.
+#[derive(Debug, Clone, Copy)]
+pub struct Offered {
+    /// ETags: writes with a stale `If-Match`.
+    pub etag: bool,
+    /// Bulk: a user and a group created in one request (RFC 7644 §3.7).
+    pub bulk: bool,
+}
+
+/// A Bulk request creating a user and a group whose member it is, by its bulkId: the group
+/// must hold the user's id (RFC 7644 §3.7.2).
+fn bulk() -> impl Strategy<Value = Op> {
+    select(&["ada", "grace", "alan"][..]).prop_map(|name| {
+        let body = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": [
+                {"method": "POST", "path": "/Users", "bulkId": "user",
+                    "data": {"schemas": [crate::scim::schema::USER], "userName": format!("{PREFIX}bulk-{name}")}},
+                {"method": "POST", "path": "/Groups", "bulkId": "group",
+                    "data": {"schemas": [crate::scim::schema::GROUP], "displayName": format!("{PREFIX}bulk-{name}"),
+                        "members": [{"value": "bulkId:user"}]}}
+            ]
+        });
+        op(Method::Post, "/Bulk".into(), Vec::new(), Some(body), Purpose::Bulk)
+    })
+}
+
+/// A write of the `n`-th resource with a version it never had: refused with 412 where ETags
+/// are offered (RFC 7644 §3.14).
+fn stale(method: Method) -> impl Strategy<Value = Op> {
+    (resource(), 0..8usize).prop_map(move |(r, i)| {
+        let body = match (method, r) {
+            (Method::Patch, _) => Some(serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "externalId", "value": format!("{PREFIX}stale")}]
+            })),
+            (Method::Put, Resource::User) => Some(serde_json::json!({
+                "schemas": [crate::scim::schema::USER], "userName": format!("{PREFIX}stale")
+            })),
+            (Method::Put, Resource::Group) => Some(serde_json::json!({
+                "schemas": [crate::scim::schema::GROUP], "displayName": format!("{PREFIX}stale")
+            })),
+            _ => None,
+        };
+        let mut o = op(method, at(r, i), Vec::new(), body, Purpose::Other);
+        o.headers
+            .push(("If-Match".into(), "W/\"scimitar-stale\"".into()));
+        o
+    })
+}
+
+/// The discovery endpoints, sometimes with a filter, which they do not take (RFC 7644 §4).
+fn discovery() -> impl Strategy<Value = Op> {
+    let endpoints = select(&["/ServiceProviderConfig", "/Schemas", "/ResourceTypes"][..]);
+    (endpoints, any::<bool>()).prop_map(|(e, filtered)| {
+        let query = if filtered {
+            vec![("filter".to_string(), "id eq \"User\"".to_string())]
+        } else {
+            Vec::new()
+        };
+        op(Method::Get, e.into(), query, None, Purpose::Discovery)
+    })
+}
+
+/// A read without credentials: refused with 401 (RFC 7644 §3.12).
+fn anonymous() -> impl Strategy<Value = Op> {
+    (resource(), 0..8usize, any::<bool>()).prop_map(|(r, i, one)| {
+        let path = if one {
+            at(r, i)
+        } else {
+            r.endpoint().to_string()
+        };
+        let mut o = op(Method::Get, path, Vec::new(), None, Purpose::Other);
+        o.anonymous = true;
+        o
+    })
+}
+
 /// One operation of a sequence, over users and groups, in the filter dialect of `space`,
-/// with bodies completed by `fill`.
-pub fn operation(space: &FilterSpace, fill: &Fill) -> BoxedStrategy<Op> {
+/// with bodies completed by `fill`, using what the target `offers`.
+pub fn operation(space: &FilterSpace, fill: &Fill, offers: Offered) -> BoxedStrategy<Op> {
     let n = || 0..8usize;
     let write = |method: Method, resource: Resource, body: BoxedStrategy<Value>| {
         let fill = fill.clone();
@@ -343,6 +440,16 @@ pub fn operation(space: &FilterSpace, fill: &Fill) -> BoxedStrategy<Op> {
                 .boxed(),
         ),
     ];
+    choices.push((1, discovery().boxed()));
+    choices.push((1, anonymous().boxed()));
+    if offers.etag {
+        for m in [Method::Put, Method::Patch, Method::Delete] {
+            choices.push((1, stale(m).boxed()));
+        }
+    }
+    if offers.bulk {
+        choices.push((1, bulk().boxed()));
+    }
     if let Some(users) = list(space, Resource::User) {
         choices.push((3, users));
     }
@@ -353,8 +460,13 @@ pub fn operation(space: &FilterSpace, fill: &Fill) -> BoxedStrategy<Op> {
 }
 
 /// A sequence of up to `max` operations.
-pub fn sequence(space: &FilterSpace, fill: &Fill, max: usize) -> BoxedStrategy<Vec<Op>> {
-    proptest::collection::vec(operation(space, fill), 1..=max).boxed()
+pub fn sequence(
+    space: &FilterSpace,
+    fill: &Fill,
+    offers: Offered,
+    max: usize,
+) -> BoxedStrategy<Vec<Op>> {
+    proptest::collection::vec(operation(space, fill, offers), 1..=max).boxed()
 }
 
 /// The run's prefix on userNames and displayNames, for `n`-th execution of run `run_id`.

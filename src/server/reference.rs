@@ -41,18 +41,26 @@ impl Reference {
         &self.base_url
     }
 
-    /// Answers a request for `path_and_query` (below the base URL).
+    /// Answers a request for `path_and_query` (below the base URL), with `headers`, with
+    /// the reference's credentials unless `anonymous`.
     pub async fn send(
         &self,
         method: &str,
         path_and_query: &str,
+        headers: &[(String, String)],
+        anonymous: bool,
         body: Option<String>,
     ) -> RecordedResponse {
         let mut req = Request::builder()
             .method(method)
             .uri(format!("{BASE_PATH}{path_and_query}"))
-            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
             .header(header::ACCEPT, http::SCIM_JSON);
+        if !anonymous {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
+        }
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
         if body.is_some() {
             req = req.header(header::CONTENT_TYPE, http::SCIM_JSON);
         }
