@@ -107,6 +107,49 @@ found! {
     finds_put_keeps_omitted: "put-keeps-omitted" => "P-put-03" "PUT /Users/{id} · attribute" false,
     finds_patch_remove_ignored: "patch-remove-ignored" => "P-patch-17" "PATCH" true,
     finds_etag_unchanged: "etag-unchanged" => "P-etag-05" "meta.version" false,
+    finds_auth_ignored: "auth-ignored" => "P-errors-05" "without credentials · status 401→" false,
+    finds_if_match_ignored: "if-match-ignored" => "P-etag-03" "with If-Match · status 412→" false,
+    finds_bulk_id_unresolved: "bulk-id-unresolved" => "P-bulk-03" "POST /Bulk · status" true,
+}
+
+/// A baseline of known findings: they are counted and listed as known, and only a new kind
+/// of divergence fails the run.
+#[test]
+fn a_baseline_keeps_known_findings_from_failing() {
+    let dir = temp_dir("fuzz-baseline");
+    let (before, after) = (dir.join("before.json"), dir.join("after.json"));
+    let fuzz = |report: &std::path::Path, baseline: Option<&std::path::Path>| {
+        let mut c = scimitar();
+        c.args([
+            "fuzz",
+            "--seed",
+            "1",
+            "--cases",
+            "40",
+            "--defect",
+            "no-location-header",
+        ])
+        .arg("--report")
+        .arg(format!("json={}", report.display()));
+        if let Some(b) = baseline {
+            c.arg("--baseline").arg(b);
+        }
+        c.output().expect("runs")
+    };
+    let first = fuzz(&before, None);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+    let second = fuzz(&after, Some(&before));
+    let t = text(&second);
+    assert_eq!(second.status.code(), Some(0), "{t}");
+    assert!(t.contains("(known)") && t.contains("0 failing"), "{t}");
+    let known: Vec<_> = findings(&after)
+        .iter()
+        .map(|f| f["fails"].clone())
+        .collect();
+    assert!(
+        !known.is_empty() && known.iter().all(|f| f == false),
+        "{known:?}"
+    );
 }
 
 /// Two defects at once are two findings of one run, each shrunk on its own and each with a

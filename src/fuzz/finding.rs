@@ -341,18 +341,19 @@ pub fn table(findings: &[Finding]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<3} {:<8} {:<16} {:>6} {:>7}  signature",
+        "{:<3} {:<12} {:<16} {:>6} {:>7}  signature",
         "#", "level", "rule", "hits", "shrunk"
     );
     for (i, f) in findings.iter().enumerate() {
         let rule = f.judgement.row.map_or("-", |r| r.id.as_str());
-        let level = match (f.known, f.fails()) {
-            (true, _) => format!("{} (known)", f.judgement.level()),
-            (false, _) => f.judgement.level(),
+        let level = if f.known {
+            format!("{} (known)", f.judgement.level())
+        } else {
+            f.judgement.level()
         };
         let _ = writeln!(
             out,
-            "{:<3} {:<8} {:<16} {:>6} {:>7}  {}{}",
+            "{:<3} {:<12} {:<16} {:>6} {:>7}  {}{}",
             i + 1,
             level,
             rule,
