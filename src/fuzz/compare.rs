@@ -125,6 +125,11 @@ impl Names {
                         let v = match k.as_str() {
                             "meta" => self.meta(v),
                             "members" | "groups" => self.references(v),
+                            // A list's order is its answer to sortBy: kept as it came.
+                            "resources" => match v.as_array() {
+                                Some(rs) => rs.iter().map(|r| self.normalise(r)).collect(),
+                                None => self.normalise(v),
+                            },
                             _ => self.normalise(v),
                         };
                         (k, v)
