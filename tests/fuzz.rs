@@ -110,6 +110,7 @@ found! {
     finds_auth_ignored: "auth-ignored" => "P-errors-05" "without credentials · status 401→" false,
     finds_if_match_ignored: "if-match-ignored" => "P-etag-03" "with If-Match · status 412→" false,
     finds_bulk_id_unresolved: "bulk-id-unresolved" => "P-bulk-03" "POST /Bulk · status" true,
+    finds_understated_features: "understated-features" => "C-discovery-05" "works though not advertised" false,
 }
 
 /// A baseline of known findings: they are counted and listed as known, and only a new kind

@@ -30,6 +30,8 @@ pub enum Kind {
     Order,
     Version,
     KeptId,
+    /// A feature the target says it does not offer, at work in its answer.
+    Unadvertised,
 }
 
 impl Kind {
@@ -48,6 +50,7 @@ impl Kind {
             Kind::Order => "order",
             Kind::Version => "meta.version",
             Kind::KeptId => "client id kept",
+            Kind::Unadvertised => "works though not advertised",
         }
     }
 }
@@ -338,6 +341,8 @@ pub struct Answers<'a> {
     pub sent: &'a Sent,
     /// Whether the target sorts (it advertises sort): else `sortBy` orders nothing.
     pub sorts: bool,
+    /// Whether the target advertises ETags.
+    pub etags: bool,
 }
 
 impl Answers<'_> {
@@ -350,6 +355,13 @@ impl Answers<'_> {
                 Kind::Status,
                 format!("{}→{}", e.status, a.status),
                 format!("status: expected {}, got {}", e.status, a.status),
+            ));
+        }
+        if !self.etags && a.header("etag").is_some() {
+            return Err(Divergence::new(
+                Kind::Unadvertised,
+                "ETag",
+                "ETag: the target sends one although its ServiceProviderConfig says etag is not supported",
             ));
         }
         if e.body.is_empty() || a.status == 204 {

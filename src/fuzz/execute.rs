@@ -69,7 +69,11 @@ fn goes_on(step: &Step, d: &Divergence) -> bool {
     step.op.method == crate::suite::Method::Get
         || matches!(
             d.kind,
-            Kind::Location | Kind::ContentType | Kind::ErrorSchemas | Kind::ErrorStatus
+            Kind::Location
+                | Kind::ContentType
+                | Kind::ErrorSchemas
+                | Kind::ErrorStatus
+                | Kind::Unadvertised
         )
 }
 
@@ -324,6 +328,7 @@ impl Execution<'_> {
             target: &self.target,
             sent: &self.sent,
             sorts: self.engine.profile.emulation.sort,
+            etags: self.engine.profile.emulation.etag,
         }
         .compare()?;
         if (200..300).contains(&actual.status)

@@ -200,6 +200,7 @@ fn rule(step: &Step, d: &Divergence) -> (Option<&'static str>, Option<&'static s
         Kind::Members => Some("P-filter-03"),
         Kind::Order => Some("P-sort-02"),
         Kind::Version => Some("P-etag-05"),
+        Kind::Unadvertised => Some("C-discovery-05"),
         Kind::Attribute => match d.field.as_str() {
             ".password" => Some("C-user-03"),
             ".groups" => Some("C-user-07"),
