@@ -104,12 +104,35 @@ pub fn judge(steps: &[Step], d: &Divergence) -> Judgement {
             && matches!(&s.actual, Outcome::Response(r) if (200..300).contains(&r.status))
     });
     let bulk = steps.iter().any(|s| s.op.purpose == Purpose::Bulk);
+    let adds_members = |steps: &[Step]| {
+        steps.iter().any(|s| {
+            s.op.method == Method::Patch
+                && s.op.body.as_ref().is_some_and(|b| {
+                    b["Operations"].as_array().into_iter().flatten().any(|o| {
+                        o["op"]
+                            .as_str()
+                            .is_some_and(|op| op.eq_ignore_ascii_case("add"))
+                            && o["path"]
+                                .as_str()
+                                .is_some_and(|p| p.eq_ignore_ascii_case("members"))
+                    })
+                })
+        })
+    };
     let (row, allowed) = match d.kind {
         // Whether deleting a user takes it out of its groups is left to the server
         // (RFC 7643 §4.2, P-delete-05).
         Kind::Attribute if d.field == ".members" && deleted_a_user => (Some("P-delete-05"), None),
-        // A member a Bulk request named by bulkId (RFC 7644 §3.7.2).
-        Kind::Attribute if d.field == ".members" && bulk => (Some("P-bulk-04"), None),
+        // A member a Bulk request named by bulkId and the target kept unresolved (RFC 7644
+        // §3.7.2).
+        Kind::Attribute if d.field == ".members" && bulk && d.detail.contains("bulkId:") => {
+            (Some("P-bulk-04"), None)
+        }
+        // A member added again, kept twice: adding a value already there should change
+        // nothing (P-patch-14, SHOULD).
+        Kind::Attribute if d.field == ".members" && adds_members(steps) && more_kept(&d.detail) => {
+            (Some("P-patch-14"), None)
+        }
         Kind::Status if step.op.purpose == Purpose::Bulk && d.field.contains("Bulk operation") => {
             (Some("P-bulk-03"), None)
         }
@@ -260,6 +283,15 @@ fn patch_rule(step: &Step) -> Option<&'static str> {
         ("replace", true) => "P-patch-23",
         _ => "P-patch-22",
     })
+}
+
+/// Whether an attribute divergence (`expected [...], got [...]`) shows the target keeping
+/// more values than the model.
+fn more_kept(detail: &str) -> bool {
+    let Some((expected, got)) = detail.split_once(", got ") else {
+        return false;
+    };
+    got.matches("\"value\"").count() > expected.matches("\"value\"").count()
 }
 
 /// Whether the request sets group members.
