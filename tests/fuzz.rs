@@ -280,19 +280,10 @@ fn a_server_that_declares_less_does_not_diverge() {
 
 /// The status of the last response `sh script` prints (curl -i).
 fn replay(script: &std::path::Path, base_url: &str, token: &str) -> u16 {
-    let out = Command::new("sh")
-        .arg(script)
-        .env("SCIM_BASE_URL", base_url)
-        .env("SCIM_TOKEN", token)
-        .output()
-        .expect("sh runs");
-    let t = text(&out);
-    assert!(out.status.success(), "the script failed:\n{t}");
-    t.lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("HTTP/1.1 "))
-        .and_then(|s| s.get(..3)?.parse().ok())
-        .unwrap_or_else(|| panic!("no final response in:\n{t}"))
+    let last = last_response(script, base_url, token);
+    last.get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no final status in:\n{last}"))
 }
 
 /// The reference's and the target's status at the last request, from its comment.
@@ -320,7 +311,7 @@ fn reproduces(defect: &str, rule: &str, about: &str) {
 /// The script reproduces the divergence against a fresh server with the defect, and shows
 /// the reference's answer against a correct one.
 fn replays(defect: &str, path: &std::path::Path) {
-    let script = std::fs::read_to_string(&path).expect("script written");
+    let script = std::fs::read_to_string(path).expect("script written");
     assert!(
         script.contains("$SCIM_TOKEN") && !script.contains("Bearer ey"),
         "{script}"
@@ -328,10 +319,10 @@ fn replays(defect: &str, path: &std::path::Path) {
     let (expected, actual) = statuses(&script);
     assert_ne!(expected, actual, "{script}");
     let broken = serve("t0k3n", &["--defect", defect]);
-    assert_eq!(replay(&path, &broken.base_url, "t0k3n"), actual, "{script}");
+    assert_eq!(replay(path, &broken.base_url, "t0k3n"), actual, "{script}");
     let correct = serve("t0k3n", &[]);
     assert_eq!(
-        replay(&path, &correct.base_url, "t0k3n"),
+        replay(path, &correct.base_url, "t0k3n"),
         expected,
         "{script}"
     );

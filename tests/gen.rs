@@ -18,7 +18,9 @@ fn send(profile: &Profile, method: &str, path: &str, body: Option<&Value>) -> Re
         let reference = Reference::new(profile, "http://reference").expect("reference");
         let seed = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"p-seed",
             "active":true,"emails":[{"value":"seed@example.com"}]}"#;
-        let created = reference.send("POST", "/Users", Some(seed.into())).await;
+        let created = reference
+            .send("POST", "/Users", &[], false, Some(seed.into()))
+            .await;
         let id: Value = serde_json::from_str(&created.body).expect("JSON");
         let id = id["id"].as_str().expect("an id").to_string();
         let fill = |s: &str| {
@@ -28,7 +30,13 @@ fn send(profile: &Profile, method: &str, path: &str, body: Option<&Value>) -> Re
                 .into_owned()
         };
         reference
-            .send(method, &fill(path), body.map(|b| fill(&b.to_string())))
+            .send(
+                method,
+                &fill(path),
+                &[],
+                false,
+                body.map(|b| fill(&b.to_string())),
+            )
             .await
     })
 }

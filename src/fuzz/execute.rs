@@ -296,24 +296,7 @@ impl Execution<'_> {
                     format!("id: the target kept the id the client sent ({target})"),
                 ));
             }
-            let slots = match resource {
-                Resource::User => &mut self.users,
-                Resource::Group => &mut self.groups,
-            };
-            let var = format!(
-                "{}{}",
-                if resource == Resource::User { 'U' } else { 'G' },
-                slots.len() + 1
-            );
-            let placeholder = format!("<{var}>");
-            self.model.ids.insert(model.clone(), placeholder.clone());
-            self.target.ids.insert(target.clone(), placeholder);
-            slots.push(Slot {
-                model,
-                target,
-                var: var.clone(),
-            });
-            step.creates = Some(var);
+            step.creates = Some(self.adopt(resource, model, target));
         }
         if step.op.purpose == Purpose::Bulk {
             self.bulk_created(&expected_json, &actual_json);
@@ -380,20 +363,31 @@ impl Execution<'_> {
             } else {
                 Resource::User
             };
-            let slots = match resource {
-                Resource::User => &mut self.users,
-                Resource::Group => &mut self.groups,
-            };
-            let var = format!(
-                "{}{}",
-                if resource == Resource::User { 'U' } else { 'G' },
-                slots.len() + 1
-            );
-            let placeholder = format!("<{var}>");
-            self.model.ids.insert(model.clone(), placeholder.clone());
-            self.target.ids.insert(target.clone(), placeholder);
-            slots.push(Slot { model, target, var });
+            self.adopt(resource, model, target);
         }
+    }
+
+    /// Takes a resource both sides created as the sequence's own: its ids stand for one
+    /// placeholder, and the script keeps its id in the variable returned.
+    fn adopt(&mut self, resource: Resource, model: String, target: String) -> String {
+        let slots = match resource {
+            Resource::User => &mut self.users,
+            Resource::Group => &mut self.groups,
+        };
+        let var = format!(
+            "{}{}",
+            if resource == Resource::User { 'U' } else { 'G' },
+            slots.len() + 1
+        );
+        let placeholder = format!("<{var}>");
+        self.model.ids.insert(model.clone(), placeholder.clone());
+        self.target.ids.insert(target.clone(), placeholder);
+        slots.push(Slot {
+            model,
+            target,
+            var: var.clone(),
+        });
+        var
     }
 
     /// A resource whose content changed must change its version (RFC 7644 §3.14).

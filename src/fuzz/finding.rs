@@ -106,17 +106,12 @@ pub fn judge(steps: &[Step], d: &Divergence) -> Judgement {
     let bulk = steps.iter().any(|s| s.op.purpose == Purpose::Bulk);
     let adds_members = |steps: &[Step]| {
         steps.iter().any(|s| {
-            s.op.method == Method::Patch
-                && s.op.body.as_ref().is_some_and(|b| {
-                    b["Operations"].as_array().into_iter().flatten().any(|o| {
-                        o["op"]
-                            .as_str()
-                            .is_some_and(|op| op.eq_ignore_ascii_case("add"))
-                            && o["path"]
-                                .as_str()
-                                .is_some_and(|p| p.eq_ignore_ascii_case("members"))
-                    })
-                })
+            patches(s, |o| {
+                op_is(o, "add")
+                    && o["path"]
+                        .as_str()
+                        .is_some_and(|p| p.eq_ignore_ascii_case("members"))
+            })
         })
     };
     let (row, allowed) = match d.kind {
@@ -305,44 +300,43 @@ fn names_members(step: &Step) -> bool {
 
 /// Whether the request is a PATCH with a form only Entra's leniency takes.
 fn entra_form(step: &Step) -> bool {
-    let Some(body) = step
-        .op
-        .body
-        .as_ref()
-        .filter(|_| step.op.method == Method::Patch)
-    else {
-        return false;
-    };
-    body["Operations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|o| {
-            let op = o["op"].as_str().unwrap_or_default();
-            let filtered_keys = o["value"]
-                .as_object()
-                .is_some_and(|v| v.keys().any(|k| k.contains('[')));
-            let string_boolean = o["value"]
-                .as_str()
-                .is_some_and(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false"));
-            op.chars().any(|c| c.is_ascii_uppercase())
-                || (op.eq_ignore_ascii_case("remove") && o.get("value").is_some())
-                || (o.get("path").is_none() && filtered_keys)
-                || string_boolean
-        })
+    patches(step, |o| {
+        let op = o["op"].as_str().unwrap_or_default();
+        let filtered_keys = o["value"]
+            .as_object()
+            .is_some_and(|v| v.keys().any(|k| k.contains('[')));
+        let string_boolean = o["value"]
+            .as_str()
+            .is_some_and(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false"));
+        op.chars().any(|c| c.is_ascii_uppercase())
+            || (op_is(o, "remove") && o.get("value").is_some())
+            || (o.get("path").is_none() && filtered_keys)
+            || string_boolean
+    })
 }
 
 /// Whether the request is a PATCH adding through a value filter (`emails[type eq "work"]`).
 fn adds_through_a_filter(step: &Step) -> bool {
+    patches(step, |o| {
+        op_is(o, "add") && o["path"].as_str().is_some_and(|p| p.contains('['))
+    })
+}
+
+/// Whether `step` is a PATCH one of whose operations is as `pred` wants.
+fn patches(step: &Step, pred: impl Fn(&serde_json::Value) -> bool) -> bool {
     step.op.method == Method::Patch
-        && step.op.body.as_ref().is_some_and(|b| {
-            b["Operations"].as_array().into_iter().flatten().any(|o| {
-                o["op"]
-                    .as_str()
-                    .is_some_and(|op| op.eq_ignore_ascii_case("add"))
-                    && o["path"].as_str().is_some_and(|p| p.contains('['))
-            })
-        })
+        && step
+            .op
+            .body
+            .as_ref()
+            .is_some_and(|b| b["Operations"].as_array().into_iter().flatten().any(&pred))
+}
+
+/// Whether an operation's `op` is `name`, in any case.
+fn op_is(o: &serde_json::Value, name: &str) -> bool {
+    o["op"]
+        .as_str()
+        .is_some_and(|op| op.eq_ignore_ascii_case(name))
 }
 
 /// One distinct divergence of a run.
