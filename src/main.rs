@@ -5,8 +5,8 @@ use clap::{Parser, ValueEnum};
 
 use scimitar::check::snapshot::Snapshots;
 use scimitar::cli::{
-    AuthKind, Cli, Command, FuzzArgs, ReportArgs, RunArgs, ServeArgs, SuiteArgs, SweepArgs,
-    TargetArgs,
+    AuthKind, Cli, Command, FuzzArgs, ReportArgs, RunArgs, ServeArgs, SuiteArgs, SuitesArgs,
+    SuitesCommand, SweepArgs, TargetArgs,
 };
 use scimitar::fuzz::{Budget, FuzzOptions};
 use scimitar::run::{self, ConfigError, Entra, RunOptions, Verdict};
@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz(*args),
         Command::Sweep(args) => sweep(*args),
         Command::Serve(args) => serve(args),
+        Command::Suites(args) => suites(args),
     };
     match result {
         Ok(Verdict::Passed) => ExitCode::SUCCESS,
@@ -246,7 +247,10 @@ fn report(args: ReportArgs) -> Result<Verdict, ConfigError> {
 }
 
 fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {
-    let (suites, _) = run::load(&args.patterns("suites/rfc*/*.yaml"), &args.fixtures)?;
+    let (suites, _) = run::load(
+        &args.patterns("suites/rfc*/*.yaml"),
+        args.fixtures.as_deref(),
+    )?;
     let mut planned = scimitar::plan::plan(&suites, &args.tags, &[], suites.len());
     if let Some(share) = &args.partition {
         planned = share.select(planned);
@@ -258,9 +262,25 @@ fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {
 }
 
 fn coverage(args: SuiteArgs) -> Result<Verdict, ConfigError> {
-    let (suites, _) = run::load(&args.patterns("suites/rfc*/*.yaml"), &args.fixtures)?;
+    let (suites, _) = run::load(
+        &args.patterns("suites/rfc*/*.yaml"),
+        args.fixtures.as_deref(),
+    )?;
     let planned = scimitar::plan::plan(&suites, &args.tags, &[], suites.len());
     print!("{}", scimitar::coverage::Coverage::of(&planned).render());
+    Ok(Verdict::Passed)
+}
+
+fn suites(args: SuitesArgs) -> Result<Verdict, ConfigError> {
+    match args.command {
+        SuitesCommand::Export { dir, force } => {
+            let n = scimitar::builtin::export(&dir, force).map_err(ConfigError)?;
+            println!(
+                "wrote {n} files under {} (suites/, fixtures/)",
+                dir.display()
+            );
+        }
+    }
     Ok(Verdict::Passed)
 }
 

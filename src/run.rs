@@ -60,7 +60,8 @@ pub struct RunOptions {
     pub emulate: Profile,
     /// What the results are classified by.
     pub profile: Profile,
-    pub fixtures: PathBuf,
+    /// A folder whose `schemas/*.json` add to the built-in JSON Schemas.
+    pub fixtures: Option<PathBuf>,
     /// The share of the cases this machine runs.
     pub partition: Option<crate::plan::Partition>,
     /// Only cases that change nothing on the target.
@@ -124,9 +125,18 @@ pub fn connect(
     }
 }
 
-/// Loads the suites and the JSON Schemas they name.
-pub fn load(patterns: &[String], fixtures: &Path) -> Result<(Vec<Loaded>, Schemas), ConfigError> {
-    let schemas = Schemas::load(&fixtures.join("schemas")).map_err(ConfigError)?;
+/// Loads the suites and the JSON Schemas they name: the built-in schemas, and those under
+/// `schemas/` of a `--fixtures` folder.
+pub fn load(
+    patterns: &[String],
+    fixtures: Option<&Path>,
+) -> Result<(Vec<Loaded>, Schemas), ConfigError> {
+    let mut schemas = Schemas::builtin().map_err(ConfigError)?;
+    if let Some(dir) = fixtures {
+        schemas = schemas
+            .with_dir(&dir.join("schemas"))
+            .map_err(ConfigError)?;
+    }
     let names: HashSet<String> = schemas.names();
     let suites = suite::load(patterns, &names).map_err(|e| ConfigError(e.to_string()))?;
     Ok((suites, schemas))
@@ -139,7 +149,7 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         .map(|p| report::deviation::read(p).map(|r| (p, r)))
         .transpose()
         .map_err(|e| ConfigError(format!("--baseline {e}")))?;
-    let (mut suites, schemas) = load(&opts.suites, &opts.fixtures)?;
+    let (mut suites, schemas) = load(&opts.suites, opts.fixtures.as_deref())?;
     let schema_names = schemas.names();
     // Cases that only the other Entra behaviour sends stay out.
     let mut exclude = Vec::new();
@@ -211,7 +221,7 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         Ok(d) => d.shapes(),
         Err(why) => {
             eprintln!(
-                "warning: cannot read the target's own schemas ({why}); the cases are fitted to the RFC's core schemas, and resources checked against fixtures/schemas only"
+                "warning: cannot read the target's own schemas ({why}); the cases are fitted to the RFC's core schemas, and resources checked against scimitar's own JSON Schemas only"
             );
             Shape::of_registry(&crate::scim::schema::Registry::core())
         }
