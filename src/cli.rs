@@ -41,6 +41,17 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// The suites and fixtures built into scimitar.
     Suites(SuitesArgs),
+    /// Print a shell completion script, e.g. `source <(scimitar completions bash)`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page scimitar(1) as roff, or write one page per command into a folder.
+    Man {
+        /// Write scimitar.1, scimitar-run.1, ... here instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, ValueEnum};
 
 use scimitar::check::snapshot::Snapshots;
 use scimitar::cli::{
@@ -34,6 +34,8 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep(*args),
         Command::Serve(args) => serve(args),
         Command::Suites(args) => suites(args),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { dir } => man(dir),
     };
     match result {
         Ok(Verdict::Passed) => ExitCode::SUCCESS,
@@ -268,6 +270,33 @@ fn coverage(args: SuiteArgs) -> Result<Verdict, ConfigError> {
     )?;
     let planned = scimitar::plan::plan(&suites, &args.tags, &[], suites.len());
     print!("{}", scimitar::coverage::Coverage::of(&planned).render());
+    Ok(Verdict::Passed)
+}
+
+/// The completion script, generated from the clap definitions.
+fn completions(shell: clap_complete::Shell) -> Result<Verdict, ConfigError> {
+    use std::io::Write;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "scimitar", &mut script);
+    std::io::stdout()
+        .write_all(&script)
+        .map_err(|e| ConfigError(format!("cannot write the completion script: {e}")))?;
+    Ok(Verdict::Passed)
+}
+
+/// The manual page(s), generated from the same clap definitions as `--help`.
+fn man(dir: Option<std::path::PathBuf>) -> Result<Verdict, ConfigError> {
+    let cmd = Cli::command();
+    match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| clap_mangen::generate_to(cmd, &dir))
+                .map_err(|e| ConfigError(format!("cannot write under {}: {e}", dir.display())))?;
+        }
+        None => clap_mangen::Man::new(cmd)
+            .render(&mut std::io::stdout())
+            .map_err(|e| ConfigError(format!("cannot write the manual page: {e}")))?,
+    }
     Ok(Verdict::Passed)
 }
 
