@@ -45,6 +45,18 @@ pub fn files() -> Vec<(PathBuf, &'static str)> {
     out
 }
 
+/// The built-in files directly in `folder` (`fixtures/schemas`) whose names end in
+/// `.extension`, in path order.
+pub fn folder(folder: &str, extension: &str) -> Vec<(PathBuf, &'static str)> {
+    files()
+        .into_iter()
+        .filter(|(path, _)| {
+            path.parent() == Some(Path::new(folder))
+                && path.extension().is_some_and(|e| e == extension)
+        })
+        .collect()
+}
+
 /// `path` without `.` components, as built-in paths are spelled.
 fn normalise(path: &Path) -> PathBuf {
     path.components()

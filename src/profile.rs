@@ -12,17 +12,11 @@ use serde::Deserialize;
 use crate::scim::filter::Dialect;
 use crate::scim::schema::{Registry, Schema, SchemaExtension};
 
-/// The built-in profiles' folder: a profile's name is its file's stem.
-const BUILTIN_DIR: &str = "fixtures/profiles";
-
-/// The built-in profiles, `rfc` (the default) first, then by name: (name, path, text).
+/// The built-in profiles (`fixtures/profiles/*.yaml`, a profile's name is its file's stem),
+/// `rfc` (the default) first, then by name: (name, path, text).
 fn builtin() -> Vec<(String, std::path::PathBuf, &'static str)> {
-    let mut out: Vec<_> = crate::builtin::files()
+    let mut out: Vec<_> = crate::builtin::folder("fixtures/profiles", "yaml")
         .into_iter()
-        .filter(|(path, _)| {
-            path.parent() == Some(Path::new(BUILTIN_DIR))
-                && path.extension().is_some_and(|e| e == "yaml")
-        })
         .map(|(path, text)| {
             let name = path
                 .file_stem()

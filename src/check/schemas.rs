@@ -13,12 +13,8 @@ impl Schemas {
     /// The schemas built into the binary, keyed by file name (`user.json`).
     pub fn builtin() -> Result<Self, String> {
         let mut out = Schemas(HashMap::new());
-        for (path, text) in crate::builtin::files() {
-            if path.parent() == Some(Path::new("fixtures/schemas"))
-                && path.extension().is_some_and(|e| e == "json")
-            {
-                out.add(&path, text)?;
-            }
+        for (path, text) in crate::builtin::folder("fixtures/schemas", "json") {
+            out.add(&path, text)?;
         }
         Ok(out)
     }
