@@ -39,20 +39,56 @@ pub enum Command {
     Sweep(Box<SweepArgs>),
     /// Run the bundled reference SCIM server.
     Serve(Box<ServeArgs>),
+    /// The suites and fixtures built into scimitar.
+    Suites(SuitesArgs),
+    /// Print a shell completion script, e.g. `source <(scimitar completions bash)`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page scimitar(1) as roff, or write one page per command into a folder.
+    Man {
+        /// Write scimitar.1, scimitar-run.1, ... here instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SuitesArgs {
+    #[command(subcommand)]
+    pub command: SuitesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuitesCommand {
+    /// Write the built-in suites and fixtures under DIR (DIR/suites/, DIR/fixtures/), the
+    /// starting point of your own: run from DIR, a file there replaces the built-in one at
+    /// its path, and a new file matching the suite globs is added.
+    Export {
+        /// The folder to write into (created if missing).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Overwrite files that exist already.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct SuiteArgs {
     /// Suite files to load (glob; repeatable) [default: the RFC suites, suites/rfc*/*.yaml;
-    /// for `entra`, suites/entra/*.yaml].
+    /// for `entra`, suites/entra/*.yaml]. A glob matches the built-in suites and files on
+    /// disk; a file on disk at a built-in suite's path replaces it.
     #[arg(long = "suite", value_name = "GLOB")]
     pub suites: Vec<String>,
     /// Only cases carrying this tag (on the suite or the case; repeatable: all must match).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
-    /// The fixtures folder (JSON Schemas under schemas/).
-    #[arg(long, value_name = "DIR", default_value = "fixtures")]
-    pub fixtures: PathBuf,
+    /// A fixtures folder whose schemas/*.json add to the built-in JSON Schemas (a file named
+    /// as a built-in one replaces it) [default: the built-in schemas alone].
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
     /// Only this share of the cases: count:K/N (round-robin) or hash:K/N (by name), so
     /// that N CI machines split a run.
     #[arg(long, value_name = "count:K/N|hash:K/N")]

@@ -93,14 +93,15 @@ const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-/// Reads a mapping and loads its cases as a suite named after the file.
+/// Reads a mapping (a file on disk, or a built-in one at that path:
+/// `fixtures/entra/new-relic-by-organization.yaml`) and loads its cases as a suite named
+/// after the file.
 pub fn load(
     path: &Path,
     behaviour: Behaviour,
     schemas: &std::collections::HashSet<String>,
 ) -> Result<Loaded, LoadError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LoadError(format!("error: {}: {e}", path.display())))?;
+    let text = crate::builtin::read(path).map_err(|e| LoadError(format!("error: {e}")))?;
     let mapping: Mapping = serde_saphyr::from_str(&text)
         .map_err(|e| LoadError(format!("{}: error: {e}", path.display())))?;
     let stem = path

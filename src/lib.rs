@@ -5,6 +5,7 @@
 //! response and [`report`] writes the results. [`scim`] is the SCIM semantics library and
 //! [`server`] the bundled reference server built on it.
 
+pub mod builtin;
 pub mod capabilities;
 pub mod check;
 pub mod classify;

@@ -1,12 +1,12 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, ValueEnum};
 
 use scimitar::check::snapshot::Snapshots;
 use scimitar::cli::{
-    AuthKind, Cli, Command, FuzzArgs, ReportArgs, RunArgs, ServeArgs, SuiteArgs, SweepArgs,
-    TargetArgs,
+    AuthKind, Cli, Command, FuzzArgs, ReportArgs, RunArgs, ServeArgs, SuiteArgs, SuitesArgs,
+    SuitesCommand, SweepArgs, TargetArgs,
 };
 use scimitar::fuzz::{Budget, FuzzOptions};
 use scimitar::run::{self, ConfigError, Entra, RunOptions, Verdict};
@@ -33,6 +33,9 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz(*args),
         Command::Sweep(args) => sweep(*args),
         Command::Serve(args) => serve(args),
+        Command::Suites(args) => suites(args),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { dir } => man(dir),
     };
     match result {
         Ok(Verdict::Passed) => ExitCode::SUCCESS,
@@ -250,7 +253,10 @@ fn report(args: ReportArgs) -> Result<Verdict, ConfigError> {
 }
 
 fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {
-    let (suites, _) = run::load(&args.patterns("suites/rfc*/*.yaml"), &args.fixtures)?;
+    let (suites, _) = run::load(
+        &args.patterns("suites/rfc*/*.yaml"),
+        args.fixtures.as_deref(),
+    )?;
     let mut planned = scimitar::plan::plan(&suites, &args.tags, &[], suites.len());
     if let Some(share) = &args.partition {
         planned = share.select(planned);
@@ -262,9 +268,52 @@ fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {
 }
 
 fn coverage(args: SuiteArgs) -> Result<Verdict, ConfigError> {
-    let (suites, _) = run::load(&args.patterns("suites/rfc*/*.yaml"), &args.fixtures)?;
+    let (suites, _) = run::load(
+        &args.patterns("suites/rfc*/*.yaml"),
+        args.fixtures.as_deref(),
+    )?;
     let planned = scimitar::plan::plan(&suites, &args.tags, &[], suites.len());
     print!("{}", scimitar::coverage::Coverage::of(&planned).render());
+    Ok(Verdict::Passed)
+}
+
+/// The completion script, generated from the clap definitions.
+fn completions(shell: clap_complete::Shell) -> Result<Verdict, ConfigError> {
+    use std::io::Write;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "scimitar", &mut script);
+    std::io::stdout()
+        .write_all(&script)
+        .map_err(|e| ConfigError(format!("cannot write the completion script: {e}")))?;
+    Ok(Verdict::Passed)
+}
+
+/// The manual page(s), generated from the same clap definitions as `--help`.
+fn man(dir: Option<std::path::PathBuf>) -> Result<Verdict, ConfigError> {
+    let cmd = Cli::command();
+    match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| clap_mangen::generate_to(cmd, &dir))
+                .map_err(|e| ConfigError(format!("cannot write under {}: {e}", dir.display())))?;
+        }
+        None => clap_mangen::Man::new(cmd)
+            .render(&mut std::io::stdout())
+            .map_err(|e| ConfigError(format!("cannot write the manual page: {e}")))?,
+    }
+    Ok(Verdict::Passed)
+}
+
+fn suites(args: SuitesArgs) -> Result<Verdict, ConfigError> {
+    match args.command {
+        SuitesCommand::Export { dir, force } => {
+            let n = scimitar::builtin::export(&dir, force).map_err(ConfigError)?;
+            println!(
+                "wrote {n} files under {} (suites/, fixtures/)",
+                dir.display()
+            );
+        }
+    }
     Ok(Verdict::Passed)
 }
 

@@ -12,19 +12,28 @@ use serde::Deserialize;
 use crate::scim::filter::Dialect;
 use crate::scim::schema::{Registry, Schema, SchemaExtension};
 
-/// The profiles shipped inside the binary, by name.
-const BUILTIN: [(&str, &str); 4] = [
-    ("rfc", include_str!("../fixtures/profiles/rfc.yaml")),
-    (
-        "newrelic",
-        include_str!("../fixtures/profiles/newrelic.yaml"),
-    ),
-    (
-        "globalrelay",
-        include_str!("../fixtures/profiles/globalrelay.yaml"),
-    ),
-    ("minimal", include_str!("../fixtures/profiles/minimal.yaml")),
-];
+/// The built-in profiles (`fixtures/profiles/*.yaml`, a profile's name is its file's stem),
+/// `rfc` (the default) first, then by name: (name, path, text).
+fn builtin() -> Vec<(String, std::path::PathBuf, &'static str)> {
+    let mut out: Vec<_> = crate::builtin::folder("fixtures/profiles", "yaml")
+        .into_iter()
+        .map(|(path, text)| {
+            let name = path
+                .file_stem()
+                .expect("a file has a name")
+                .to_string_lossy()
+                .into_owned();
+            (name, path, text)
+        })
+        .collect();
+    out.sort_by_key(|(name, _, _)| (name != "rfc", name.clone()));
+    out
+}
+
+/// The names of the built-in profiles, `rfc` first.
+pub fn builtin_names() -> Vec<String> {
+    builtin().into_iter().map(|(name, _, _)| name).collect()
+}
 
 /// What a profile adds to creates: endpoint (`/Users`) → members.
 pub type Fill = BTreeMap<String, serde_json::Map<String, serde_json::Value>>;
@@ -216,24 +225,23 @@ pub struct Extension {
 impl Profile {
     /// The strict RFC profile.
     pub fn rfc() -> Self {
-        Self::parse("rfc.yaml", BUILTIN[0].1).expect("the built-in rfc profile is valid")
+        Self::find("rfc").expect("the built-in rfc profile is valid")
     }
 
-    /// A built-in profile by name, or a profile file by path.
+    /// A built-in profile by name, or a profile file by path (on disk, or a built-in file at
+    /// that path: `fixtures/profiles/newrelic.yaml`).
     pub fn find(name_or_path: &str) -> Result<Self, String> {
-        if let Some((_, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
-            return Self::parse(&format!("{name_or_path}.yaml"), text);
+        if let Some((_, path, text)) = builtin().into_iter().find(|(n, _, _)| n == name_or_path) {
+            return Self::parse(&path.display().to_string(), text);
         }
         let path = Path::new(name_or_path);
-        if !path.exists() {
-            let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+        if !crate::builtin::exists(path) {
             return Err(format!(
                 "no profile `{name_or_path}`: give one of {} or a profile file",
-                names.join(", ")
+                builtin_names().join(", ")
             ));
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = crate::builtin::read(path).map_err(|e| format!("cannot read {e}"))?;
         Self::parse(&path.display().to_string(), &text)
     }
 
@@ -374,8 +382,10 @@ mod tests {
 
     #[test]
     fn builtin_profiles_load_and_build_registries() {
-        for (name, _) in BUILTIN {
-            let p = Profile::find(name).unwrap();
+        let names = builtin_names();
+        assert_eq!(names, ["rfc", "globalrelay", "minimal", "newrelic"]);
+        for name in names {
+            let p = Profile::find(&name).unwrap();
             assert_eq!(p.name, name);
             p.registry().unwrap();
         }
@@ -489,6 +499,6 @@ mod tests {
     #[test]
     fn unknown_profile_names_the_choices() {
         let e = Profile::find("nosuch").unwrap_err();
-        assert!(e.contains("rfc, newrelic"), "{e}");
+        assert!(e.contains("rfc, globalrelay, minimal, newrelic"), "{e}");
     }
 }

@@ -117,7 +117,7 @@ impl Requirement {
 pub fn all() -> &'static [Requirement] {
     static ALL: std::sync::OnceLock<Vec<Requirement>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
-        csv::Reader::from_reader(include_str!("../fixtures/rfc-requirements.csv").as_bytes())
+        csv::Reader::from_reader(crate::builtin::expect("fixtures/rfc-requirements.csv").as_bytes())
             .deserialize()
             .collect::<Result<_, _>>()
             .expect("the embedded requirements catalogue parses")

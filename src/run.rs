@@ -1,12 +1,14 @@
-//! `scimitar run`: load → plan → execute (libtest-mimic trials over one tokio runtime) →
-//! report. Configuration mistakes are [`ConfigError`]s (exit 2); failed checks exit 1.
+//! `scimitar run`: load → connect → discover → plan → execute (libtest-mimic trials over one
+//! tokio runtime, each outcome classified by the profile) → report → judge, one function per
+//! stage, called in turn by [`run`]. Configuration mistakes are [`ConfigError`]s (exit 2);
+//! failed checks exit 1.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
 
 use crate::capabilities::Capabilities;
 use crate::check::Schemas;
@@ -60,7 +62,8 @@ pub struct RunOptions {
     pub emulate: Profile,
     /// What the results are classified by.
     pub profile: Profile,
-    pub fixtures: PathBuf,
+    /// A folder whose `schemas/*.json` add to the built-in JSON Schemas.
+    pub fixtures: Option<PathBuf>,
     /// The share of the cases this machine runs.
     pub partition: Option<crate::plan::Partition>,
     /// Only cases that change nothing on the target.
@@ -124,22 +127,63 @@ pub fn connect(
     }
 }
 
-/// Loads the suites and the JSON Schemas they name.
-pub fn load(patterns: &[String], fixtures: &Path) -> Result<(Vec<Loaded>, Schemas), ConfigError> {
-    let schemas = Schemas::load(&fixtures.join("schemas")).map_err(ConfigError)?;
+/// Loads the suites and the JSON Schemas they name: the built-in schemas, and those under
+/// `schemas/` of a `--fixtures` folder.
+pub fn load(
+    patterns: &[String],
+    fixtures: Option<&Path>,
+) -> Result<(Vec<Loaded>, Schemas), ConfigError> {
+    let mut schemas = Schemas::builtin().map_err(ConfigError)?;
+    if let Some(dir) = fixtures {
+        schemas = schemas
+            .with_dir(&dir.join("schemas"))
+            .map_err(ConfigError)?;
+    }
     let names: HashSet<String> = schemas.names();
     let suites = suite::load(patterns, &names).map_err(|e| ConfigError(e.to_string()))?;
     Ok((suites, schemas))
 }
 
-pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
-    let baseline = opts
-        .baseline
-        .as_deref()
-        .map(|p| report::deviation::read(p).map(|r| (p, r)))
+/// The pipeline: load, connect, discover, plan, execute, report, judge.
+pub fn run(mut opts: RunOptions) -> Result<Verdict, ConfigError> {
+    let baseline = read_baseline(opts.baseline.as_deref())?;
+    let mut suites = load_suites(&opts)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(config("cannot start the runtime"))?;
+    // The credentials go to the client; nothing else reads them.
+    let auth = std::mem::replace(&mut opts.auth, Auth::None);
+    let session = open_session(&runtime, &opts, auth)?;
+    let target = discover(&runtime, &session.client);
+    let planned = plan_cases(&opts, &mut suites, &target);
+    let (shared, conclusion, took) = execute(&runtime, opts, suites, session, target, planned);
+    let report = collect(&shared, took);
+    publish(&shared, &report)?;
+    Ok(judge(&shared.opts, baseline, &report, &conclusion))
+}
+
+/// An earlier JSON report to judge the run against, with its path.
+fn read_baseline(path: Option<&Path>) -> Result<Option<(PathBuf, RunReport)>, ConfigError> {
+    path.map(|p| report::deviation::read(p).map(|r| (p.to_path_buf(), r)))
         .transpose()
-        .map_err(|e| ConfigError(format!("--baseline {e}")))?;
-    let (mut suites, schemas) = load(&opts.suites, &opts.fixtures)?;
+        .map_err(|e| ConfigError(format!("--baseline {e}")))
+}
+
+/// What the load stage hands on.
+struct Suites {
+    loaded: Vec<Loaded>,
+    schemas: Schemas,
+    /// Tags whose cases stay out (those only the other Entra behaviour sends).
+    exclude: Vec<String>,
+    /// The index of the first of the profile's own suites.
+    vendor_from: usize,
+}
+
+/// The suites, the Entra mappings' generated suites and the profile's own promises, with the
+/// schemas they use; a case showing a deviation the profile does not declare is an error.
+fn load_suites(opts: &RunOptions) -> Result<Suites, ConfigError> {
+    let (mut suites, schemas) = load(&opts.suites, opts.fixtures.as_deref())?;
     let schema_names = schemas.names();
     // Cases that only the other Entra behaviour sends stay out.
     let mut exclude = Vec::new();
@@ -177,14 +221,32 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
             }
         }
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(config("cannot start the runtime"))?;
+    Ok(Suites {
+        loaded: suites,
+        schemas,
+        exclude,
+        vendor_from,
+    })
+}
+
+/// The target reached: its base URL, the run's id and the client every case sends with.
+struct Session {
+    base_url: String,
+    run_id: String,
+    client: Arc<Client>,
+}
+
+/// Connects to the target (or starts the bundled server), opens the ledger, and guards the
+/// run against Ctrl-C and `--run-timeout`.
+fn open_session(
+    runtime: &tokio::runtime::Runtime,
+    opts: &RunOptions,
+    auth: Auth,
+) -> Result<Session, ConfigError> {
     let (base_url, auth) = connect(
-        &runtime,
+        runtime,
         opts.target.clone(),
-        opts.auth,
+        auth,
         &opts.emulate,
         &opts.defects,
     )?;
@@ -198,9 +260,27 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         .with_policy(opts.policy.clone())
         .with_ledger(ledger.clone());
     let client = Arc::new(client);
-    stop_on_signal_or_timeout(&runtime, &client, opts.run_timeout);
+    stop_on_signal_or_timeout(runtime, &client, opts.run_timeout);
+    Ok(Session {
+        base_url,
+        run_id,
+        client,
+    })
+}
+
+/// What the target says of itself.
+struct Target {
+    caps: Capabilities,
+    declared: Option<Declared>,
+    /// What the cases are fitted to: the target's schemas, or the RFC's core.
+    shapes: Vec<Shape>,
+}
+
+/// Reads `/ServiceProviderConfig`, `/Schemas` and `/ResourceTypes`, warning about what cannot
+/// be read.
+fn discover(runtime: &tokio::runtime::Runtime, client: &Arc<Client>) -> Target {
     let (caps, declared) = runtime.block_on(async {
-        tokio::join!(Capabilities::discover(&client), Declared::discover(&client))
+        tokio::join!(Capabilities::discover(client), Declared::discover(client))
     });
     if let Capabilities::Unknown(why) = &caps {
         eprintln!(
@@ -211,60 +291,97 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         Ok(d) => d.shapes(),
         Err(why) => {
             eprintln!(
-                "warning: cannot read the target's own schemas ({why}); the cases are fitted to the RFC's core schemas, and resources checked against fixtures/schemas only"
+                "warning: cannot read the target's own schemas ({why}); the cases are fitted to the RFC's core schemas, and resources checked against scimitar's own JSON Schemas only"
             );
             Shape::of_registry(&crate::scim::schema::Registry::core())
         }
     };
-    // The plan stage: every case cut to what the target declares.
-    let skips = fit::suites(&Fit::new(shapes), &mut suites);
+    Target {
+        caps,
+        declared: declared.ok(),
+        shapes,
+    }
+}
+
+/// The plan stage: every case cut to what the target declares (why a case cannot run, by
+/// suite and case), then selected by tag, partition and `--read-only`.
+fn plan_cases(
+    opts: &RunOptions,
+    suites: &mut Suites,
+    target: &Target,
+) -> (Vec<Planned>, Vec<Vec<Option<String>>>) {
+    let skips = fit::suites(&Fit::new(target.shapes.clone()), &mut suites.loaded);
+    let mut planned = plan(
+        &suites.loaded,
+        &opts.tags,
+        &suites.exclude,
+        suites.vendor_from,
+    );
+    if let Some(share) = &opts.partition {
+        planned = share.select(planned);
+    }
+    if opts.read_only {
+        planned.retain(|p| crate::plan::changes_nothing(&suites.loaded[p.suite].suite, p.case));
+    }
+    (planned, skips)
+}
+
+/// Runs the planned cases as libtest trials, then deletes what the run created and the
+/// teardowns missed. Returns what the trials share (their results), libtest's conclusion and
+/// how long the cases took.
+fn execute(
+    runtime: &tokio::runtime::Runtime,
+    opts: RunOptions,
+    suites: Suites,
+    session: Session,
+    target: Target,
+    (planned, skips): (Vec<Planned>, Vec<Vec<Option<String>>>),
+) -> (Arc<Shared>, Conclusion, Duration) {
     let runner = Runner::new(
-        client,
-        schemas,
-        declared.ok(),
+        session.client,
+        suites.schemas,
+        target.declared,
         opts.profile.fill.clone(),
         opts.entra
             .as_ref()
             .map_or(crate::entra::Behaviour::Default, |e| e.behaviour)
             .variables(),
-        run_id.clone(),
+        session.run_id.clone(),
     )
-    .with_snapshots(opts.snapshots);
-    let mut planned = plan(&suites, &opts.tags, &exclude, vendor_from);
-    if let Some(share) = &opts.partition {
-        planned = share.select(planned);
-    }
-    if opts.read_only {
-        planned.retain(|p| crate::plan::changes_nothing(&suites[p.suite].suite, p.case));
-    }
+    .with_snapshots(opts.snapshots.clone());
     let mut args = Arguments::from_iter(
         std::iter::once("scimitar".to_string()).chain(opts.libtest.iter().cloned()),
     );
     // Cases wait on the network, not the CPU: run more at once than there are cores.
     let threads = *args.test_threads.get_or_insert(16);
+    let confirm = threads > 1 && planned.len() > 1;
     let shared = Arc::new(Shared {
-        suites,
+        suites: suites.loaded,
         runner,
-        profile: opts.profile,
         results: Mutex::new(Vec::new()),
         alone: RwLock::new(()),
-        confirm: threads > 1 && planned.len() > 1,
+        confirm,
         under_load: Mutex::new(Vec::new()),
         handle: runtime.handle().clone(),
+        base_url: session.base_url,
+        run_id: session.run_id,
+        opts,
     });
+    let caps = &target.caps;
     let trials = planned
         .into_iter()
         .map(|p| {
             let unadvertised = caps.missing(&p.requires);
             let limits = match &skips[p.suite][p.case] {
                 Some(why) => Err(why.clone()),
-                None => caps.limits(&p.limits, &run_id),
+                None => caps.limits(&p.limits, &shared.run_id),
             };
             trial(p, unadvertised, limits, &shared)
         })
         .collect();
     let started = Instant::now();
     let conclusion = libtest_mimic::run(&args, trials);
+    let took = started.elapsed();
     if shared.runner.client.stopping() {
         // The stopping task deletes what the run created and ends the process.
         loop {
@@ -279,17 +396,23 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
             left.join("\n  ")
         );
     }
-    let mut cases = std::mem::take(&mut *shared.results.lock().unwrap_or_else(|e| e.into_inner()));
+    (shared, conclusion, took)
+}
+
+/// The classify stage's results gathered into the run's report: the cases by name, the
+/// counts, the load finding and each declaration's standing.
+fn collect(shared: &Shared, took: Duration) -> RunReport {
+    let mut cases = std::mem::take(&mut *lock(&shared.results));
     cases.sort_by(|a, b| a.name.cmp(&b.name));
-    let profile = &shared.profile;
-    let report = RunReport {
+    let profile = &shared.opts.profile;
+    RunReport {
         tool: "scimitar".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        target: base_url,
+        target: shared.base_url.clone(),
         profile: profile.name.clone(),
         profile_title: profile.title.clone(),
-        run_id,
-        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        run_id: shared.run_id.clone(),
+        duration_ms: took.as_secs_f64() * 1000.0,
         passed: count(&cases, Status::Passed),
         failed: count(&cases, Status::Failed),
         warnings: count(&cases, Status::Warning),
@@ -311,32 +434,48 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
         },
         declarations: classify::declarations(profile, &cases),
         cases,
-    };
-    print!("{}", report::summary(&report));
-    for spec in &opts.reports {
-        report::write(spec, &report, |t| shared.runner.client.scrub(t))
+    }
+}
+
+/// The summary on stdout, the `--report` files and, under GitHub Actions, the annotations
+/// and the job summary; every one scrubbed of the run's secrets.
+fn publish(shared: &Shared, report: &RunReport) -> Result<(), ConfigError> {
+    print!("{}", report::summary(report));
+    let scrub = |t: &str| shared.runner.client.scrub(t);
+    for spec in &shared.opts.reports {
+        report::write(spec, report, scrub)
             .map_err(config(&format!("cannot write {}", spec.path.display())))?;
     }
     if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
-        github(&report, |t| shared.runner.client.scrub(t))?;
+        github(report, scrub)?;
     }
+    Ok(())
+}
+
+/// Failed when a case failed the run, or, against a baseline, when something regressed.
+fn judge(
+    opts: &RunOptions,
+    baseline: Option<(PathBuf, RunReport)>,
+    report: &RunReport,
+    conclusion: &Conclusion,
+) -> Verdict {
     let failed = match baseline {
         Some((path, before)) => {
-            let mut cmp = report::baseline::compare(&before, &report);
+            let mut cmp = report::baseline::compare(&before, report);
             if opts.partition.is_some() {
                 // The other shards run the rest.
                 cmp.gone.clear();
             }
-            print!("{}", cmp.render(path));
+            print!("{}", cmp.render(&path));
             !cmp.regressions.is_empty()
         }
         None => conclusion.has_failed(),
     };
-    Ok(if failed {
+    if failed {
         Verdict::Failed
     } else {
         Verdict::Passed
-    })
+    }
 }
 
 /// On Ctrl-C, or when the whole run has taken `limit`: stop sending, let what is in flight
@@ -396,7 +535,6 @@ fn github(report: &RunReport, scrub: impl Fn(&str) -> String) -> Result<(), Conf
 struct Shared {
     suites: Vec<Loaded>,
     runner: Runner,
-    profile: Profile,
     results: Mutex<Vec<CaseResult>>,
     /// Cases hold it shared while they run; a case confirming a failure holds it alone, so
     /// that nothing else runs meanwhile.
@@ -406,6 +544,9 @@ struct Shared {
     /// The cases that failed beside others and passed alone.
     under_load: Mutex<Vec<String>>,
     handle: tokio::runtime::Handle,
+    base_url: String,
+    run_id: String,
+    opts: RunOptions,
 }
 
 /// A lock whose holder may have panicked: the data is still what it was.
@@ -464,7 +605,7 @@ fn trial(
                     &p,
                     case.shows.as_deref(),
                     Outcome::Unsupported(why),
-                    &shared.profile,
+                    &shared.opts.profile,
                 ),
             ),
             Ok(limits) => {
@@ -508,7 +649,7 @@ fn trial(
                     (None, None, Some(w)) => Outcome::Noted(w),
                     (None, None, None) => Outcome::Passed,
                 };
-                let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.profile);
+                let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.opts.profile);
                 let kept = !matches!(c.status, Status::Passed | Status::Skipped);
                 let mut done = CaseResult {
                     duration_ms: started.elapsed().as_secs_f64() * 1000.0,

@@ -27,7 +27,10 @@ impl Target {
             .unwrap();
         Target {
             base: running.base_url,
-            http: reqwest::Client::new(),
+            http: {
+                scimitar::target::install_crypto_provider();
+                reqwest::Client::new()
+            },
         }
     }
 

@@ -272,7 +272,10 @@ impl Bundled {
         .unwrap();
         Bundled {
             base: running.base_url,
-            http: reqwest::Client::new(),
+            http: {
+                scimitar::target::install_crypto_provider();
+                reqwest::Client::new()
+            },
             _task: running.task,
         }
     }

@@ -1,4 +1,6 @@
-//! JSON Schemas under `fixtures/schemas/`, compiled once per run.
+//! The JSON Schemas a step's `expect.schema` names, compiled once per run: the built-in ones
+//! (`fixtures/schemas/`), and those of a `--fixtures` folder, which add to them or replace
+//! those of the same file name.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -8,9 +10,22 @@ use serde_json::Value;
 pub struct Schemas(HashMap<String, jsonschema::Validator>);
 
 impl Schemas {
-    /// Compiles every `*.json` file of `dir`, keyed by file name.
+    /// The schemas built into the binary, keyed by file name (`user.json`).
+    pub fn builtin() -> Result<Self, String> {
+        let mut out = Schemas(HashMap::new());
+        for (path, text) in crate::builtin::folder("fixtures/schemas", "json") {
+            out.add(&path, text)?;
+        }
+        Ok(out)
+    }
+
+    /// Compiles every `*.json` file of `dir` alone, keyed by file name.
     pub fn load(dir: &Path) -> Result<Self, String> {
-        let mut out = HashMap::new();
+        Schemas(HashMap::new()).with_dir(dir)
+    }
+
+    /// Adds every `*.json` file of `dir`, replacing a schema of the same file name.
+    pub fn with_dir(mut self, dir: &Path) -> Result<Self, String> {
         let entries = std::fs::read_dir(dir)
             .map_err(|e| format!("cannot read the schema folder {}: {e}", dir.display()))?;
         for entry in entries {
@@ -20,20 +35,24 @@ impl Schemas {
             }
             let text =
                 std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let schema: Value = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
-            let validator = jsonschema::validator_for(&schema)
-                .map_err(|e| format!("{}: not a valid JSON Schema: {e}", path.display()))?;
-            let name = path
-                .file_name()
-                .expect("a file has a name")
-                .to_string_lossy()
-                .into_owned();
-            out.insert(name, validator);
+            self.add(&path, &text)?;
         }
-        Ok(Schemas(out))
+        Ok(self)
     }
 
+    fn add(&mut self, path: &Path, text: &str) -> Result<(), String> {
+        let schema: Value =
+            serde_json::from_str(text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+        let validator = jsonschema::validator_for(&schema)
+            .map_err(|e| format!("{}: not a valid JSON Schema: {e}", path.display()))?;
+        let name = path
+            .file_name()
+            .expect("a file has a name")
+            .to_string_lossy()
+            .into_owned();
+        self.0.insert(name, validator);
+        Ok(())
+    }
     pub fn names(&self) -> HashSet<String> {
         self.0.keys().cloned().collect()
     }

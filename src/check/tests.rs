@@ -23,7 +23,7 @@ fn failures(yaml: &str, resp: &RecordedResponse) -> Vec<String> {
         resp,
         &serde_json::from_str(&resp.body),
         &vars,
-        &Schemas::load(std::path::Path::new("fixtures/schemas")).unwrap(),
+        &Schemas::builtin().unwrap(),
     )
 }
 

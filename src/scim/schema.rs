@@ -3,6 +3,7 @@
 //! Validation, attribute characteristics and the discovery documents all read from here, so
 //! they cannot drift apart.
 
+use crate::builtin;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -164,12 +165,12 @@ impl Registry {
         };
         Registry {
             schemas: vec![
-                parse(include_str!("../../fixtures/scim/user.json")),
-                parse(include_str!("../../fixtures/scim/group.json")),
-                parse(include_str!("../../fixtures/scim/enterprise-user.json")),
+                parse(builtin::expect("fixtures/scim/user.json")),
+                parse(builtin::expect("fixtures/scim/group.json")),
+                parse(builtin::expect("fixtures/scim/enterprise-user.json")),
             ],
-            resource_types: serde_json::from_str(include_str!(
-                "../../fixtures/scim/resource-types.json"
+            resource_types: serde_json::from_str(builtin::expect(
+                "fixtures/scim/resource-types.json",
             ))
             .expect("embedded resource types fixture is valid"),
             common: common_attributes(),

@@ -8,7 +8,7 @@ use serde_saphyr::{Location, Spanned};
 
 use super::model::{Assertion, Step, Suite};
 use super::template::{BUILTINS, LIMITS};
-use crate::requirements;
+use crate::{builtin, requirements};
 
 /// A suite and the file it came from.
 #[derive(Debug)]
@@ -48,28 +48,26 @@ impl LoadError {
 
 /// Loads every file matching the glob patterns, in path order, and checks what the YAML
 /// types cannot: variables captured before use, known schemas and requirement ids, unique
-/// names. `schemas` names the files under `fixtures/schemas/`.
+/// names. A pattern matches the built-in suites and the files on disk; a file on disk at the
+/// path of a built-in one replaces it (see [`crate::builtin`]). `schemas` names the JSON
+/// Schemas the steps may use.
 pub fn load(patterns: &[String], schemas: &HashSet<String>) -> Result<Vec<Loaded>, LoadError> {
     let mut paths = Vec::new();
     for pattern in patterns {
-        let entries = glob::glob(pattern)
+        let found = builtin::glob(pattern)
             .map_err(|e| LoadError::plain(format!("error: bad suite pattern `{pattern}`: {e}")))?;
-        let before = paths.len();
-        for entry in entries {
-            paths.push(entry.map_err(|e| LoadError::plain(format!("error: {e}")))?);
-        }
-        if paths.len() == before {
+        if found.is_empty() {
             return Err(LoadError::plain(format!(
                 "error: no suite file matches `{pattern}`"
             )));
         }
+        paths.extend(found);
     }
     paths.sort();
     paths.dedup();
     let mut out: Vec<Loaded> = Vec::with_capacity(paths.len());
     for path in paths {
-        let src = std::fs::read_to_string(&path)
-            .map_err(|e| LoadError::plain(format!("error: {}: {e}", path.display())))?;
+        let src = builtin::read(&path).map_err(|e| LoadError::plain(format!("error: {e}")))?;
         let suite = parse(&path, &src, schemas)?;
         if let Some(other) = out.iter().find(|l| l.suite.name == suite.name) {
             return Err(LoadError::plain(format!(
@@ -250,7 +248,7 @@ fn check_step(
         return Err(err(
             schema.referenced,
             &format!(
-                "unknown schema `{}` (fixtures/schemas/ has: {})",
+                "unknown schema `{}` (known: {})",
                 schema.value,
                 known.join(", ")
             ),

@@ -171,6 +171,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(base_url: &str, auth: Auth, timeout: Duration) -> reqwest::Result<Self> {
+        super::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))

@@ -14,3 +14,11 @@ pub use client::{
 };
 pub use limit::LoadStats;
 pub use secret::Secret;
+
+/// Installs ring as rustls' crypto provider for HTTPS. reqwest is built without a provider
+/// of its own (its default, aws-lc-rs, is a long C build that dominated `cargo install`), so
+/// a `reqwest::Client` built before this panics. Calling it again does nothing.
+pub fn install_crypto_provider() {
+    // An error means a provider is installed already, which is all that is needed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
