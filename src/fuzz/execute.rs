@@ -38,6 +38,8 @@ pub struct Step {
     pub actual: Outcome,
     /// The script variable taking the id this step created.
     pub creates: Option<String>,
+    /// The script variables taking the ids a Bulk request created (`U3`, `G2`).
+    pub bulk_creates: Vec<String>,
 }
 
 pub struct Trace {
@@ -248,6 +250,7 @@ impl Execution<'_> {
             expected,
             actual: exchange.outcome,
             creates: None,
+            bulk_creates: Vec::new(),
         };
         let divergence = self.judge(&mut step).err();
         (step, divergence)
@@ -299,7 +302,7 @@ impl Execution<'_> {
             step.creates = Some(self.adopt(resource, model, target));
         }
         if step.op.purpose == Purpose::Bulk {
-            self.bulk_created(&expected_json, &actual_json);
+            step.bulk_creates = self.bulk_created(&expected_json, &actual_json);
         }
         Answers {
             op: &step.op,
@@ -325,13 +328,17 @@ impl Execution<'_> {
     }
 
     /// Takes the resources both sides created in a Bulk request as the sequence's own, so
-    /// that later requests can read them and their ids compare as placeholders.
+    /// that later requests can read them and their ids compare as placeholders; returns
+    /// their script variables.
     fn bulk_created(
         &mut self,
         e: &Result<Value, serde_json::Error>,
         a: &Result<Value, serde_json::Error>,
-    ) {
-        let (Ok(e), Ok(a)) = (e, a) else { return };
+    ) -> Vec<String> {
+        let mut vars = Vec::new();
+        let (Ok(e), Ok(a)) = (e, a) else {
+            return vars;
+        };
         let ops = |v: &Value| v["Operations"].as_array().cloned().unwrap_or_default();
         let id = |o: &Value| -> Option<String> {
             let created = o["status"].as_str() == Some("201")
@@ -363,8 +370,9 @@ impl Execution<'_> {
             } else {
                 Resource::User
             };
-            self.adopt(resource, model, target);
+            vars.push(self.adopt(resource, model, target));
         }
+        vars
     }
 
     /// Takes a resource both sides created as the sequence's own: its ids stand for one

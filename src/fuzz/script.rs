@@ -45,7 +45,8 @@ pub fn script(steps: &[Step], what: &str, seed: u64, base_url: &str) -> String {
          set -eu\n\
          BASE=\"${{SCIM_BASE_URL:-{base_url}}}\"\n\
          RUN=\"$(date +%s)$$\"\n\
-         scim_id() {{ grep -o '\"id\"[[:space:]]*:[[:space:]]*\"[^\"]*\"' | head -n 1 | sed 's/.*\"\\([^\"]*\\)\"$/\\1/'; }}\n",
+         scim_id() {{ grep -o '\"id\"[[:space:]]*:[[:space:]]*\"[^\"]*\"' | head -n 1 | sed 's/.*\"\\([^\"]*\\)\"$/\\1/'; }}\n\
+         scim_created() {{ grep -o \"/$1/[^\\\"]*\\\"\" | head -n 1 | sed 's/.*\\/\\([^\"]*\\)\"$/\\1/'; }}\n",
         n = steps.len(),
         what = what.replace('\n', "\n#   "),
     );
@@ -58,8 +59,10 @@ pub fn script(steps: &[Step], what: &str, seed: u64, base_url: &str) -> String {
             step.expected.status,
             status(&step.actual)
         ));
+        let bulk = !step.bulk_creates.is_empty() && !last;
         let mut cmd = match (&step.creates, last) {
             (_, true) => "curl -sS -i".to_string(),
+            _ if bulk => "BULK=$(curl -sS".to_string(),
             (Some(var), false) => format!("{var}=$(curl -sS"),
             (None, false) => "curl -sS -o /dev/null -w '%{http_code}\\n'".to_string(),
         };
@@ -77,7 +80,20 @@ pub fn script(steps: &[Step], what: &str, seed: u64, base_url: &str) -> String {
                 word(&b.to_string().replace("\\u0001", "\u{1}"))
             ));
         }
-        if let (Some(var), false) = (&step.creates, last) {
+        if bulk {
+            // The ids are the last segments of the Bulk response's locations.
+            cmd.push(')');
+            for var in &step.bulk_creates {
+                let endpoint = if var.starts_with('G') {
+                    "Groups"
+                } else {
+                    "Users"
+                };
+                cmd.push_str(&format!(
+                    "\n{var}=$(printf '%s' \"$BULK\" | scim_created {endpoint})\necho \"{var}=${var}\""
+                ));
+            }
+        } else if let (Some(var), false) = (&step.creates, last) {
             cmd.push_str(&format!(" | scim_id)\necho \"{var}=${var}\""));
         }
         out.push_str(&cmd);
