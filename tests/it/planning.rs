@@ -2,7 +2,7 @@
 //! probed — skipped with the reason when it fails, a warning when it works anyway — and the
 //! advertised limits shape the cases; the requirement catalogue matches the shared one.
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

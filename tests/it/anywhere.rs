@@ -1,7 +1,7 @@
 //! The binary carries its suites and fixtures: it runs from a folder that has none, files on
 //! disk add to or replace the built-in ones, and `suites export` writes them out.
 
-mod common;
+use crate::common;
 use common::*;
 
 use std::path::Path;

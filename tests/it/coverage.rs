@@ -1,7 +1,7 @@
 //! `scimitar coverage` reports the requirement matrix, and the suites keep their promise:
 //! at least 90% of the testable MUST rows and 70% of the testable SHOULD rows are checked.
 
-mod common;
+use crate::common;
 use common::*;
 
 fn figure(out: &str, level: &str) -> f64 {

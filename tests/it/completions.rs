@@ -1,6 +1,6 @@
 //! Shell completions and the manual page, generated from the clap definitions.
 
-mod common;
+use crate::common;
 use common::*;
 
 use std::process::Command;

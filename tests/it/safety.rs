@@ -1,7 +1,7 @@
 //! Safe against a real tenant: an interrupted run deletes what it created, a crashed one
 //! can be swept, and the token appears in no artifact.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -1,6 +1,6 @@
 //! The CI gate: partitions, baselines, snapshots.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

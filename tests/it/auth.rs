@@ -2,7 +2,7 @@
 //! header and OAuth2 client credentials (a fresh token fetched once the old one nears its
 //! expiry, the old one refused); no secret in any artifact; warnings for insecure set-ups.
 
-mod common;
+use crate::common;
 use common::*;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! every declared deviation is observed and nothing else deviates; against the strict server
 //! the same declarations are stale.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::Value;
 

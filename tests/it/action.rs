@@ -11,7 +11,7 @@
 //! installs with `cargo install --path` itself), and `actions/upload-artifact` by checking the
 //! path it would upload. No `--target`: the action runs against the bundled server.
 
-mod common;
+use crate::common;
 use common::*;
 
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! `scimitar fuzz` against the bundled server: no divergence from a correct server over
 //! 10,000 requests, and defects found, shrunk, and reproduced by the curl script printed.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

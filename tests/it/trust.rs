@@ -2,7 +2,7 @@
 //! each; a server that supports less is tested on what it declares; load is told from
 //! non-conformance.
 
-mod common;
+use crate::common;
 use common::*;
 
 /// A target that refuses every user create (it requires `title`, which no setup sends).

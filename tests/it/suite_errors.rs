@@ -1,6 +1,6 @@
 //! A mistake in a suite file is an exit-2 error naming file, line and column.
 
-mod common;
+use crate::common;
 use common::*;
 
 fn load_error(file: &str) -> String {
@@ -10,7 +10,7 @@ fn load_error(file: &str) -> String {
 }
 
 fn snapshot(name: &str, value: &str) {
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!(name, value);
     });
 }

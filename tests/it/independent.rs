@@ -4,7 +4,7 @@
 //! own when `SCIM2_SERVER` does not name it (`.ci/run` installs it first); when it cannot be
 //! had or started, the test fails: it never skips.
 
-mod common;
+use crate::common;
 use common::*;
 
 use std::net::TcpListener;

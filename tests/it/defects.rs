@@ -1,7 +1,7 @@
 //! Every defect switch of the bundled server must make exactly the cases about its rule
 //! fail: a check that cannot fail is a defect, and so is one that fails for the wrong reason.
 
-mod common;
+use crate::common;
 use common::*;
 
 /// Runs the bundled server with `defect` on (and `extra` arguments) and checks that exactly

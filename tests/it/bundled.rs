@@ -1,6 +1,6 @@
 //! The README's run command against the bundled server, and a separately served target.
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

@@ -1,6 +1,6 @@
 //! JUnit XML and JSON reports: well-formed, complete, and free of the secret.
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

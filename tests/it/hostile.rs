@@ -1,7 +1,7 @@
 //! A misbehaving target becomes a failed check with a clear message: never a panic, never a
 //! hang past the timeouts, memory bounded. A 429 storm completes through retries.
 
-mod common;
+use crate::common;
 
 use common::hostile;
 use common::{scimitar, text};

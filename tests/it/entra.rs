@@ -2,7 +2,7 @@
 //! server in both Entra behaviours, fails clearly against a server refusing Entra's default
 //! spellings, and attribute mappings become one round-trip case per attribute.
 
-mod common;
+use crate::common;
 use common::*;
 use serde_json::Value;
 

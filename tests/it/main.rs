@@ -1,0 +1,27 @@
+//! scimitar's integration tests, in one binary (one link of the crate instead of one per
+//! file): one module per area, the helpers in `common`.
+
+mod common;
+
+mod action;
+mod anywhere;
+mod auth;
+mod bundled;
+mod ci;
+mod completions;
+mod coverage;
+mod defects;
+mod emulation;
+mod entra;
+mod fuzz;
+mod fuzz_corpus;
+mod r#gen;
+mod hostile;
+mod independent;
+mod planning;
+mod profiles;
+mod reports;
+mod request_schemas;
+mod safety;
+mod suite_errors;
+mod trust;
