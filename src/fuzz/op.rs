@@ -41,7 +41,7 @@ impl Resource {
 pub enum Purpose {
     Create(Resource),
     /// A create of an invalid payload, what is wrong with it, and the answers the RFC
-    /// allows. The model answers one of them (`tests/gen.rs` holds it to
+    /// allows. The model answers one of them (`tests/it/gen.rs` holds it to
     /// [`crate::r#gen::Expected`]), or as the profile documents.
     Invalid {
         why: &'static str,
