@@ -44,10 +44,29 @@ impl Capabilities {
         };
         let absent: Vec<String> = features
             .iter()
-            .filter(|f| spc[f.key()]["supported"] != Value::Bool(true))
-            .map(|f| format!("{}.supported", f.key()))
+            .filter(|f| spc[f.key()][f.flag()] != Value::Bool(true))
+            .map(|f| format!("{}.{}", f.key(), f.flag()))
             .collect();
         (!absent.is_empty()).then(|| format!("not advertised: {}", absent.join(", ")))
+    }
+
+    /// Why a case whose `when` the target's ServiceProviderConfig does not meet cannot run.
+    pub fn unmet(&self, when: &indexmap::IndexMap<String, Value>) -> Option<String> {
+        if when.is_empty() {
+            return None;
+        }
+        let Capabilities::Advertised(spc) = self else {
+            return Some("it depends on a ServiceProviderConfig the target does not give".into());
+        };
+        when.iter().find_map(|(pointer, want)| {
+            let got = spc.pointer(pointer);
+            (got != Some(want)).then(|| {
+                format!(
+                    "the target's ServiceProviderConfig has {pointer} {}, not {want}",
+                    got.map_or("absent".to_string(), Value::to_string)
+                )
+            })
+        })
     }
 
     /// The values of the limit variables a case uses (`template::LIMITS`), or why the target

@@ -16,6 +16,8 @@ use crate::suite::template::{self, Vars};
 use crate::suite::{Case, Method, Step, Suite};
 use crate::target::{Body, Client, Credentials, Exchange, Outcome, Outgoing, curl};
 
+mod walk;
+
 /// How much of a response body a failure message shows.
 const SHOWN_BODY: usize = 2000;
 
@@ -148,24 +150,41 @@ impl Runner {
         let total = main.len();
         for (i, step) in main.into_iter().enumerate() {
             let label = label(file, step, i + 1, total, false);
-            let record = self
-                .run_step(step, &mut vars, label, false, fill, &at)
+            let mut record = self
+                .run_step(step, &mut vars, label.clone(), false, fill, &at, None)
                 .await;
-            if !record.failures.is_empty() {
+            let mut records = vec![];
+            if let Some(w) = step
+                .value
+                .walk
+                .as_ref()
+                .filter(|_| record.failures.is_empty())
+            {
+                records = self
+                    .walk(step, w, &mut record, &mut vars, &label, fill, &at)
+                    .await;
+            }
+            records.insert(0, record);
+            let failed = records.iter().find(|r| !r.failures.is_empty());
+            if let Some(r) = failed {
                 failure = Some(Failure {
-                    message: self.message(&record, &record.failures),
+                    message: self.message(r, &r.failures),
                     setup: (i < suite.setup.len()).then(|| setup_name(file, step)),
                 });
-                steps.push(record);
+            }
+            let stop = failed.is_some();
+            steps.extend(records);
+            if stop {
                 break;
             }
-            steps.push(record);
         }
         let teardown: Vec<&Spanned<Step>> = case.teardown.iter().chain(&suite.teardown).collect();
         let total = teardown.len();
         for (i, step) in teardown.into_iter().enumerate() {
             let label = label(file, step, i + 1, total, true);
-            let record = self.run_step(step, &mut vars, label, true, fill, &at).await;
+            let record = self
+                .run_step(step, &mut vars, label, true, fill, &at, None)
+                .await;
             if failure.is_none() && !record.failures.is_empty() {
                 failure = Some(Failure {
                     message: self.message(&record, &record.failures),
@@ -195,6 +214,8 @@ impl Runner {
         }
     }
 
+    /// Runs one step; `cursor`, where given, replaces the request's (a page of a walk).
+    #[allow(clippy::too_many_arguments)]
     async fn run_step(
         &self,
         step: &Spanned<Step>,
@@ -203,6 +224,7 @@ impl Runner {
         teardown: bool,
         fill: bool,
         at: &Site<'_>,
+        cursor: Option<&str>,
     ) -> StepRecord {
         let s = &step.value;
         let mut record = StepRecord {
@@ -240,7 +262,7 @@ impl Runner {
                 .transpose()?;
             Ok((path, query, headers, body, bearer))
         })();
-        let (path, query, headers, mut body, bearer) = match rendered {
+        let (path, mut query, headers, mut body, bearer) = match rendered {
             Ok(r) => r,
             Err(m) => {
                 // Only teardown can get here: the loader proves every other use is captured first.
@@ -251,6 +273,17 @@ impl Runner {
                 return record;
             }
         };
+        if let Some(c) = cursor {
+            match &mut body {
+                Some(Body::Json(Value::Object(obj))) => {
+                    obj.insert("cursor".into(), Value::String(c.to_string()));
+                }
+                _ => {
+                    query.retain(|(k, _)| k != "cursor");
+                    query.push(("cursor".into(), c.to_string()));
+                }
+            }
+        }
         if fill
             && s.request.method == Method::Post
             && let Some(Body::Json(Value::Object(obj))) = &mut body

@@ -145,6 +145,46 @@ pub struct Emulation {
     /// What a member of a path-less PATCH value that names no declared attribute gets.
     #[serde(default)]
     pub patch_undeclared: PatchUndeclared,
+    /// The paging methods offered (RFC 9865); index paging alone unless a profile says more.
+    #[serde(default)]
+    pub pagination: Pagination,
+}
+
+/// How list answers are paged: index paging (RFC 7644 §3.4.2.4) always, cursor paging (RFC
+/// 9865) where a profile offers it, and which of the two a request naming neither gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pagination {
+    #[serde(default)]
+    pub cursor: Option<CursorPaging>,
+    #[serde(default)]
+    pub default: PagingMethod,
+}
+
+/// Cursor paging as offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CursorPaging {
+    /// Seconds a cursor stays valid (RFC 9865 `cursorTimeout`).
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PagingMethod {
+    #[default]
+    Index,
+    Cursor,
+}
+
+impl PagingMethod {
+    /// Its name in `pagination.defaultPaginationMethod`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PagingMethod::Index => "index",
+            PagingMethod::Cursor => "cursor",
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -247,6 +287,12 @@ impl Profile {
 
     fn parse(file: &str, text: &str) -> Result<Self, String> {
         let p: Profile = serde_saphyr::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+        let paging = p.emulation.pagination;
+        if paging.default == PagingMethod::Cursor && paging.cursor.is_none() {
+            return Err(format!(
+                "{file}: pagination.default is cursor, but pagination.cursor is not offered"
+            ));
+        }
         for d in &p.deviations {
             if let Some(r) = d
                 .requirements

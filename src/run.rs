@@ -372,8 +372,9 @@ fn execute(
         .into_iter()
         .map(|p| {
             let unadvertised = caps.missing(&p.requires);
-            let limits = match &skips[p.suite][p.case] {
-                Some(why) => Err(why.clone()),
+            let when = &shared.suites[p.suite].suite.cases[p.case].value.when;
+            let limits = match skips[p.suite][p.case].clone().or_else(|| caps.unmet(when)) {
+                Some(why) => Err(why),
                 None => caps.limits(&p.limits, &shared.run_id),
             };
             trial(p, unadvertised, limits, &shared)

@@ -29,21 +29,28 @@ pub struct Query {
     pub count: Option<i64>,
 }
 
-/// One page of results; each resource with the index of its kind in the query's sources.
-pub struct Page<'r> {
-    pub total: usize,
-    pub start_index: usize,
-    pub resources: Vec<(usize, &'r Map<String, Value>)>,
+/// A match: the index of its kind in the query's sources, and the resource.
+pub type Hit<'r> = (usize, &'r Map<String, Value>);
+
+/// The page of `hits` that begins at the 1-based `start_index` (values below 1 are taken as
+/// 1, RFC 7644 §3.4.2.4) and holds at most `size` resources.
+pub fn index_page<'r>(hits: &[Hit<'r>], start_index: i64, size: usize) -> Vec<Hit<'r>> {
+    let start = start_index.max(1) as usize;
+    hits.iter().skip(start - 1).take(size).copied().collect()
 }
 
-/// Filters (under `dialect`), sorts and pages the resources of one or more kinds (several at
-/// the root, RFC 7644 §3.4.3); `max_results` caps the page size.
-pub fn run<'r, 'k, I>(
+/// How many resources a page holds: `count` (negative taken as 0), at most `max_results`.
+pub fn page_size(count: Option<i64>, max_results: usize) -> usize {
+    count.map_or(max_results, |c| (c.max(0) as usize).min(max_results))
+}
+
+/// The matches of a query in the order it asks for (creation order unless sorted), each
+/// with the index of its kind in the query's sources.
+pub fn select<'r, 'k, I>(
     sources: impl IntoIterator<Item = (Kind<'k>, I)>,
     q: &Query,
     dialect: &Dialect,
-    max_results: usize,
-) -> Result<Page<'r>, ScimError>
+) -> Result<Vec<Hit<'r>>, ScimError>
 where
     I: IntoIterator<Item = &'r Map<String, Value>>,
 {
@@ -76,17 +83,7 @@ where
             }
         });
     }
-    let total = hits.len();
-    let start = q.start_index.max(1) as usize;
-    let count = q
-        .count
-        .map_or(max_results, |c| (c.max(0) as usize).min(max_results));
-    let resources = hits.into_iter().skip(start - 1).take(count).collect();
-    Ok(Page {
-        total,
-        start_index: start,
-        resources,
-    })
+    Ok(hits)
 }
 
 struct SortKey {

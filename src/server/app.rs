@@ -5,9 +5,10 @@ use std::sync::RwLock;
 
 use serde_json::{Map, Value, json};
 
+use super::cursor::{self, Binding, Cursors, Direction, Position};
 use super::defect::{Defect, Defects};
 use super::store::Store;
-use crate::profile::{DiscoveryFilter, Emulation, PatchUndeclared, Profile, PutMode};
+use crate::profile::{DiscoveryFilter, Emulation, PagingMethod, PatchUndeclared, Profile, PutMode};
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::filter::{self, Dialect};
 use crate::scim::list::{self, Query, SortOrder};
@@ -72,6 +73,8 @@ pub struct Params {
     pub sort_order: Option<String>,
     pub start_index: Option<String>,
     pub count: Option<String>,
+    /// RFC 9865 §2: empty or absent asks for the first page of a cursor walk.
+    pub cursor: Option<String>,
     pub attributes: Option<String>,
     pub excluded_attributes: Option<String>,
 }
@@ -110,6 +113,7 @@ impl Params {
             sort_order: text("sortOrder")?,
             start_index: text("startIndex")?,
             count: text("count")?,
+            cursor: text("cursor")?,
             attributes: text("attributes")?,
             excluded_attributes: text("excludedAttributes")?,
         })
@@ -218,6 +222,8 @@ pub struct App {
     /// The absolute base URL (`http://127.0.0.1:PORT/scim/v2`), for `meta.location`.
     pub base_url: String,
     store: RwLock<Store>,
+    /// Present where the profile offers cursor paging.
+    cursors: Option<Cursors>,
 }
 
 impl App {
@@ -228,6 +234,11 @@ impl App {
             defects,
             base_url,
             store: RwLock::new(Store::default()),
+            cursors: profile
+                .emulation
+                .pagination
+                .cursor
+                .map(|c| Cursors::new(std::time::Duration::from_secs(c.timeout))),
         })
     }
 
@@ -294,7 +305,8 @@ impl App {
         }
     }
 
-    /// A query over the resources of `kinds`, answered as a ListResponse.
+    /// A query over the resources of `kinds`, answered as a ListResponse, paged by index or
+    /// by cursor as the request asks (RFC 9865 §2.4: one naming neither gets the default).
     fn query(&self, kinds: &[Kind], params: &Params) -> Result<Reply, ScimError> {
         let dialect = self.dialect();
         let mut query = params.query(&dialect, &self.defects, self.emulation.sort)?;
@@ -302,33 +314,138 @@ impl App {
         self.bend_query(&mut query, params.start_index.is_some());
         let store = self.read();
         let sources = kinds.iter().map(|k| (*k, store.all(&k.rt.name)));
+        let hits = list::select(sources, &query, &dialect)?;
         let max = if self.defects.has(Defect::MaxResultsIgnored) {
             usize::MAX
         } else {
             self.emulation.max_results
         };
-        let page = list::run(sources, &query, &dialect, max)?;
+        let size = list::page_size(query.count, max);
         let projection = params.projection(&self.defects);
-        let resources: Vec<Value> = page
-            .resources
-            .iter()
-            .map(|(k, r)| Value::Object(self.render(kinds[*k], &store, r, &projection)))
-            .collect();
+        let render = |page: &[list::Hit]| -> Vec<Value> {
+            page.iter()
+                .map(|(k, r)| Value::Object(self.render(kinds[*k], &store, r, &projection)))
+                .collect()
+        };
+        let by_cursor = self
+            .cursors
+            .as_ref()
+            .filter(|_| self.paging(params) == PagingMethod::Cursor);
+        let (total, resources, cursors) = match by_cursor {
+            Some(issuer) => {
+                let binding = Binding::new(
+                    &[
+                        Some(
+                            &kinds
+                                .iter()
+                                .map(|k| k.rt.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                        ),
+                        params.filter.as_deref(),
+                        params.sort_by.as_deref(),
+                        params.sort_order.as_deref(),
+                    ],
+                    query.count,
+                );
+                let at = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
+                    None => None,
+                    Some(c) => Some(issuer.read(c, binding).map_err(|e| {
+                        if self.defects.has(Defect::InvalidCursor500) {
+                            ScimError::new(500, None, "internal error")
+                        } else {
+                            e
+                        }
+                    })?),
+                };
+                let snapshot = at.map_or(store.high_water(), |p| p.snapshot);
+                let seq = |(k, r): &list::Hit| {
+                    let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
+                    store.seq(&kinds[*k].rt.name, id).unwrap_or(u64::MAX)
+                };
+                let walk: Vec<_> = hits.into_iter().filter(|h| seq(h) <= snapshot).collect();
+                let seqs: Vec<u64> = walk.iter().map(seq).collect();
+                let slice =
+                    self.bend_slice(cursor::slice(&seqs, snapshot, at, size), &seqs, snapshot);
+                let links = [
+                    ("previousCursor", slice.previous),
+                    ("nextCursor", slice.next),
+                ]
+                .into_iter()
+                .filter_map(|(name, p)| Some((name, issuer.issue(p?, binding))))
+                .collect();
+                (walk.len(), render(&walk[slice.range]), links)
+            }
+            None => {
+                let page = list::index_page(&hits, query.start_index, size);
+                (hits.len(), render(&page), Vec::new())
+            }
+        };
         let total = if self.defects.has(Defect::TotalResultsPageSize) {
             resources.len()
         } else {
-            page.total
+            total
         };
         let mut body = json!({
             "schemas": [LIST_RESPONSE],
             "totalResults": total,
             "itemsPerPage": resources.len(),
-            "startIndex": requested_start,
         });
+        if by_cursor.is_none() {
+            body["startIndex"] = json!(requested_start);
+        }
         if !resources.is_empty() {
             body["Resources"] = Value::Array(resources);
         }
+        for (name, c) in cursors {
+            body[name] = Value::String(c);
+        }
         Ok(Reply::json(200, body))
+    }
+
+    /// How a list request is paged: by cursor where it sends `cursor` (even empty) and the
+    /// server offers cursors, by index where it sends `startIndex`, else by the default. A
+    /// server without cursors ignores the parameter (RFC 7644 §3.4.2: unrecognised query
+    /// parameters are ignored).
+    fn paging(&self, params: &Params) -> PagingMethod {
+        let offered = self.emulation.pagination.cursor.is_some();
+        if params.cursor.is_some() && offered {
+            PagingMethod::Cursor
+        } else if params.start_index.is_some() || !offered {
+            PagingMethod::Index
+        } else {
+            self.emulation.pagination.default
+        }
+    }
+
+    /// The defects that act on a cursor page.
+    fn bend_slice(&self, mut s: cursor::Slice, walk: &[u64], snapshot: u64) -> cursor::Slice {
+        let (first, last) = (s.range.start, s.range.end);
+        if self.defects.has(Defect::CursorWalkRepeats)
+            && let Some(next) = &mut s.next
+            && last - first >= 2
+        {
+            // The next page begins with the last resource of this one.
+            next.anchor = walk[last - 2];
+            next.offset = last - 2;
+        }
+        if self.defects.has(Defect::NextCursorOnLastPage) && s.next.is_none() && last > first {
+            s.next = Some(Position {
+                snapshot,
+                anchor: walk[last - 1],
+                offset: last - 1,
+                direction: Direction::Next,
+            });
+        }
+        if self.defects.has(Defect::PreviousCursorOnFirstPage) && first == 0 && last > 0 {
+            s.previous = Some(Position {
+                snapshot,
+                anchor: walk[0],
+                offset: 0,
+                direction: Direction::Previous,
+            });
+        }
+        s
     }
 
     /// The defects that act on a parsed query.

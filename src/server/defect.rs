@@ -47,6 +47,11 @@ pub enum Defect {
     PatchOpCaseSensitive,
     StringBooleansRejected,
     Overload,
+    NextCursorOnLastPage,
+    CursorWalkRepeats,
+    PreviousCursorOnFirstPage,
+    #[value(name = "invalid-cursor-500")]
+    InvalidCursor500,
 }
 
 impl Defect {
@@ -139,6 +144,19 @@ impl Defect {
                 "load",
                 "beyond 4 requests in flight at once, requests answer 500 with an HTML page (served ones take at least 25 ms)",
             ),
+            Defect::NextCursorOnLastPage => (
+                "P-cursor-05",
+                "the last page of a cursor walk carries a nextCursor (to an empty page)",
+            ),
+            Defect::CursorWalkRepeats => (
+                "P-cursor-12",
+                "each cursor page begins with the last resource of the page before",
+            ),
+            Defect::PreviousCursorOnFirstPage => (
+                "P-cursor-06",
+                "the first page of a cursor walk carries a previousCursor",
+            ),
+            Defect::InvalidCursor500 => ("P-cursor-08", "an invalid cursor answers 500"),
             Defect::UnderstatedFeatures => (
                 "C-discovery-05",
                 "ServiceProviderConfig calls bulk, sort and etag unsupported, though they work",

@@ -12,9 +12,7 @@ impl App {
         self.discovery_filter(params)?;
         let e = &self.emulation;
         let understated = self.defects.has(Defect::UnderstatedFeatures);
-        Ok(Reply::json(
-            200,
-            json!({
+        let mut spc = json!({
                 "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
                 "documentationUri": "https://github.com/scimitar/scimitar",
                 "patch": {"supported": true},
@@ -32,8 +30,19 @@ impl App {
                 }],
                 "meta": {"resourceType": "ServiceProviderConfig",
                     "location": format!("{}/ServiceProviderConfig", self.base_url)}
-            }),
-        ))
+        });
+        // RFC 9865 §4: a server with cursor paging SHOULD publish how it pages.
+        if let Some(c) = e.pagination.cursor {
+            spc["pagination"] = json!({
+                "cursor": true,
+                "index": true,
+                "defaultPaginationMethod": e.pagination.default.as_str(),
+                "defaultPageSize": e.max_results,
+                "maxPageSize": e.max_results,
+                "cursorTimeout": c.timeout,
+            });
+        }
+        Ok(Reply::json(200, spc))
     }
 
     fn discovery_list(docs: Vec<Value>) -> Reply {

@@ -4,6 +4,7 @@
 
 mod app;
 mod bulk;
+mod cursor;
 pub mod defect;
 mod discovery;
 mod http;

@@ -14,11 +14,15 @@ pub struct Store {
     /// Resource type → unique key (see [`Store::put`]) → id of the resource holding it.
     owners: HashMap<String, HashMap<String, String>>,
     versions: AtomicU64,
+    /// How many resources were ever created: the sequence number of the newest.
+    created: u64,
 }
 
 struct Entry {
     resource: Map<String, Value>,
     unique_keys: Vec<String>,
+    /// Its place in creation order, kept through replacements: what a cursor remembers.
+    seq: u64,
 }
 
 impl Store {
@@ -31,6 +35,16 @@ impl Store {
 
     pub fn get(&self, rt: &str, id: &str) -> Option<&Map<String, Value>> {
         self.by_type.get(rt)?.get(id).map(|e| &e.resource)
+    }
+
+    /// The creation sequence number of a resource (see [`Store::high_water`]).
+    pub fn seq(&self, rt: &str, id: &str) -> Option<u64> {
+        self.by_type.get(rt)?.get(id).map(|e| e.seq)
+    }
+
+    /// The sequence number of the newest resource: a cursor walk begun now sees those up to it.
+    pub fn high_water(&self) -> u64 {
+        self.created
     }
 
     /// The id of the resource of type `rt` that holds a unique key.
@@ -48,6 +62,13 @@ impl Store {
         unique_keys: Vec<String>,
     ) {
         self.drop_keys(rt, &id);
+        let seq = match self.seq(rt, &id) {
+            Some(seq) => seq,
+            None => {
+                self.created += 1;
+                self.created
+            }
+        };
         let owners = self.owners.entry(rt.to_string()).or_default();
         for k in &unique_keys {
             owners.insert(k.clone(), id.clone());
@@ -57,6 +78,7 @@ impl Store {
             Entry {
                 resource,
                 unique_keys,
+                seq,
             },
         );
     }

@@ -47,6 +47,11 @@ pub struct Case {
     /// Optional features this case needs, beyond the suite's.
     #[serde(default)]
     pub requires: Vec<Feature>,
+    /// What the target's ServiceProviderConfig must say for the case to apply (JSON pointer
+    /// → value): a case about a choice the RFC leaves to the server (which paging method is
+    /// the default) runs only where the server made that choice, and is skipped elsewhere.
+    #[serde(default)]
+    pub when: IndexMap<String, Value>,
     /// In a vendor profile's suite: the declared deviation this case demonstrates when it
     /// passes (when it fails, the server complies and the declaration is stale).
     #[serde(default)]
@@ -73,6 +78,9 @@ pub enum Feature {
     Etag,
     #[serde(rename = "changePassword")]
     ChangePassword,
+    /// Cursor paging (RFC 9865), advertised as `pagination.cursor`.
+    #[serde(rename = "cursor")]
+    Cursor,
 }
 
 impl Feature {
@@ -85,6 +93,15 @@ impl Feature {
             Feature::Sort => "sort",
             Feature::Etag => "etag",
             Feature::ChangePassword => "changePassword",
+            Feature::Cursor => "pagination",
+        }
+    }
+
+    /// The member of the ServiceProviderConfig that advertises it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Feature::Cursor => "cursor",
+            _ => "supported",
         }
     }
 }
@@ -132,10 +149,27 @@ pub struct Step {
     /// Variables to capture from the response body: name → JSON pointer.
     #[serde(default)]
     pub capture: IndexMap<String, Spanned<String>>,
+    /// Follow the answer's cursors page by page and check the walk as a whole.
+    #[serde(default)]
+    pub walk: Option<Walk>,
     /// Keep the normalised response as an approved snapshot under this name (letters,
     /// digits, `-` and `_`), checked with `run --snapshots check`.
     #[serde(default)]
     pub snapshot: Option<String>,
+}
+
+/// A cursor walk (RFC 9865 §2): the step's request asks for the first page; each page's
+/// `nextCursor` is sent back as `cursor` (in the query, or in a SearchRequest body) until a
+/// page carries none. Every page must meet the step's `expect`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Walk {
+    /// The ids the walk must visit, each exactly once, and no others.
+    pub visits: Vec<String>,
+    /// Also follow each page's `previousCursor` (optional for a server to send) and check
+    /// that it leads to resources before that page, ending with the one just before it.
+    #[serde(default)]
+    pub back: bool,
 }
 
 impl Step {
@@ -153,6 +187,9 @@ impl Step {
         }
         if let Some(b) = &r.body {
             template::names_in_value(b, &mut used);
+        }
+        for v in self.walk.iter().flat_map(|w| &w.visits) {
+            used.extend(template::names(v).map(str::to_string));
         }
         for a in self
             .expect

@@ -429,8 +429,14 @@ impl Client {
                         }
                         Err(e) => Outcome::Error(self.scrub(&describe(&e))),
                     };
+                    // 501 (and 505) answer the request itself, as /Me without a user does:
+                    // not a sign of load.
                     slot.record(match &outcome {
-                        Outcome::Response(r) if r.status >= 500 => Signal::ServerError,
+                        Outcome::Response(r)
+                            if r.status >= 500 && !matches!(r.status, 501 | 505) =>
+                        {
+                            Signal::ServerError
+                        }
                         Outcome::Response(_) => Signal::Success,
                         Outcome::Error(_) => Signal::ConnectionFailure,
                     });

@@ -95,6 +95,8 @@ defect_tests! {
         "auth::unauthorized_has_scim_error_body",
         "bulk::more_operations_than_max_operations_is_413",
         "bulk::payload_over_max_payload_size_is_413",
+        "cursor::invalid_cursor_is_400",
+        "cursor::tampered_cursor_is_400",
         "discovery::filter_on_discovery_is_403",
         "filters::invalid_filter_is_400_invalid_filter",
         "filters::malformed_filter_is_400",
@@ -121,6 +123,9 @@ defect_tests! {
         "auth::wrong_token_is_401",
     ];
     list_ignores_filter: "list-ignores-filter" => [
+        "cursor::previous_cursor_leads_back",
+        "cursor::search_walks_by_cursor",
+        "cursor::walk_by_next_cursor_visits_each_match_once",
         "filters::and_binds_tighter_than_or",
         "filters::attribute_names_are_case_insensitive",
         "filters::co_matches_a_substring",
@@ -181,6 +186,15 @@ defect_tests! {
         "search::search_on_a_resource_type",
     ];
     count_ignored: "count-ignored" => [
+        "cursor::count_zero_gives_no_resources",
+        "cursor::default_method_index_is_used",
+        "cursor::first_page_has_no_previous_cursor",
+        "cursor::first_page_with_an_empty_cursor",
+        "cursor::negative_count_is_zero",
+        "cursor::previous_cursor_leads_back",
+        "cursor::search_walks_by_cursor",
+        "cursor::tampered_cursor_is_400",
+        "cursor::walk_by_next_cursor_visits_each_match_once",
         "paging::count_limits_the_page",
         "paging::count_zero_gives_only_the_total",
         "paging::negative_count_is_zero",
@@ -276,4 +290,20 @@ defect_tests! {
         "entra-users::update_attributes_one_operation_each",
     ];
     string_booleans_rejected: "string-booleans-rejected" with ["--suite", "suites/entra/*.yaml"] => ["entra-users::disable_and_enable"];
+    next_cursor_on_last_page: "next-cursor-on-last-page" => [
+        "cursor::previous_cursor_leads_back",
+        "cursor::search_walks_by_cursor",
+        "cursor::walk_by_next_cursor_visits_each_match_once",
+    ];
+    cursor_walk_repeats: "cursor-walk-repeats" => [
+        "cursor::search_walks_by_cursor",
+        "cursor::walk_by_next_cursor_visits_each_match_once",
+    ];
+    previous_cursor_on_first_page: "previous-cursor-on-first-page" => [
+        "cursor::first_page_has_no_previous_cursor",
+    ];
+    invalid_cursor_500: "invalid-cursor-500" => [
+        "cursor::invalid_cursor_is_400",
+        "cursor::tampered_cursor_is_400",
+    ];
 }

@@ -21,10 +21,11 @@ fn page(
         registry: &reg,
         rt: reg.resource_type("User").unwrap(),
     };
-    let p = run([(kind, all.iter())], q, &Dialect::default(), max)?;
+    let hits = select([(kind, all.iter())], q, &Dialect::default())?;
+    let page = index_page(&hits, q.start_index, page_size(q.count, max));
     Ok((
-        p.total,
-        p.resources.iter().map(|(_, r)| r["id"].clone()).collect(),
+        hits.len(),
+        page.iter().map(|(_, r)| r["id"].clone()).collect(),
     ))
 }
 
