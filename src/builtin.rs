@@ -202,10 +202,12 @@ mod tests {
         let rfc = glob("suites/rfc*/*.yaml").unwrap();
         assert!(rfc.contains(&PathBuf::from("suites/rfc7644/users.yaml")));
         assert!(rfc.contains(&PathBuf::from("suites/rfc7643/resources.yaml")));
+        assert!(rfc.contains(&PathBuf::from("suites/rfc9865/cursor.yaml")));
         assert!(
             rfc.iter()
-                .all(|p| p.to_string_lossy().starts_with("suites/rfc764"))
+                .all(|p| p.to_string_lossy().starts_with("suites/rfc"))
         );
+        assert!(!rfc.iter().any(|p| p.starts_with("suites/entra")));
         assert_eq!(glob("./suites/entra/*.yaml").unwrap().len(), 2);
         // `*` does not cross a `/`: `suites/*.yaml` names no file in a sub-folder.
         assert!(glob("suites/*.yaml").unwrap().is_empty());

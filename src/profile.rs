@@ -429,7 +429,10 @@ mod tests {
     #[test]
     fn builtin_profiles_load_and_build_registries() {
         let names = builtin_names();
-        assert_eq!(names, ["rfc", "globalrelay", "minimal", "newrelic"]);
+        assert_eq!(
+            names,
+            ["rfc", "cursor", "globalrelay", "minimal", "newrelic"]
+        );
         for name in names {
             let p = Profile::find(&name).unwrap();
             assert_eq!(p.name, name);
@@ -543,8 +546,21 @@ mod tests {
     }
 
     #[test]
+    fn a_cursor_default_needs_cursor_paging() {
+        let rfc = crate::builtin::read(Path::new("fixtures/profiles/rfc.yaml")).unwrap();
+        let text = rfc
+            .replace("cursor: {timeout: 600}", "")
+            .replace("default: index", "default: cursor");
+        let e = Profile::parse("p.yaml", &text).unwrap_err();
+        assert!(e.contains("p.yaml: pagination.default is cursor"), "{e}");
+    }
+
+    #[test]
     fn unknown_profile_names_the_choices() {
         let e = Profile::find("nosuch").unwrap_err();
-        assert!(e.contains("rfc, globalrelay, minimal, newrelic"), "{e}");
+        assert!(
+            e.contains("rfc, cursor, globalrelay, minimal, newrelic"),
+            "{e}"
+        );
     }
 }
