@@ -48,11 +48,12 @@ impl Coverage {
             })
     }
 
-    /// The matrices (area × level, basis × level), the headline figures and the uncovered
+    /// The matrices (area × level, basis × level, document × level), the headline figures and the uncovered
     /// ids with the reason.
     pub fn render(&self) -> String {
         let mut by_area: BTreeMap<&str, Cells> = BTreeMap::new();
         let mut by_basis: BTreeMap<Basis, Cells> = BTreeMap::new();
+        let mut by_rfc: BTreeMap<&str, Cells> = BTreeMap::new();
         for (r, c) in &self.rows {
             let i = LEVELS
                 .iter()
@@ -61,6 +62,7 @@ impl Coverage {
             for cell in [
                 &mut by_area.entry(r.area.as_str()).or_default()[i],
                 &mut by_basis.entry(r.basis).or_default()[i],
+                &mut by_rfc.entry(r.rfc.as_str()).or_default()[i],
             ] {
                 cell.0 += usize::from(*c);
                 cell.1 += 1;
@@ -71,6 +73,12 @@ impl Coverage {
         out.push_str(&matrix(
             "basis",
             by_basis.iter().map(|(b, c)| (b.to_string(), c)),
+        ));
+        out.push('\n');
+        // RFC 9865 (cursor paging) updates the other two and is counted on its own.
+        out.push_str(&matrix(
+            "document",
+            by_rfc.iter().map(|(d, c)| (d.to_string(), c)),
         ));
         out.push('\n');
         for (label, rfcs) in [

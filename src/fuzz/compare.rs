@@ -32,6 +32,8 @@ pub enum Kind {
     KeptId,
     /// A feature the target says it does not offer, at work in its answer.
     Unadvertised,
+    /// A cursor walk that repeats, misses or strays, or cursors where there should be none.
+    Cursor,
 }
 
 impl Kind {
@@ -51,6 +53,7 @@ impl Kind {
             Kind::Version => "meta.version",
             Kind::KeptId => "client id kept",
             Kind::Unadvertised => "works though not advertised",
+            Kind::Cursor => "cursor walk",
         }
     }
 }
@@ -478,6 +481,110 @@ impl Answers<'_> {
         }
         Ok(())
     }
+}
+
+/// A cursor walk, page by page: the target's pages (`target`) against the model's whole
+/// walk (`model`), each as parsed bodies; the index of the target page where it first
+/// differs, and how. Pages may be shorter than `count` (RFC 9865 §2: a server "MAY return
+/// fewer"), and resources may come in any order, but every match comes once.
+pub fn walk(
+    model: &[Value],
+    target: &[Value],
+    count: usize,
+    names: (&Names, &Names),
+    sent: &Sent,
+) -> Result<(), (usize, Divergence)> {
+    let (model, target): (Vec<Value>, Vec<Value>) = (
+        model.iter().map(|p| names.0.normalise(p)).collect(),
+        target.iter().map(|p| names.1.normalise(p)).collect(),
+    );
+    let empty = Vec::new();
+    let resources = |v: &Value| v["resources"].as_array().unwrap_or(&empty).clone();
+    let mut expected: HashMap<String, Value> = HashMap::new();
+    for page in &model {
+        for r in resources(page) {
+            expected.insert(r["id"].to_string(), r);
+        }
+    }
+    let total = model.first().map(|p| p["totalresults"].clone());
+    let mut seen: Vec<String> = Vec::new();
+    for (i, page) in target.iter().enumerate() {
+        let at = |d: Divergence| (i, d);
+        let rs = resources(page);
+        if rs.len() > count {
+            return Err(at(Divergence::new(
+                Kind::Cursor,
+                "count",
+                format!(
+                    "page {} holds {} resources, more than the count of {count}",
+                    i + 1,
+                    rs.len()
+                ),
+            )));
+        }
+        if i == 0 && page.get("previouscursor").is_some() {
+            return Err(at(Divergence::new(
+                Kind::Cursor,
+                "first page",
+                "the first page carries a previousCursor (RFC 9865 §2: it MUST not)",
+            )));
+        }
+        if let (Some(t), Some(want)) = (page.get("totalresults"), &total)
+            && t != want
+        {
+            return Err(at(Divergence::new(
+                Kind::TotalResults,
+                "",
+                format!("totalResults: expected {want}, got {t} on page {}", i + 1),
+            )));
+        }
+        for r in rs {
+            let id = r["id"].to_string();
+            if seen.contains(&id) {
+                return Err(at(Divergence::new(
+                    Kind::Cursor,
+                    "repeat",
+                    format!("page {} repeats {id}, which an earlier page held", i + 1),
+                )));
+            }
+            let Some(e) = expected.get(&id) else {
+                return Err(at(Divergence::new(
+                    Kind::Cursor,
+                    "extra",
+                    format!("page {} holds {id}, which the query does not match", i + 1),
+                )));
+            };
+            resource(e, &r, sent, &format!("Resources[{id}]")).map_err(at)?;
+            seen.push(id);
+        }
+    }
+    let last = target.len().saturating_sub(1);
+    if let Some(missing) = expected.keys().find(|id| !seen.contains(id)) {
+        return Err((
+            last,
+            Divergence::new(
+                Kind::Cursor,
+                "missing",
+                format!("the walk never reached {missing}, which the query matches"),
+            ),
+        ));
+    }
+    if let [.., before, end] = &target[..]
+        && resources(end).is_empty()
+        && !resources(before).is_empty()
+    {
+        return Err((
+            last - 1,
+            Divergence::new(
+                Kind::Cursor,
+                "last page",
+                format!(
+                    "page {last} carries a nextCursor, but the page it leads to is empty (RFC 9865 §2: it is omitted to say there are no more result pages)"
+                ),
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A BulkResponse: each operation's result, matched by bulkId (their order is not fixed),

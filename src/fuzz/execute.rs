@@ -16,6 +16,8 @@ use crate::target::{
     Body, Client, Credentials, Outcome, Outgoing, RecordedRequest, RecordedResponse,
 };
 
+mod walk;
+
 /// Marks a shell variable inside a rendered string of the reproduction script.
 pub const VAR: char = '\u{1}';
 
@@ -162,6 +164,16 @@ impl Engine {
             divergences: Vec::new(),
         };
         for op in ops {
+            if let Purpose::Walk { count, tamper } = op.purpose {
+                // A walk only reads: it goes on past what it finds.
+                let (steps, divergence) = ex.walk(op, count, tamper, &reference).await;
+                let first = trace.steps.len();
+                trace.steps.extend(steps);
+                trace
+                    .divergences
+                    .extend(divergence.map(|(i, d)| (first + i, d)));
+                continue;
+            }
             let (step, divergence) = ex.step(op, &reference).await;
             trace.steps.push(step);
             if let Some(d) = divergence {
@@ -204,10 +216,26 @@ impl Execution<'_> {
         }
     }
 
-    async fn step(&mut self, op: &Op, reference: &Reference) -> (Step, Option<Divergence>) {
+    /// Sends `op` to both sides; `cursors` (the model's, the target's) replace its `cursor`,
+    /// each side getting back the cursor it handed out.
+    async fn send(
+        &mut self,
+        op: &Op,
+        reference: &Reference,
+        cursors: Option<(&str, &str)>,
+    ) -> Step {
         let mut model = op.render(&|k| self.fill(k, Side::Model));
         let mut target = op.render(&|k| self.fill(k, Side::Target));
         let mut script = op.render(&|k| self.fill(k, Side::Script));
+        if let Some((m, t)) = cursors {
+            for (r, c) in [(&mut model, m), (&mut target, t), (&mut script, t)] {
+                for (k, v) in &mut r.query {
+                    if k == "cursor" {
+                        *v = c.to_string();
+                    }
+                }
+            }
+        }
         if let Some(fit) = &self.engine.fit {
             for r in [&mut model, &mut target, &mut script] {
                 if let Some(b) = &mut r.body {
@@ -243,7 +271,7 @@ impl Execution<'_> {
         if let Some(b) = &target.body {
             self.sent.record(b);
         }
-        let mut step = Step {
+        Step {
             op: op.clone(),
             request: exchange.request,
             script,
@@ -251,7 +279,11 @@ impl Execution<'_> {
             actual: exchange.outcome,
             creates: None,
             bulk_creates: Vec::new(),
-        };
+        }
+    }
+
+    async fn step(&mut self, op: &Op, reference: &Reference) -> (Step, Option<Divergence>) {
+        let mut step = self.send(op, reference, None).await;
         let divergence = self.judge(&mut step).err();
         (step, divergence)
     }

@@ -61,6 +61,8 @@ fn request_kind(step: &Step, kind: Kind) -> String {
         Purpose::Invalid { why, .. } if refused => format!(" (invalid: {why})"),
         Purpose::Invalid { .. } => String::new(),
         Purpose::List { .. } => " (list)".into(),
+        Purpose::Walk { tamper: true, .. } => " (cursor walk, tampered cursor)".into(),
+        Purpose::Walk { .. } => " (cursor walk)".into(),
         Purpose::Create(_) | Purpose::Discovery | Purpose::Bulk | Purpose::Other => String::new(),
     };
     let mut how = String::new();
@@ -158,6 +160,19 @@ fn rule(step: &Step, d: &Divergence) -> (Option<&'static str>, Option<&'static s
     let errors = |s: u16| (400..500).contains(&s);
     let id = match d.kind {
         Kind::NoAnswer | Kind::NotJson => None,
+        Kind::Cursor => Some(match d.field.as_str() {
+            "count" => "P-cursor-02",
+            "first page" => "P-cursor-06",
+            "last page" | "endless" => "P-cursor-05",
+            _ => "P-cursor-12",
+        }),
+        // A cursor page answers as the first did; a changed cursor is refused (§2.1).
+        Kind::Status
+            if matches!(op.purpose, Purpose::Walk { tamper: true, .. }) && expected == 400 =>
+        {
+            Some("P-cursor-08")
+        }
+        Kind::Status if matches!(op.purpose, Purpose::Walk { .. }) => Some("P-cursor-05"),
         Kind::KeptId => Some("P-create-06"),
         // Credentials are checked before anything else is known of a request.
         Kind::Status if errors(expected) && errors(actual) && expected != 401 => {

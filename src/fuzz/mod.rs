@@ -125,6 +125,19 @@ pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
         e.sort = supported("sort").unwrap_or(e.sort);
         e.etag = supported("etag").unwrap_or(e.etag);
         e.bulk.supported = supported("bulk").unwrap_or(e.bulk.supported);
+        // Cursor paging is walked where the target advertises it (RFC 9865 §4).
+        e.pagination = match spc["pagination"]["cursor"].as_bool() {
+            Some(true) => crate::profile::Pagination {
+                cursor: Some(crate::profile::CursorPaging {
+                    timeout: spc["pagination"]["cursorTimeout"].as_u64().unwrap_or(600),
+                }),
+                default: match spc["pagination"]["defaultPaginationMethod"].as_str() {
+                    Some("cursor") => crate::profile::PagingMethod::Cursor,
+                    _ => crate::profile::PagingMethod::Index,
+                },
+            },
+            _ => crate::profile::Pagination::default(),
+        };
     }
     let strategy = op::sequence(
         &FilterSpace::new(&model.emulation.filter),
@@ -132,6 +145,7 @@ pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
         op::Offered {
             etag: model.emulation.etag,
             bulk: model.emulation.bulk.supported,
+            cursor: model.emulation.pagination.cursor.is_some(),
         },
         opts.max_ops,
     );

@@ -52,6 +52,12 @@ pub enum Purpose {
         sort_by: Option<String>,
         paged: bool,
     },
+    /// A cursor walk (RFC 9865) of a list query with `count` per page, each side following
+    /// its own cursors; `tamper` sends a changed cursor after the first page instead.
+    Walk {
+        count: usize,
+        tamper: bool,
+    },
     /// A read of `/ServiceProviderConfig`, `/Schemas` or `/ResourceTypes`: their contents are
     /// the server's own, so only the answer's status and type are compared.
     Discovery,
@@ -193,8 +199,11 @@ fn at(resource: Resource, n: usize) -> String {
     format!("{}/{}", resource.endpoint(), resource.placeholder(n))
 }
 
-/// A list query over `resource`: a filter kept to this run's resources, sorting, paging.
-fn list(space: &FilterSpace, resource: Resource) -> Option<BoxedStrategy<Op>> {
+/// A filter kept to this run's resources of `resource`, and the names it sorts by.
+fn scoped_filter(
+    space: &FilterSpace,
+    resource: Resource,
+) -> Option<(BoxedStrategy<String>, &'static [&'static str])> {
     let (attr, filters, sorts): (_, _, &'static [&'static str]) = match resource {
         Resource::User => (
             "userName",
@@ -221,6 +230,35 @@ fn list(space: &FilterSpace, resource: Resource) -> Option<BoxedStrategy<Op>> {
     } else {
         return None;
     };
+    Some((filter, sorts))
+}
+
+/// A cursor walk of a list query over `resource`, one time in four with a tampered cursor.
+fn walk(space: &FilterSpace, resource: Resource) -> Option<BoxedStrategy<Op>> {
+    let (filter, _) = scoped_filter(space, resource)?;
+    Some(
+        (filter, 1..4usize, proptest::bool::weighted(0.25))
+            .prop_map(move |(filter, count, tamper)| {
+                let query = vec![
+                    ("filter".into(), filter),
+                    ("cursor".into(), String::new()),
+                    ("count".into(), count.to_string()),
+                ];
+                op(
+                    Method::Get,
+                    resource.endpoint().into(),
+                    query,
+                    None,
+                    Purpose::Walk { count, tamper },
+                )
+            })
+            .boxed(),
+    )
+}
+
+/// A list query over `resource`: a filter kept to this run's resources, sorting, paging.
+fn list(space: &FilterSpace, resource: Resource) -> Option<BoxedStrategy<Op>> {
+    let (filter, sorts) = scoped_filter(space, resource)?;
     let sort = option::of((
         select(sorts),
         option::of(select(&["ascending", "descending"][..])),
@@ -276,6 +314,8 @@ pub struct Offered {
     pub etag: bool,
     /// Bulk: a user and a group created in one request (RFC 7644 §3.7).
     pub bulk: bool,
+    /// Cursor paging (RFC 9865): list queries walked by cursor.
+    pub cursor: bool,
 }
 
 /// A Bulk request creating a user and a group whose member it is, by its bulkId: the group
@@ -455,6 +495,10 @@ pub fn operation(space: &FilterSpace, fill: &Fill, offers: Offered) -> BoxedStra
     }
     if let Some(groups) = list(space, Resource::Group) {
         choices.push((1, groups));
+    }
+    if offers.cursor {
+        choices.extend(walk(space, Resource::User).map(|w| (2, w)));
+        choices.extend(walk(space, Resource::Group).map(|w| (1, w)));
     }
     proptest::strategy::Union::new_weighted(choices).boxed()
 }

@@ -105,8 +105,18 @@ fn a_server_that_declares_less_fails_nothing() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert_eq!(failed(&report), Vec::<String>::new(), "{all}");
-    let skipped = with_status(&report, "skipped");
-    let total = report["cases"].as_array().unwrap().len();
+    // RFC 9865's cases are for servers with cursor paging, which `minimal` does not offer.
+    let rfc_7643_7644 = |name: &String| !name.starts_with("cursor::");
+    let skipped: Vec<String> = with_status(&report, "skipped")
+        .into_iter()
+        .filter(rfc_7643_7644)
+        .collect();
+    let total = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| rfc_7643_7644(&c["name"].as_str().unwrap().to_string()))
+        .count();
     assert!(
         (total - skipped.len()) * 10 >= total * 7,
         "only {} of {total} cases ran:\n{all}",
