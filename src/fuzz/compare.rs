@@ -686,4 +686,63 @@ mod tests {
             "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"}]}));
         assert!(sent.contains("urn:ietf:params:scim:schemas:extension:enterprise:2.0:user"));
     }
+
+    /// A page of users by id, with a nextCursor when `more`.
+    fn page(ids: &[&str], more: bool) -> Value {
+        let mut p = json!({"totalResults": 3, "Resources": ids.iter().map(|i| json!({"id": i})).collect::<Vec<_>>()});
+        if more {
+            p["nextCursor"] = json!("c");
+        }
+        p
+    }
+
+    fn walked(target: &[Value]) -> Result<(), (usize, String)> {
+        let m = names("http://m", &[("1", "<a>"), ("2", "<b>"), ("3", "<c>")]);
+        let t = names("http://t", &[("x", "<a>"), ("y", "<b>"), ("z", "<c>")]);
+        let model = [page(&["1", "2", "3"], false)];
+        walk(&model, target, 2, (&m, &t), &Sent::default()).map_err(|(i, d)| (i, d.field))
+    }
+
+    #[test]
+    fn a_walk_is_judged_as_a_whole() {
+        assert_eq!(
+            walked(&[page(&["z", "x"], true), page(&["y"], false)]),
+            Ok(())
+        );
+        // Fewer than count is allowed, even none on the way.
+        assert_eq!(
+            walked(&[
+                page(&["x"], true),
+                page(&[], true),
+                page(&["y", "z"], false)
+            ]),
+            Ok(())
+        );
+        let fail = |pages: &[Value]| walked(pages).unwrap_err();
+        assert_eq!(
+            fail(&[page(&["x", "y"], true), page(&["y", "z"], false)]),
+            (1, "repeat".into())
+        );
+        assert_eq!(fail(&[page(&["x", "y"], false)]), (0, "missing".into()));
+        assert_eq!(fail(&[page(&["x", "y", "z"], false)]), (0, "count".into()));
+        assert_eq!(
+            fail(&[
+                page(&["x", "y"], true),
+                page(&["z"], true),
+                page(&[], false)
+            ]),
+            (1, "last page".into())
+        );
+        let mut first = page(&["x", "y"], true);
+        first["previousCursor"] = json!("p");
+        assert_eq!(
+            fail(&[first, page(&["z"], false)]),
+            (0, "first page".into())
+        );
+        let stranger = json!({"Resources": [{"id": "w"}]});
+        assert_eq!(
+            fail(&[page(&["x", "y"], true), stranger]),
+            (1, "extra".into())
+        );
+    }
 }

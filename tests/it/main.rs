@@ -10,6 +10,7 @@ mod bundled;
 mod ci;
 mod completions;
 mod coverage;
+mod cursor;
 mod defects;
 mod emulation;
 mod entra;
