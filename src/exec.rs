@@ -16,6 +16,8 @@ use crate::suite::template::{self, Vars};
 use crate::suite::{Case, Method, Step, Suite};
 use crate::target::{Body, Client, Credentials, Exchange, Outcome, Outgoing, curl};
 
+mod declined;
+mod realistic;
 mod walk;
 
 /// How much of a response body a failure message shows.
@@ -35,12 +37,16 @@ pub struct Runner {
     counter: AtomicU64,
     /// Where approved snapshots are, when they are checked or written.
     snapshots: Option<Snapshots>,
+    /// What the run learnt of the filters the target declines.
+    probes: declined::Probes,
 }
 
-/// Where a step is: its suite file and its case, `suite::case`.
+/// Where a step is: its suite file and its case, `suite::case`, and whether the suite's
+/// created users are completed as an identity provider sends them.
 struct Site<'a> {
     file: &'a Path,
     case: String,
+    complete_users: bool,
 }
 
 /// One step as it ran.
@@ -76,6 +82,9 @@ pub struct Failure {
 pub struct CaseRecord {
     pub steps: Vec<StepRecord>,
     pub failure: Option<Failure>,
+    /// Where the failure was a filter refused for parts the target declines (RFC 7644
+    /// Table 9, `invalidFilter`): those parts. The case is then unsupported, not failed.
+    pub declined: Option<Vec<String>>,
     pub warning: Option<String>,
     /// A script of the case's requests up to the failure (all of them when none failed), to
     /// reproduce what it showed by hand.
@@ -100,6 +109,7 @@ impl Runner {
             run_id,
             counter: AtomicU64::new(0),
             snapshots: None,
+            probes: declined::Probes::default(),
         }
     }
 
@@ -143,9 +153,11 @@ impl Runner {
         let at = Site {
             file,
             case: format!("{}::{}", suite.name, case.name),
+            complete_users: suite.complete_users,
         };
         let mut steps = Vec::new();
         let mut failure = None;
+        let mut declined = None;
         let main: Vec<&Spanned<Step>> = suite.setup.iter().chain(&case.steps).collect();
         let total = main.len();
         for (i, step) in main.into_iter().enumerate() {
@@ -167,6 +179,15 @@ impl Runner {
             records.insert(0, record);
             let failed = records.iter().find(|r| !r.failures.is_empty());
             if let Some(r) = failed {
+                let refusable = step
+                    .value
+                    .expect
+                    .status
+                    .as_ref()
+                    .is_none_or(|s| !s.contains(400));
+                if refusable {
+                    declined = self.probes.declined(&self.client, r).await;
+                }
                 failure = Some(Failure {
                     message: self.message(r, &r.failures),
                     setup: (i < suite.setup.len()).then(|| setup_name(file, step)),
@@ -209,6 +230,7 @@ impl Runner {
         CaseRecord {
             steps,
             failure,
+            declined,
             warning: (!notes.is_empty()).then(|| notes.join("\n")),
             reproduction,
         }
@@ -284,12 +306,16 @@ impl Runner {
                 }
             }
         }
-        if fill
-            && s.request.method == Method::Post
+        if s.request.method == Method::Post
             && let Some(Body::Json(Value::Object(obj))) = &mut body
-            && let Some(members) = self.fill.get(path.as_str())
         {
-            self.fill_create(obj, members, vars);
+            if at.complete_users && !s.as_sent && path == "/Users" {
+                let n = self.counter.fetch_add(1, Ordering::Relaxed);
+                realistic::complete_user(obj, &format!("scimitar-{}-{n}", self.run_id));
+            }
+            if fill && let Some(members) = self.fill.get(path.as_str()) {
+                self.fill_create(obj, members, vars);
+            }
         }
         let credentials = match (&bearer, s.request.auth) {
             (Some(b), _) => Credentials::Bearer(b),

@@ -362,6 +362,7 @@ fn execute(
         alone: RwLock::new(()),
         confirm,
         under_load: Mutex::new(Vec::new()),
+        declined: Mutex::new(Default::default()),
         handle: runtime.handle().clone(),
         base_url: session.base_url,
         run_id: session.run_id,
@@ -434,6 +435,7 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
             })
         },
         declarations: classify::declarations(profile, &cases),
+        declined: lock(&shared.declined).iter().cloned().collect(),
         cases,
     }
 }
@@ -544,6 +546,8 @@ struct Shared {
     confirm: bool,
     /// The cases that failed beside others and passed alone.
     under_load: Mutex<Vec<String>>,
+    /// The filter parts the target declined, for the run's summary.
+    declined: Mutex<std::collections::BTreeSet<String>>,
     handle: tokio::runtime::Handle,
     base_url: String,
     run_id: String,
@@ -635,8 +639,15 @@ fn trial(
                     }
                     record = again;
                 }
+                if let Some(parts) = &record.declined {
+                    lock(&shared.declined).extend(parts.iter().cloned());
+                }
                 let outcome = match (record.failure, unadvertised, record.warning) {
                     (Some(_), Some(why), _) => Outcome::Unsupported(why),
+                    (Some(_), None, _) if record.declined.is_some() => Outcome::Unsupported(format!(
+                        "the target declines filters on {} (400 invalidFilter: RFC 7644 Table 9 lets a server refuse an attribute and operator it does not support)",
+                        record.declined.unwrap_or_default().join(", ")
+                    )),
                     (
                         Some(Failure {
                             setup: Some(setup),

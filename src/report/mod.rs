@@ -42,6 +42,9 @@ pub struct RunReport {
     /// Cases that failed beside others and passed alone: the target's trouble under load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<LoadFinding>,
+    /// The filter comparisons and operators the target declined (400 `invalidFilter`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declined: Vec<String>,
     pub cases: Vec<CaseResult>,
     /// Each deviation the profile declares, and what the run made of it.
     #[serde(default)]
@@ -324,6 +327,13 @@ pub fn summary(report: &RunReport) -> String {
     }
     if let Some(load) = &report.load {
         let _ = writeln!(out, "warning: load, not conformance: {load}\n");
+    }
+    if !report.declined.is_empty() {
+        let _ = writeln!(
+            out,
+            "filters declined (the cases using them are skipped): {}\n",
+            report.declined.join(", ")
+        );
     }
     if !report.declarations.is_empty() {
         let _ = writeln!(out, "declared deviations of profile {}:", report.profile);

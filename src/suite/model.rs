@@ -26,6 +26,10 @@ pub struct Suite {
     /// Requirement ids (`rfc-requirements.csv`) the suite as a whole covers.
     #[serde(default)]
     pub requirements: Vec<Spanned<String>>,
+    /// Whether the users its steps create get what an identity provider sends with every
+    /// user, where the body lacks it (see `exec::realistic`); a step with `as_sent` opts out.
+    #[serde(default)]
+    pub complete_users: bool,
     /// Steps run before each case's own steps.
     #[serde(default)]
     pub setup: Vec<Spanned<Step>>,
@@ -149,6 +153,9 @@ pub struct Step {
     /// Variables to capture from the response body: name → JSON pointer.
     #[serde(default)]
     pub capture: IndexMap<String, Spanned<String>>,
+    /// Send the body as written: no identity-provider completion of a created user.
+    #[serde(default)]
+    pub as_sent: bool,
     /// Follow the answer's cursors page by page and check the walk as a whole.
     #[serde(default)]
     pub walk: Option<Walk>,
