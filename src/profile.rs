@@ -148,6 +148,12 @@ pub struct Emulation {
     /// The paging methods offered (RFC 9865); index paging alone unless a profile says more.
     #[serde(default)]
     pub pagination: Pagination,
+    /// Whether a User needs an email address, in `emails` or as its userName.
+    #[serde(default)]
+    pub email_identity: bool,
+    /// Whether two resources of a type may not share an externalId (409 uniqueness).
+    #[serde(default)]
+    pub unique_external_id: bool,
 }
 
 /// How list answers are paged: index paging (RFC 7644 §3.4.2.4) always, cursor paging (RFC

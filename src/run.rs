@@ -645,7 +645,7 @@ fn trial(
                 let outcome = match (record.failure, unadvertised, record.warning) {
                     (Some(_), Some(why), _) => Outcome::Unsupported(why),
                     (Some(_), None, _) if record.declined.is_some() => Outcome::Unsupported(format!(
-                        "the target declines filters on {} (400 invalidFilter: RFC 7644 Table 9 lets a server refuse an attribute and operator it does not support)",
+                        "the target declines the filter operators {} (400 invalidFilter: RFC 7644 Table 9 lets a server refuse an attribute and operator it does not support)",
                         record.declined.unwrap_or_default().join(", ")
                     )),
                     (

@@ -62,11 +62,11 @@ impl Probes {
         parts(&parsed, &mut leaves, &mut logic);
         let mut declined = Vec::new();
         let mut accepted = None;
-        for leaf in &leaves {
+        for (label, leaf) in &leaves {
             if self.accepts(client, &endpoint, leaf).await {
                 accepted.get_or_insert_with(|| leaf.clone());
-            } else {
-                declined.push(leaf.clone());
+            } else if !declined.contains(label) {
+                declined.push(label.clone());
             }
         }
         if let Some(x) = accepted {
@@ -110,8 +110,9 @@ impl Probes {
     }
 }
 
-/// The comparisons (and value filters) of `f`, as texts, and the logical operators it uses.
-fn parts(f: &Filter, leaves: &mut Vec<String>, logic: &mut Vec<&'static str>) {
+/// The comparisons (and value filters) of `f`, each as a label (`name.familyName co`) and
+/// as the filter that probes it alone, and the logical operators it uses.
+fn parts(f: &Filter, leaves: &mut Vec<(String, String)>, logic: &mut Vec<&'static str>) {
     let add = |op: &'static str, logic: &mut Vec<&'static str>| {
         if !logic.contains(&op) {
             logic.push(op);
@@ -135,9 +136,16 @@ fn parts(f: &Filter, leaves: &mut Vec<String>, logic: &mut Vec<&'static str>) {
             parts(a, leaves, logic);
         }
         leaf => {
-            let text = canonical(leaf).to_string();
-            if !leaves.contains(&text) {
-                leaves.push(text);
+            let leaf = canonical(leaf);
+            let label = match &leaf {
+                Filter::Compare { path, op, .. } => format!("{path} {}", op.as_str()),
+                Filter::Present(path) => format!("{path} pr"),
+                Filter::ValuePath { path, .. } => format!("{path}[...]"),
+                other => other.to_string(),
+            };
+            let probe = leaf.to_string();
+            if !leaves.iter().any(|(_, p)| *p == probe) {
+                leaves.push((label, probe));
             }
         }
     }
@@ -212,8 +220,12 @@ mod tests {
         let (mut leaves, mut logic) = (Vec::new(), Vec::new());
         parts(&f, &mut leaves, &mut logic);
         assert_eq!(logic, ["and", "or", "not"]);
-        assert_eq!(leaves.len(), 4, "{leaves:?}");
-        assert!(leaves[3].starts_with("emails["), "{leaves:?}");
+        let labels: Vec<&str> = leaves.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["userName eq", "userName eq", "name.familyName co", "emails[...]"]
+        );
+        assert_eq!(leaves[2].1, r#"name.familyName co "x""#);
     }
 
     #[test]
@@ -224,6 +236,7 @@ mod tests {
         .unwrap();
         let (mut leaves, mut logic) = (Vec::new(), Vec::new());
         parts(&f, &mut leaves, &mut logic);
-        assert_eq!(leaves, [r#"userName eq "a""#, "name.familyName pr"]);
+        let probes: Vec<&str> = leaves.iter().map(|(_, p)| p.as_str()).collect();
+        assert_eq!(probes, [r#"userName eq "a""#, "name.familyName pr"]);
     }
 }

@@ -331,7 +331,7 @@ pub fn summary(report: &RunReport) -> String {
     if !report.declined.is_empty() {
         let _ = writeln!(
             out,
-            "filters declined (the cases using them are skipped): {}\n",
+            "filter operators declined (the cases using them are skipped): {}\n",
             report.declined.join(", ")
         );
     }

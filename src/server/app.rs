@@ -539,6 +539,7 @@ impl App {
     ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
         let mut r = resource::from_request(kind, body)?;
+        self.check_email_identity(kind, &r)?;
         let mut store = self.write();
         let keys = self.unique_keys(kind, &r);
         self.check_unique(kind, &store, &keys, None)?;
@@ -664,6 +665,7 @@ impl App {
         new.insert("id".into(), Value::String(id.clone()));
         new.insert("meta".into(), old["meta"].clone());
         resource::check_immutable(kind, &old, &new)?;
+        self.check_email_identity(kind, &new)?;
         let keys = self.unique_keys(kind, &new);
         self.check_unique(kind, store, &keys, Some(&id))?;
         self.link_members(kind, store, &mut new)?;
@@ -714,9 +716,11 @@ impl App {
     }
 
     /// The unique keys a resource holds: `attr\0value`, with the value folded to lower
-    /// case where the attribute is not caseExact, so that equal keys mean a clash.
+    /// case where the attribute is not caseExact, so that equal keys mean a clash; the
+    /// externalId too where the profile keeps it unique.
     fn unique_keys(&self, kind: Kind, r: &Map<String, Value>) -> Vec<String> {
-        kind.base()
+        let mut keys: Vec<String> = kind
+            .base()
             .attributes
             .iter()
             .filter(|a| a.uniqueness != crate::scim::schema::Uniqueness::None)
@@ -728,7 +732,37 @@ impl App {
                 };
                 Some(format!("{}\0{text}", def.name))
             })
-            .collect()
+            .collect();
+        if self.emulation.unique_external_id
+            && let Some(e) = r.get("externalId").and_then(Value::as_str)
+        {
+            keys.push(format!("externalId\0{e}"));
+        }
+        keys
+    }
+
+    /// Where the profile asks it, a User needs an email address: in `emails`, or as its
+    /// userName (a service provider may require more than the schema, RFC 7644 §3.3).
+    fn check_email_identity(&self, kind: Kind, r: &Map<String, Value>) -> Result<(), ScimError> {
+        if !self.emulation.email_identity || kind.rt.name != "User" {
+            return Ok(());
+        }
+        let email_user_name = r
+            .get("userName")
+            .and_then(Value::as_str)
+            .is_some_and(|u| u.contains('@'));
+        let emails = r
+            .get("emails")
+            .and_then(Value::as_array)
+            .is_some_and(|e| !e.is_empty());
+        if email_user_name || emails {
+            Ok(())
+        } else {
+            Err(ScimError::bad(
+                ScimType::InvalidValue,
+                "emails is required when userName is not an email address",
+            ))
+        }
     }
 
     fn check_unique(

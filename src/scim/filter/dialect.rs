@@ -54,6 +54,11 @@ pub struct Dialect {
     /// Whether names may carry their schema URN (`urn:...:User:userName`).
     #[serde(default = "yes")]
     pub urn_names: bool,
+    /// The attributes a filter may compare (`emails.value`); absent means all of them.
+    /// RFC 7644 Table 9 lets a server refuse "the specified attribute and filter comparison
+    /// combination" it does not support.
+    #[serde(default)]
+    pub attributes: Option<Vec<String>>,
 }
 
 fn yes() -> bool {
@@ -68,6 +73,7 @@ impl Default for Dialect {
             case_exact_names: false,
             case_exact_values: false,
             urn_names: true,
+            attributes: None,
         }
     }
 }
@@ -107,6 +113,18 @@ impl Dialect {
                 message: format!("the operator `{}` is not supported", op.word()),
                 at: 0,
             });
+        }
+        if let (Some(allowed), Some(p)) = (&self.attributes, path) {
+            let name = match &p.sub {
+                Some(sub) => format!("{}.{sub}", p.attr),
+                None => p.attr.clone(),
+            };
+            if !allowed.iter().any(|a| a.eq_ignore_ascii_case(&name)) {
+                return Err(FilterError {
+                    message: format!("filtering on `{name}` is not supported"),
+                    at: 0,
+                });
+            }
         }
         if !self.urn_names
             && let Some(urn) = path.and_then(|p| p.urn.as_ref())
