@@ -201,6 +201,12 @@ pub struct RunArgs {
     /// results (documented, undocumented, stale) and its own promises run as extra cases.
     #[arg(long, value_name = "PROFILE", default_value = "rfc", value_parser = Profile::find)]
     pub profile: Profile,
+    /// Add an attribute the target requires to the suites' creates where they lack it:
+    /// `[/Endpoint:]ATTR=TEMPLATE` (endpoint /Users unless given; `a.b` nests; the value is
+    /// JSON where it parses as JSON, else a string; `{{unique}}`, `{{fill_id}}` templates).
+    /// Repeatable; added to the profile's `fill`.
+    #[arg(long = "fill", value_name = "ATTR=TEMPLATE", value_parser = parse_fill)]
+    pub fills: Vec<FillArg>,
     /// Arguments for the test runner, as for `cargo test`: a name filter, --exact, --skip,
     /// --list, --test-threads N, --format pretty|terse|json.
     #[arg(last = true, value_name = "LIBTEST ARGS")]
@@ -346,4 +352,46 @@ fn duration(s: &str) -> Result<std::time::Duration, String> {
 pub struct SweepArgs {
     #[command(flatten)]
     pub conn: TargetArgs,
+}
+
+/// One `--fill`: the endpoint, the member to add and its value.
+#[derive(Debug, Clone)]
+pub struct FillArg {
+    pub endpoint: String,
+    pub member: String,
+    pub value: serde_json::Value,
+}
+
+fn parse_fill(s: &str) -> Result<FillArg, String> {
+    let (attr, template) = s
+        .split_once('=')
+        .ok_or("give ATTR=TEMPLATE, e.g. --fill 'nickName={{unique}}'")?;
+    let (endpoint, attr) = match attr.strip_prefix('/').and_then(|a| a.split_once(':')) {
+        Some((ep, a)) => (format!("/{ep}"), a),
+        None => ("/Users".to_string(), attr),
+    };
+    if attr.is_empty() {
+        return Err("the attribute name is empty".into());
+    }
+    let leaf = serde_json::from_str(template)
+        .unwrap_or_else(|_| serde_json::Value::String(template.into()));
+    // `urn:…:User:costCenter=x` fills the extension's object; `name.middleName=x` nests.
+    let (member, value) = match attr.rsplit_once(':') {
+        Some((urn, a)) => (urn.to_string(), serde_json::json!({ a: leaf })),
+        None => {
+            let mut names = attr.split('.');
+            let member = names.next().unwrap_or(attr).to_string();
+            let rest: Vec<&str> = names.collect();
+            let value = rest
+                .iter()
+                .rev()
+                .fold(leaf, |v, n| serde_json::json!({ *n: v }));
+            (member, value)
+        }
+    };
+    Ok(FillArg {
+        endpoint,
+        member,
+        value,
+    })
 }

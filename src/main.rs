@@ -72,7 +72,7 @@ fn run_command(
         snapshots,
         defects: args.defects,
         emulate: args.emulate,
-        profile: args.profile,
+        profile: with_fills(args.profile, args.fills),
         fixtures: args.suite.fixtures,
         partition: args.suite.partition,
         read_only: args.read_only,
@@ -343,4 +343,19 @@ fn serve(args: Box<ServeArgs>) -> Result<Verdict, ConfigError> {
         }
         Ok(Verdict::Passed)
     })
+}
+
+/// `profile` with the `--fill`s added to its `fill`.
+fn with_fills(
+    mut profile: scimitar::profile::Profile,
+    fills: Vec<scimitar::cli::FillArg>,
+) -> scimitar::profile::Profile {
+    for f in fills {
+        profile
+            .fill
+            .entry(f.endpoint)
+            .or_default()
+            .insert(f.member, f.value);
+    }
+    profile
 }

@@ -437,7 +437,14 @@ mod tests {
         let names = builtin_names();
         assert_eq!(
             names,
-            ["rfc", "cursor", "globalrelay", "minimal", "newrelic"]
+            [
+                "rfc",
+                "cursor",
+                "globalrelay",
+                "minimal",
+                "narrow",
+                "newrelic"
+            ]
         );
         for name in names {
             let p = Profile::find(&name).unwrap();
@@ -565,7 +572,7 @@ mod tests {
     fn unknown_profile_names_the_choices() {
         let e = Profile::find("nosuch").unwrap_err();
         assert!(
-            e.contains("rfc, cursor, globalrelay, minimal, newrelic"),
+            e.contains("rfc, cursor, globalrelay, minimal, narrow, newrelic"),
             "{e}"
         );
     }

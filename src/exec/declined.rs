@@ -223,7 +223,12 @@ mod tests {
         let labels: Vec<&str> = leaves.iter().map(|(l, _)| l.as_str()).collect();
         assert_eq!(
             labels,
-            ["userName eq", "userName eq", "name.familyName co", "emails[...]"]
+            [
+                "userName eq",
+                "userName eq",
+                "name.familyName co",
+                "emails[...]"
+            ]
         );
         assert_eq!(leaves[2].1, r#"name.familyName co "x""#);
     }

@@ -116,6 +116,52 @@ pub fn setup_failures(cases: &[CaseResult]) -> Vec<SetupFailure<'_>> {
     out
 }
 
+impl SetupFailure<'_> {
+    /// Where a create was refused with 400: the server's own words, and how to give it what
+    /// it asks for (a service provider may require more than the schema, RFC 7644 §3.3).
+    pub fn refusal(&self) -> Option<String> {
+        let step = self.cases[0]
+            .steps
+            .iter()
+            .find(|s| !s.failures.is_empty())?;
+        let x = step.exchange.as_ref()?;
+        let crate::target::Outcome::Response(r) = &x.outcome else {
+            return None;
+        };
+        if r.status != 400 || x.request.method != crate::suite::Method::Post {
+            return None;
+        }
+        let body: serde_json::Value = serde_json::from_str(&r.body).ok()?;
+        let detail = body.get("detail").and_then(serde_json::Value::as_str)?;
+        let attr = named_attribute(detail);
+        let example = format!("--fill '{}={{{{fill_id}}}}'", attr.unwrap_or("ATTR"));
+        Some(format!(
+            "the server said: \"{detail}\"\n        if it requires a value the suites do not send, supply it: {example} (repeatable), or a profile's `fill`"
+        ))
+    }
+}
+
+/// The attribute a server's error detail names: a word in quotes or backticks, else a
+/// word that is an RFC 7643 attribute name.
+fn named_attribute(detail: &str) -> Option<&str> {
+    let quoted = detail
+        .split(['`', '"', '\''])
+        .skip(1)
+        .step_by(2)
+        .find(|w| !w.is_empty() && !w.contains(' '));
+    quoted.or_else(|| {
+        let core = crate::scim::schema::Registry::core();
+        detail
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == ':'))
+            .find(|w| {
+                core.schemas
+                    .iter()
+                    .flat_map(|s| &s.attributes)
+                    .any(|a| a.name.eq_ignore_ascii_case(w.trim_end_matches('.')))
+            })
+    })
+}
+
 /// `9 findings in 23 failed cases; 12 cases blocked by 1 setup failure`, or None when
 /// nothing failed.
 pub fn headline(cases: &[CaseResult]) -> Option<String> {

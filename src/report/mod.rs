@@ -322,6 +322,9 @@ pub fn summary(report: &RunReport) -> String {
             if let Some(first) = f.cases[0].message.as_deref().and_then(first_failure) {
                 let _ = writeln!(out, "        {}", first.trim());
             }
+            if let Some(refusal) = f.refusal() {
+                let _ = writeln!(out, "        {refusal}");
+            }
         }
         out.push('\n');
     }

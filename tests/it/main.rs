@@ -21,6 +21,7 @@ mod hostile;
 mod independent;
 mod planning;
 mod profiles;
+mod realistic;
 mod reports;
 mod request_schemas;
 mod safety;
