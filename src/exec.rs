@@ -153,7 +153,8 @@ impl Runner {
                 .await;
             if !record.failures.is_empty() {
                 failure = Some(Failure {
-                    message: self.message(&record, &record.failures),
+                    message: would_fail(&step.value, &record)
+                        + &self.message(&record, &record.failures),
                     setup: (i < suite.setup.len()).then(|| setup_name(file, step)),
                 });
                 steps.push(record);
@@ -374,6 +375,22 @@ impl Runner {
         }
         self.client.scrub(&m)
     }
+}
+
+/// `Okta's Deactivate user would fail: PATCH answered 400`, the line before the message of a
+/// failed step that names the identity provider's operation it belongs to.
+fn would_fail(step: &Step, record: &StepRecord) -> String {
+    let Some(op) = &step.operation else {
+        return String::new();
+    };
+    let what = match &record.exchange {
+        Some(x) => match &x.outcome {
+            Outcome::Response(r) => format!("{} answered {}", x.request.method.as_str(), r.status),
+            Outcome::Error(e) => format!("{} got no answer ({e})", x.request.method.as_str()),
+        },
+        None => "its request was not sent".into(),
+    };
+    format!("{op} would fail: {what}\n")
 }
 
 /// JSON pretty-printed; anything else as it is.
