@@ -105,3 +105,32 @@ fn the_rfc_suites_report_no_failure_on_scim2_server() {
     // What it warns about is the note's to explain; here it is only shown.
     eprintln!("warnings on scim2-server: {:?}", warned(&json));
 }
+
+/// Okta's replay in both behaviours, with the sample mapping: scim2-server takes every shape
+/// Okta sends (the readOnly `id` of a group rename included), so nothing may fail or warn.
+#[test]
+fn okta_s_replay_passes_on_scim2_server() {
+    let server = start();
+    for behaviour in ["put-updates", "patch-updates"] {
+        let dir = temp_dir(&format!("independent-okta-{behaviour}"));
+        let report = dir.join("report.json");
+        let out = scimitar()
+            .args(["replay", "--idp", "okta", "--behaviour", behaviour])
+            .args(["--mapping", "fixtures/okta/scim-2-0-test-app.yaml"])
+            .args(["--target", &server.base_url, "--report"])
+            .arg(format!("json={}", report.display()))
+            .env("SCIM_TOKEN", TOKEN)
+            .output()
+            .expect("scimitar runs");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).expect("report written"))
+                .expect("report is JSON");
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{behaviour}: {all}");
+        assert_eq!(
+            json["passed"],
+            json["cases"].as_array().unwrap().len(),
+            "{all}"
+        );
+    }
+}
