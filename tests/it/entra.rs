@@ -7,17 +7,9 @@ use common::*;
 use serde_json::Value;
 
 fn entra(args: &[&str], name: &str) -> (std::process::Output, Value) {
-    let dir = temp_dir(&format!("entra-{name}"));
-    let report = dir.join("report.json");
-    let out = scimitar()
-        .arg("entra")
-        .args(args)
-        .arg("--report")
-        .arg(format!("json={}", report.display()))
-        .output()
-        .unwrap();
-    let json = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    (out, json)
+    let mut all = vec!["entra"];
+    all.extend(args);
+    with_report(&all, &format!("entra-{name}"))
 }
 
 #[test]
@@ -186,20 +178,12 @@ fn entra_gives_the_results_it_gave_before_providers_were_data() {
         assert_eq!(got, want, "{key}");
     }
     // `replay --idp entra` is the same command.
-    let dir = temp_dir("entra-replay");
-    let report = dir.join("r.json");
-    let out = run(&[
-        "replay",
-        "--idp",
-        "entra",
-        "--behaviour",
-        "compliant",
-        "--report",
-        &format!("json={}", report.display()),
-    ]);
+    let (out, report) = with_report(
+        &["replay", "--idp", "entra", "--behaviour", "compliant"],
+        "entra-replay",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let (_, entra_report) = entra(&["--behaviour", "compliant"], "replay-same");
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(
         with_status(&report, "passed"),
         with_status(&entra_report, "passed")

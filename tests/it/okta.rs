@@ -7,26 +7,9 @@ use common::*;
 use serde_json::Value;
 
 fn replay(args: &[&str], name: &str) -> (std::process::Output, Value) {
-    let dir = temp_dir(&format!("okta-{name}"));
-    let report = dir.join("report.json");
-    let out = scimitar()
-        .args(["replay", "--idp", "okta"])
-        .args(args)
-        .arg("--report")
-        .arg(format!("json={}", report.display()))
-        .output()
-        .unwrap();
-    let json = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    (out, json)
-}
-
-fn names(report: &Value) -> Vec<String> {
-    report["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_string())
-        .collect()
+    let mut all = vec!["replay", "--idp", "okta"];
+    all.extend(args);
+    with_report(&all, &format!("okta-{name}"))
 }
 
 #[test]
