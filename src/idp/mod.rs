@@ -30,7 +30,6 @@ pub struct Idp {
 #[serde(deny_unknown_fields)]
 pub struct Behaviour {
     pub name: String,
-    pub about: String,
     /// The tag of the suite cases only this behaviour sends; the other behaviours' are left out.
     pub tag: String,
     /// How its suites spell what differs between behaviours (the `entra_*` variables).
