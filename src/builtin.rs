@@ -1,6 +1,6 @@
 //! The files compiled into the binary: the suites (`suites/`) and the fixtures (`fixtures/`:
-//! the JSON Schemas, the core SCIM schemas, the vendor profiles, the Entra mappings and the
-//! requirement catalogue), each under the path it has in the repository, so that scimitar
+//! the JSON Schemas, the core SCIM schemas, the vendor profiles, the identity providers, the
+//! Entra and Okta mappings and the requirement catalogue), each under the path it has in the repository, so that scimitar
 //! runs from any directory.
 //!
 //! Wherever scimitar reads a file by path or glob (`--suite`, `--mapping`, `--profile FILE`,

@@ -23,9 +23,11 @@ pub struct Cli {
 pub enum Command {
     /// Run suites against a target (the bundled server when no --target is given).
     Run(Box<RunArgs>),
-    /// Replay what Microsoft Entra ID's provisioning service sends (suites/entra/), and with
-    /// --mapping one round-trip case per attribute of an Entra attribute mapping.
-    Entra(Box<EntraArgs>),
+    /// Replay what Microsoft Entra ID's provisioning service sends: `replay --idp entra`.
+    Entra(Box<IdpArgs>),
+    /// Replay what an identity provider's provisioning sends (fixtures/idp/: entra, okta),
+    /// and with --mapping one round-trip case per attribute of its attribute mapping.
+    Replay(Box<ReplayArgs>),
     /// List suites and their cases.
     List(SuiteArgs),
     /// The requirement matrix: which rows of the catalogue the suites check.
@@ -78,7 +80,7 @@ pub enum SuitesCommand {
 #[derive(Debug, Args)]
 pub struct SuiteArgs {
     /// Suite files to load (glob; repeatable) [default: the RFC suites, suites/rfc*/*.yaml;
-    /// for `entra`, suites/entra/*.yaml]. A glob matches the built-in suites and files on
+    /// for `replay`, the provider's, e.g. suites/okta/*.yaml]. A glob matches the built-in suites and files on
     /// disk; a file on disk at a built-in suite's path replaces it.
     #[arg(long = "suite", value_name = "GLOB")]
     pub suites: Vec<String>,
@@ -244,16 +246,27 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct EntraArgs {
-    /// Entra's PATCH behaviour: `default`, or `compliant` (the `aadOptscim062020` flag).
-    #[arg(long, value_enum, default_value = "default")]
-    pub behaviour: crate::entra::Behaviour,
-    /// An Entra attribute mapping (e.g. fixtures/entra/new-relic-by-organization.yaml):
-    /// one round-trip case per mapped attribute, run with the Entra suites.
+pub struct IdpArgs {
+    /// The provider's behaviour: Entra's `default` or `compliant` (the `aadOptscim062020`
+    /// flag), Okta's `put-updates` or `patch-updates` [default: the provider's first].
+    #[arg(long, value_name = "BEHAVIOUR")]
+    pub behaviour: Option<String>,
+    /// An attribute mapping (e.g. fixtures/entra/new-relic-by-organization.yaml,
+    /// fixtures/okta/scim-2-0-test-app.yaml): one round-trip case per mapped attribute, run
+    /// with the provider's suites.
     #[arg(long, value_name = "FILE")]
     pub mapping: Vec<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The identity provider: entra or okta (fixtures/idp/NAME.yaml).
+    #[arg(long, value_name = "NAME", value_parser = crate::idp::Idp::find)]
+    pub idp: crate::idp::Idp,
+    #[command(flatten)]
+    pub replay: IdpArgs,
 }
 
 #[derive(Debug, Args)]

@@ -189,7 +189,7 @@ impl Runner {
                     declined = self.probes.declined(&self.client, r).await;
                 }
                 failure = Some(Failure {
-                    message: self.message(r, &r.failures),
+                    message: would_fail(&step.value, r) + &self.message(r, &r.failures),
                     setup: (i < suite.setup.len()).then(|| setup_name(file, step)),
                 });
             }
@@ -433,6 +433,22 @@ impl Runner {
         }
         self.client.scrub(&m)
     }
+}
+
+/// `Okta's Deactivate user would fail: PATCH answered 400`, the line before the message of a
+/// failed step that names the identity provider's operation it belongs to.
+fn would_fail(step: &Step, record: &StepRecord) -> String {
+    let Some(op) = &step.operation else {
+        return String::new();
+    };
+    let what = match &record.exchange {
+        Some(x) => match &x.outcome {
+            Outcome::Response(r) => format!("{} answered {}", x.request.method.as_str(), r.status),
+            Outcome::Error(e) => format!("{} got no answer ({e})", x.request.method.as_str()),
+        },
+        None => "its request was not sent".into(),
+    };
+    format!("{op} would fail: {what}\n")
 }
 
 /// JSON pretty-printed; anything else as it is.

@@ -5,11 +5,12 @@ use clap::{CommandFactory, Parser, ValueEnum};
 
 use scimitar::check::snapshot::Snapshots;
 use scimitar::cli::{
-    AuthKind, Cli, Command, FuzzArgs, ReportArgs, RunArgs, ServeArgs, SuiteArgs, SuitesArgs,
-    SuitesCommand, SweepArgs, TargetArgs,
+    AuthKind, Cli, Command, FuzzArgs, IdpArgs, ReportArgs, RunArgs, ServeArgs, SuiteArgs,
+    SuitesArgs, SuitesCommand, SweepArgs, TargetArgs,
 };
 use scimitar::fuzz::{Budget, FuzzOptions};
-use scimitar::run::{self, ConfigError, Entra, RunOptions, Verdict};
+use scimitar::idp::Idp;
+use scimitar::run::{self, ConfigError, Replay, RunOptions, Verdict};
 use scimitar::server::{self, Defect, Defects};
 use scimitar::target::auth::OAuth;
 use scimitar::target::client::Policy;
@@ -19,14 +20,11 @@ use scimitar::target::{Auth, Secret};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run_command(*args, "suites/rfc*/*.yaml", None),
-        Command::Entra(args) => {
-            let entra = Entra {
-                behaviour: args.behaviour,
-                mappings: args.mapping,
-            };
-            run_command(args.run, "suites/entra/*.yaml", Some(entra))
-        }
+        Command::Run(args) => run_command(*args, &["suites/rfc*/*.yaml".into()], None),
+        Command::Entra(args) => Idp::find("entra")
+            .map_err(ConfigError)
+            .and_then(|idp| replay(idp, *args)),
+        Command::Replay(args) => replay(args.idp, args.replay),
         Command::List(args) => list(args),
         Command::Coverage(args) => coverage(args),
         Command::Report(args) => report(args),
@@ -47,10 +45,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// `replay`: the provider's suites, in the chosen behaviour, with its mappings' cases.
+fn replay(idp: Idp, args: IdpArgs) -> Result<Verdict, ConfigError> {
+    let behaviour = idp
+        .behaviour(args.behaviour.as_deref())
+        .map_err(ConfigError)?
+        .clone();
+    let suites = idp.suites.clone();
+    let replay = Replay {
+        idp,
+        behaviour,
+        mappings: args.mapping,
+    };
+    run_command(args.run, &suites, Some(replay))
+}
+
 fn run_command(
     args: RunArgs,
-    default_suites: &str,
-    entra: Option<Entra>,
+    default_suites: &[String],
+    replay: Option<Replay>,
 ) -> Result<Verdict, ConfigError> {
     let (auth, timeout, policy) = connection(&args.conn)?;
     let snapshots = args.snapshots.map(|mode| {
@@ -64,9 +77,13 @@ fn run_command(
     run::run(RunOptions {
         target: args.conn.target,
         auth,
-        suites: args.suite.patterns(default_suites),
+        suites: if args.suite.suites.is_empty() {
+            default_suites.to_vec()
+        } else {
+            args.suite.suites
+        },
         tags: args.suite.tags,
-        entra,
+        replay,
         reports: args.reports,
         baseline: args.baseline,
         snapshots,

@@ -48,8 +48,8 @@ pub struct RunOptions {
     /// How to authenticate to `target` (the bundled server gets a bearer token of its own).
     pub auth: Auth,
     pub suites: Vec<String>,
-    /// Set by `scimitar entra`: the behaviour to replay and the mappings to expand.
-    pub entra: Option<Entra>,
+    /// Set by `scimitar replay`: the provider and behaviour to replay, the mappings to expand.
+    pub replay: Option<Replay>,
     pub tags: Vec<String>,
     pub reports: Vec<ReportSpec>,
     /// The target's snapshots, when checked or written.
@@ -78,9 +78,10 @@ pub struct RunOptions {
     pub libtest: Vec<String>,
 }
 
-/// What `scimitar entra` adds to a run.
-pub struct Entra {
-    pub behaviour: crate::entra::Behaviour,
+/// What `scimitar replay` adds to a run.
+pub struct Replay {
+    pub idp: crate::idp::Idp,
+    pub behaviour: crate::idp::Behaviour,
     pub mappings: Vec<PathBuf>,
 }
 
@@ -174,24 +175,24 @@ fn read_baseline(path: Option<&Path>) -> Result<Option<(PathBuf, RunReport)>, Co
 struct Suites {
     loaded: Vec<Loaded>,
     schemas: Schemas,
-    /// Tags whose cases stay out (those only the other Entra behaviour sends).
+    /// Tags whose cases stay out (those only the provider's other behaviours send).
     exclude: Vec<String>,
     /// The index of the first of the profile's own suites.
     vendor_from: usize,
 }
 
-/// The suites, the Entra mappings' generated suites and the profile's own promises, with the
+/// The suites, the mappings' generated suites and the profile's own promises, with the
 /// schemas they use; a case showing a deviation the profile does not declare is an error.
 fn load_suites(opts: &RunOptions) -> Result<Suites, ConfigError> {
     let (mut suites, schemas) = load(&opts.suites, opts.fixtures.as_deref())?;
     let schema_names = schemas.names();
-    // Cases that only the other Entra behaviour sends stay out.
+    // Cases that only the provider's other behaviours send stay out.
     let mut exclude = Vec::new();
-    if let Some(entra) = &opts.entra {
-        exclude.push(entra.behaviour.other().tag().to_string());
-        for m in &entra.mappings {
+    if let Some(r) = &opts.replay {
+        exclude = r.idp.excluded_tags(&r.behaviour);
+        for m in &r.mappings {
             suites.push(
-                crate::entra::load(m, entra.behaviour, &schema_names)
+                crate::idp::mapping::load(m, &r.idp, &r.behaviour, &schema_names)
                     .map_err(|e| ConfigError(e.to_string()))?,
             );
         }
@@ -326,6 +327,14 @@ fn plan_cases(
     (planned, skips)
 }
 
+/// The spellings the suites get as variables: Entra's default ones, overlaid with the
+/// replayed behaviour's.
+fn replay_variables(replay: Option<&Replay>) -> Vars {
+    let mut vars = crate::idp::default_variables();
+    vars.extend(replay.map(|r| r.behaviour.variables()).unwrap_or_default());
+    vars
+}
+
 /// Runs the planned cases as libtest trials, then deletes what the run created and the
 /// teardowns missed. Returns what the trials share (their results), libtest's conclusion and
 /// how long the cases took.
@@ -342,10 +351,7 @@ fn execute(
         suites.schemas,
         target.declared,
         opts.profile.fill.clone(),
-        opts.entra
-            .as_ref()
-            .map_or(crate::entra::Behaviour::Default, |e| e.behaviour)
-            .variables(),
+        replay_variables(opts.replay.as_ref()),
         session.run_id.clone(),
     )
     .with_snapshots(opts.snapshots.clone());

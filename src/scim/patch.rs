@@ -108,6 +108,10 @@ pub fn apply_with(
                     ));
                 };
                 for (key, v) in value {
+                    // The resource's own id changes nothing: Okta's group rename sends it.
+                    if key.eq_ignore_ascii_case("id") && out.get("id") == Some(v) {
+                        continue;
+                    }
                     if let Some(ext) = kind.extension(key) {
                         let Value::Object(inner) = v else {
                             return Err(ScimError::bad(

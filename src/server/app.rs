@@ -577,6 +577,9 @@ impl App {
             status,
             self.render(kind, &store, &out, &params.projection(&self.defects)),
         );
+        if self.defects.has(Defect::EmptyCreateBody) {
+            reply.body = None;
+        }
         if !self.defects.has(Defect::NoLocationHeader) {
             reply.location = Some(location);
         }
@@ -622,6 +625,7 @@ impl App {
     ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
         self.entra_strictness(body)?;
+        self.okta_strictness(body)?;
         let mut ops = patch::parse(body)?;
         if self.defects.has(Defect::PatchRemoveIgnored) {
             ops.retain(|o| o.op != patch::Op::Remove);
@@ -928,6 +932,32 @@ impl App {
                     ScimType::InvalidValue,
                     format!("`{s}` is a string, not a boolean"),
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The defects that refuse what Okta sends: a no-path replace, `id` in a value.
+    fn okta_strictness(&self, body: &Value) -> Result<(), ScimError> {
+        let ops = body["Operations"].as_array().map_or(&[][..], Vec::as_slice);
+        for op in ops {
+            if self.defects.has(Defect::PathlessReplaceRefused)
+                && op.get("path").is_none()
+                && op["op"]
+                    .as_str()
+                    .is_some_and(|o| o.eq_ignore_ascii_case("replace"))
+            {
+                return Err(ScimError::bad(
+                    ScimType::NoTarget,
+                    "an operation needs a path",
+                ));
+            }
+            if self.defects.has(Defect::ReadonlyIdInValueRefused)
+                && op["value"]
+                    .as_object()
+                    .is_some_and(|v| v.keys().any(|k| k.eq_ignore_ascii_case("id")))
+            {
+                return Err(ScimError::bad(ScimType::Mutability, "`id` is readOnly"));
             }
         }
         Ok(())

@@ -52,11 +52,14 @@ pub enum Defect {
     PreviousCursorOnFirstPage,
     #[value(name = "invalid-cursor-500")]
     InvalidCursor500,
+    PathlessReplaceRefused,
+    ReadonlyIdInValueRefused,
+    EmptyCreateBody,
 }
 
 impl Defect {
-    /// The requirement id (from `rfc-requirements.csv`) it breaks, or `entra` for what only
-    /// Entra's provisioning needs, and what it does.
+    /// The requirement id (from `rfc-requirements.csv`) it breaks, or `entra`/`okta` for what
+    /// only that identity provider's provisioning needs, and what it does.
     pub fn describe(self) -> (&'static str, &'static str) {
         match self {
             Defect::Create200 => ("P-create-01", "POST answers 200 instead of 201"),
@@ -138,6 +141,19 @@ impl Defect {
             Defect::StringBooleansRejected => (
                 "entra",
                 "PATCH refuses the strings \"True\"/\"False\" Entra sends for booleans",
+            ),
+            Defect::PathlessReplaceRefused => (
+                "P-patch-22",
+                "PATCH refuses operations without a path (Okta deactivates with one)",
+            ),
+            // Not an RFC violation: the RFC lets a server refuse a readOnly attribute in a PATCH.
+            Defect::ReadonlyIdInValueRefused => (
+                "okta",
+                "PATCH refuses a value naming `id`, even the resource's own (Okta's group rename sends it)",
+            ),
+            Defect::EmptyCreateBody => (
+                "P-create-02",
+                "POST answers 201 with an empty body (Okta: \"Create new user returned empty user\")",
             ),
             // Not an RFC violation either: load, which scimitar must tell from non-conformance.
             Defect::Overload => (

@@ -19,7 +19,7 @@ impl App {
                 "bulk": {"supported": e.bulk.supported && !understated, "maxOperations": e.bulk.max_operations,
                     "maxPayloadSize": e.bulk.max_payload_size},
                 "filter": {"supported": true, "maxResults": e.max_results},
-                "changePassword": {"supported": false},
+                "changePassword": {"supported": true},
                 "sort": {"supported": e.sort && !understated},
                 "etag": {"supported": e.etag && !understated},
                 "authenticationSchemes": [{

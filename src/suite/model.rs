@@ -163,6 +163,10 @@ pub struct Step {
     /// digits, `-` and `_`), checked with `run --snapshots check`.
     #[serde(default)]
     pub snapshot: Option<String>,
+    /// The identity provider's operation the request belongs to (`Okta's Deactivate user`),
+    /// so that a failure says what would fail in the customer's tenant.
+    #[serde(default)]
+    pub operation: Option<String>,
 }
 
 /// A cursor walk (RFC 9865 §2): the step's request asks for the first page; each page's

@@ -11,7 +11,7 @@ use serde_json::Value;
 pub type Vars = HashMap<String, Value>;
 
 /// Built-in variables every case may use: the run's, and how Entra spells PATCH ops and
-/// booleans in the chosen behaviour (see `entra::Behaviour::variables`).
+/// booleans in the chosen behaviour (see `idp::Behaviour::variables`).
 pub const BUILTINS: [&str; 8] = [
     "unique",
     "run_id",

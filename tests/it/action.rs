@@ -230,15 +230,6 @@ fn json_report(ran: &Ran) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("scimitar.json")).unwrap()).unwrap()
 }
 
-fn names(report: &Value) -> Vec<String> {
-    report["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn with_its_defaults_the_action_passes_against_the_bundled_server() {
     let workspace = temp_dir("action-ws-defaults");

@@ -7,17 +7,9 @@ use common::*;
 use serde_json::Value;
 
 fn entra(args: &[&str], name: &str) -> (std::process::Output, Value) {
-    let dir = temp_dir(&format!("entra-{name}"));
-    let report = dir.join("report.json");
-    let out = scimitar()
-        .arg("entra")
-        .args(args)
-        .arg("--report")
-        .arg(format!("json={}", report.display()))
-        .output()
-        .unwrap();
-    let json = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    (out, json)
+    let mut all = vec!["entra"];
+    all.extend(args);
+    with_report(&all, &format!("entra-{name}"))
 }
 
 #[test]
@@ -130,4 +122,70 @@ fn the_global_relay_mapping_yields_sixty_passing_attribute_cases() {
     let (out, report) = entra(&["--mapping", gr], "gr-strict");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(with_status(&report, "failed").len(), 16);
+}
+
+/// `tests/data/entra-before.json` holds what `scimitar entra --mapping` (the New Relic
+/// mapping) gave on the bundled server, per defect switch and behaviour, before Entra became
+/// a provider profile of data (commit d2de3c6's binary, run once per switch and behaviour); `entra`
+/// and `replay --idp entra` must give the same case results and exit codes.
+#[test]
+fn entra_gives_the_results_it_gave_before_providers_were_data() {
+    let before: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/data/entra-before.json")).unwrap(),
+    )
+    .unwrap();
+    let runs: Vec<(String, Value)> = before
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let results = std::sync::Mutex::new(Vec::new());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some((key, want)) = runs.get(i) else {
+                        break;
+                    };
+                    let (defect, behaviour) = key.split_once(' ').unwrap();
+                    let mut args = vec!["--behaviour", behaviour];
+                    args.extend(["--mapping", "fixtures/entra/new-relic-by-organization.yaml"]);
+                    if defect != "none" {
+                        args.extend(["--defect", defect]);
+                    }
+                    let (out, report) = entra(&args, &format!("before-{i}"));
+                    let got: serde_json::Map<String, Value> = report["cases"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| (c["name"].as_str().unwrap().to_string(), c["status"].clone()))
+                        .collect();
+                    let got = serde_json::json!({"exit": out.status.code(), "cases": got});
+                    results
+                        .lock()
+                        .unwrap()
+                        .push((key.clone(), got, want.clone()));
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap();
+    assert_eq!(results.len(), runs.len());
+    for (key, got, want) in results {
+        assert_eq!(got, want, "{key}");
+    }
+    // `replay --idp entra` is the same command.
+    let (out, report) = with_report(
+        &["replay", "--idp", "entra", "--behaviour", "compliant"],
+        "entra-replay",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (_, entra_report) = entra(&["--behaviour", "compliant"], "replay-same");
+    assert_eq!(
+        with_status(&report, "passed"),
+        with_status(&entra_report, "passed")
+    );
 }

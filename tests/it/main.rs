@@ -19,6 +19,7 @@ mod fuzz_corpus;
 mod r#gen;
 mod hostile;
 mod independent;
+mod okta;
 mod planning;
 mod profiles;
 mod realistic;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use scimitar::capabilities::Capabilities;
 use scimitar::check::Schemas;
-use scimitar::entra::Behaviour;
+use scimitar::idp::Idp;
 use scimitar::suite::{Assertion, Method, load, template};
 use serde_json::{Value, json};
 
@@ -55,7 +55,7 @@ fn every_accepted_patch_and_bulk_body_of_the_suites_is_schema_valid() {
                 continue;
             };
             // Rendered as each Entra behaviour spells it; other variables as plain text.
-            for behaviour in [Behaviour::Default, Behaviour::Compliant] {
+            for behaviour in &Idp::find("entra").unwrap().behaviours {
                 let mut vars: template::Vars = step
                     .value
                     .variables()

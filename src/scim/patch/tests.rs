@@ -157,3 +157,17 @@ fn a_failing_operation_leaves_the_input_untouched() {
     assert!(apply(kind, &original, &ops).is_err());
     assert_eq!(original["nickName"], "Babs");
 }
+
+#[test]
+fn okta_rename_with_the_own_id_in_the_value_ignores_the_id() {
+    let r = patch(json!([{"op": "replace", "value": {"id": "u1", "nickName": "B"}}])).unwrap();
+    assert_eq!(
+        (r["id"].as_str(), r["nickName"].as_str()),
+        (Some("u1"), Some("B"))
+    );
+    // Another id would change a readOnly attribute: refused.
+    assert_eq!(
+        err(json!([{"op": "replace", "value": {"id": "u2", "nickName": "B"}}])),
+        ScimType::Mutability
+    );
+}

@@ -101,6 +101,31 @@ pub fn run_with_defects(
     (out, json)
 }
 
+/// Names of every case a JSON report lists.
+pub fn names(report: &Value) -> Vec<String> {
+    report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| c["name"].as_str().expect("name").to_string())
+        .collect()
+}
+
+/// Runs scimitar with `args` and a JSON report in a fresh directory named after `name`;
+/// returns the output and the report.
+pub fn with_report(args: &[&str], name: &str) -> (Output, Value) {
+    let report = temp_dir(name).join("report.json");
+    let out = scimitar()
+        .args(args)
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .output()
+        .expect("scimitar runs");
+    let json = serde_json::from_str(&std::fs::read_to_string(&report).expect("report written"))
+        .expect("report is JSON");
+    (out, json)
+}
+
 /// Names of the cases a JSON report lists with `status`.
 pub fn with_status(report: &Value, status: &str) -> Vec<String> {
     report["cases"]

@@ -1,58 +1,87 @@
-//! Entra attribute mappings (`fixtures/entra/*.yaml`) turned into round-trip cases: each
-//! mapped attribute is set on create, changed with the PATCH Entra sends in the chosen
-//! behaviour, read back, and found by filter where it is a matching attribute. The cases are
-//! written as a suite document and loaded like any suite file.
+//! Attribute mappings (`fixtures/entra/*.yaml`, `fixtures/okta/*.yaml`) turned into
+//! round-trip cases: each mapped attribute is set on create, changed with the request the
+//! provider sends in the chosen behaviour ([`Shapes`]), read back, and found by filter where
+//! it is a matching attribute. The cases are written as a suite document and loaded like any
+//! suite file.
 
 use std::path::{Path, PathBuf};
 
-use clap::ValueEnum;
+use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::{Behaviour, Idp};
 use crate::suite::{self, LoadError, Loaded};
 
-/// Entra's two PATCH behaviours (see `suites/entra/users.yaml`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Behaviour {
-    /// Capitalised ops, booleans as "True"/"False", one operation per attribute.
-    Default,
-    /// The `aadOptscim062020` flag: lower-case ops, JSON booleans, keyed no-path replace.
-    Compliant,
+/// How one behaviour's mapping cases send a change, spell ops and booleans, and name
+/// references.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shapes {
+    /// How a user's attribute is changed.
+    pub users: Update,
+    /// How a group's attribute is changed.
+    pub groups: Update,
+    pub ops: Ops,
+    pub booleans: Booleans,
+    /// How a change names the enterprise `manager`.
+    pub manager: Manager,
+    /// What each member added to a group carries beside its `value`.
+    #[serde(default)]
+    pub member: Map<String, Value>,
 }
 
-impl Behaviour {
-    /// The tag of the suite cases that only this behaviour sends.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Behaviour::Default => "entra-default",
-            Behaviour::Compliant => "entra-compliant",
-        }
-    }
+/// The request that changes one attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Update {
+    /// PATCH `{op: replace, path: TARGET, value}` (Entra's default).
+    Path,
+    /// PATCH `{op: replace, value: {TARGET: value}}`, the key an attribute path (Entra's
+    /// compliant behaviour).
+    Keyed,
+    /// PATCH `{op: replace, value: {...}}`, the value placed in a resource body (Okta).
+    Nested,
+    /// PUT of the whole resource with the new value (Okta's profile updates).
+    Put,
+}
 
-    /// How this behaviour spells PATCH ops and booleans, as the `entra_*` suite variables.
-    pub fn variables(self) -> crate::suite::template::Vars {
-        let (add, replace, remove, t, f) = match self {
-            Behaviour::Default => ("Add", "Replace", "Remove", json!("True"), json!("False")),
-            Behaviour::Compliant => ("add", "replace", "remove", json!(true), json!(false)),
-        };
-        [
-            ("entra_add", json!(add)),
-            ("entra_replace", json!(replace)),
-            ("entra_remove", json!(remove)),
-            ("entra_true", t),
-            ("entra_false", f),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
-    }
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ops {
+    pub add: String,
+    pub replace: String,
+}
 
-    pub fn other(self) -> Self {
-        match self {
-            Behaviour::Default => Behaviour::Compliant,
-            Behaviour::Compliant => Behaviour::Default,
-        }
-    }
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Booleans {
+    /// The strings "True"/"False".
+    Strings,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Manager {
+    /// The manager's id alone (Entra).
+    Bare,
+    /// `{"value": id}`, as the enterprise schema defines it.
+    Object,
+}
+
+/// What every behaviour's mapping cases share.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Common {
+    /// The domain of the user names the cases make up.
+    pub domain: String,
+    /// The query of every read of a group.
+    #[serde(default)]
+    pub group_reads: IndexMap<String, String>,
+    /// What the provider's match query carries beside the filter.
+    #[serde(default)]
+    pub match_query: IndexMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,25 +96,31 @@ pub struct Mapping {
     pub groups: Vec<Row>,
 }
 
-/// One row of an Entra mapping table: the SCIM target attribute and its type.
+/// One row of a mapping table: the SCIM target attribute (Entra's "target attribute", Okta's
+/// "external name") and its type.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Row {
+    #[serde(alias = "external_name")]
     pub target: String,
     #[serde(rename = "type")]
     pub kind: Kind,
-    /// Entra matches resources on it, so the app must filter by it with `eq`.
+    /// The provider matches resources on it, so the app must filter by it with `eq`.
     #[serde(default)]
     pub matching: bool,
     #[serde(default)]
     pub multi_valued: bool,
 }
 
+/// Entra's type names, or Okta's profile editor's (lower case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum Kind {
+    #[serde(alias = "string")]
     String,
+    #[serde(alias = "boolean")]
     Boolean,
     /// `manager` for users (the manager's id), `members` for groups.
+    #[serde(alias = "reference")]
     Reference,
 }
 
@@ -95,10 +130,11 @@ const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// Reads a mapping (a file on disk, or a built-in one at that path:
 /// `fixtures/entra/new-relic-by-organization.yaml`) and loads its cases as a suite named
-/// after the file.
+/// after the provider and the file.
 pub fn load(
     path: &Path,
-    behaviour: Behaviour,
+    idp: &Idp,
+    behaviour: &Behaviour,
     schemas: &std::collections::HashSet<String>,
 ) -> Result<Loaded, LoadError> {
     let text = crate::builtin::read(path).map_err(|e| LoadError(format!("error: {e}")))?;
@@ -107,7 +143,7 @@ pub fn load(
     let stem = path
         .file_stem()
         .map_or("mapping".into(), |s| s.to_string_lossy().into_owned());
-    let doc = suite_document(&stem, &mapping, behaviour)
+    let doc = suite_document(&stem, &mapping, &Expansion::new(idp, behaviour))
         .map_err(|e| LoadError(format!("{}: error: {e}", path.display())))?;
     let generated = PathBuf::from(format!("{} (generated)", path.display()));
     let text = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
@@ -118,19 +154,45 @@ pub fn load(
     })
 }
 
+/// What one expansion needs: the provider's name and common settings, and the shapes of the
+/// chosen behaviour.
+pub struct Expansion<'a> {
+    idp: &'a str,
+    common: &'a Common,
+    shapes: &'a Shapes,
+}
+
+impl<'a> Expansion<'a> {
+    pub fn new(idp: &'a Idp, behaviour: &'a Behaviour) -> Self {
+        Expansion {
+            idp: &idp.name,
+            common: &idp.mapping,
+            shapes: &behaviour.mapping,
+        }
+    }
+
+    /// The provider as the step names call it.
+    fn who(&self) -> String {
+        let mut c = self.idp.chars();
+        c.next()
+            .map(|f| f.to_uppercase().chain(c).collect())
+            .unwrap_or_default()
+    }
+}
+
 /// The suite document: one case per mapped attribute.
-pub fn suite_document(name: &str, m: &Mapping, behaviour: Behaviour) -> Result<Value, String> {
+pub fn suite_document(name: &str, m: &Mapping, x: &Expansion) -> Result<Value, String> {
     let mut cases = Vec::new();
     for row in &m.users {
-        cases.push(user_case(row, behaviour)?);
+        cases.push(user_case(row, x)?);
     }
     for row in &m.groups {
-        cases.push(group_case(row, behaviour)?);
+        cases.push(group_case(row, x)?);
     }
     Ok(json!({
-        "name": format!("entra-mapping-{name}"),
-        "description": format!("Round trips of the Entra attribute mapping of {}", m.app),
-        "tags": ["entra", "mapping"],
+        "name": format!("{}-mapping-{name}", x.idp),
+        "description": format!("Round trips of the {} attribute mapping of {}", x.who(), m.app),
+        "tags": [x.idp, "mapping"],
         "requires": ["patch", "filter"],
         "cases": cases,
     }))
@@ -176,7 +238,8 @@ fn parse_target(t: &str) -> Result<Target<'_>, String> {
     })
 }
 
-/// A filter literal as the JSON value it stands for ("True" on `primary` is a boolean).
+/// A filter literal as the JSON value it stands for ("True" or Okta's bare `true` on
+/// `primary` is a boolean).
 fn literal(v: &str) -> Value {
     match v {
         v if v.eq_ignore_ascii_case("true") => Value::Bool(true),
@@ -218,6 +281,55 @@ impl Target<'_> {
             (_, None) => (base, value.clone()),
         }
     }
+
+    /// The rule the change rests on, which the read-back shows: replace with no path
+    /// (P-patch-22), of a filtered sub-attribute (P-patch-28), of a sub-attribute of a
+    /// complex attribute (P-patch-26), of a single value (P-patch-23); a PUT replaces the
+    /// values given (P-put-02).
+    fn replace_row(&self, update: Update) -> &'static str {
+        match (update, &self.filter, self.sub) {
+            (Update::Keyed | Update::Nested, _, _) => "P-patch-22",
+            (Update::Put, _, _) => "P-put-02",
+            (Update::Path, Some(_), _) => "P-patch-28",
+            (Update::Path, None, Some(_)) => "P-patch-26",
+            (Update::Path, None, None) => "P-patch-23",
+        }
+    }
+
+    /// The request that sets the target to `sent`; `whole` is the resource as created, for
+    /// a PUT, and `var` the variable holding its id.
+    fn change(
+        &self,
+        row: &Row,
+        sent: &Value,
+        update: Update,
+        (whole, var): (&Map<String, Value>, &str),
+        x: &Expansion,
+    ) -> (&'static str, Value) {
+        let op = |value| json!({"schemas": [PATCH_OP], "Operations": [value]});
+        let replace = &x.shapes.ops.replace;
+        match update {
+            Update::Path => (
+                "PATCH",
+                op(json!({"op": replace, "path": row.target, "value": sent})),
+            ),
+            Update::Keyed => (
+                "PATCH",
+                op(json!({"op": replace, "value": { row.target.clone(): sent }})),
+            ),
+            Update::Nested => {
+                let mut value = Map::new();
+                self.place(&mut value, sent.clone());
+                ("PATCH", op(json!({"op": replace, "value": value})))
+            }
+            Update::Put => {
+                let mut body = whole.clone();
+                self.place(&mut body, sent.clone());
+                body.insert("id".into(), json!(format!("{{{{{var}}}}}")));
+                ("PUT", Value::Object(body))
+            }
+        }
+    }
 }
 
 fn slug(s: &str) -> String {
@@ -243,30 +355,9 @@ fn create(endpoint: &str, body: Value, var: &str) -> Value {
         "expect": {"status": 201}, "capture": {var: "/id"}})
 }
 
-/// The PATCH Entra sends to set `target` to `value`.
-impl Target<'_> {
-    /// The rule the PATCH of [`patch_op`] rests on, which the read-back shows: replace with
-    /// no path (P-patch-22), of a filtered sub-attribute (P-patch-28), of a sub-attribute of a
-    /// complex attribute (P-patch-26), of a single value (P-patch-23).
-    fn replace_row(&self, behaviour: Behaviour) -> &'static str {
-        match (behaviour, &self.filter, self.sub) {
-            (Behaviour::Compliant, _, _) => "P-patch-22",
-            (Behaviour::Default, Some(_), _) => "P-patch-28",
-            (Behaviour::Default, None, Some(_)) => "P-patch-26",
-            (Behaviour::Default, None, None) => "P-patch-23",
-        }
-    }
-}
-
-fn patch_op(target: &str, value: Value, behaviour: Behaviour) -> Value {
-    match behaviour {
-        Behaviour::Default => json!({"op": "Replace", "path": target, "value": value}),
-        Behaviour::Compliant => json!({"op": "replace", "value": { target: value }}),
-    }
-}
-
-fn user_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
+fn user_case(row: &Row, x: &Expansion) -> Result<Value, String> {
     let t = parse_target(&row.target)?;
+    let domain = &x.common.domain;
     let name = format!("user_{}", slug(&row.target));
     let mut body = Map::new();
     let mut schemas = vec![Value::String(USER.into())];
@@ -274,21 +365,21 @@ fn user_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
         schemas.push(Value::String(urn.into()));
     }
     body.insert("schemas".into(), Value::Array(schemas));
-    body.insert("userName".into(), json!("{{unique}}@contoso.example"));
+    body.insert("userName".into(), json!(format!("{{{{unique}}}}@{domain}")));
     body.insert("active".into(), json!(true));
     let mut steps = Vec::new();
     let mut teardown = vec![delete("Users", "user_id")];
     let (first, second, sent): (Value, Value, Value) = match row.kind {
         Kind::Boolean => {
-            let sent = match behaviour {
-                Behaviour::Default => json!("False"),
-                Behaviour::Compliant => json!(false),
+            let sent = match x.shapes.booleans {
+                Booleans::Strings => json!("False"),
+                Booleans::Json => json!(false),
             };
             (json!(true), json!(false), sent)
         }
         Kind::String => {
             let v = |n: u8| match t.attr {
-                "userName" => json!(format!("{{{{unique}}}}-{n}@contoso.example")),
+                "userName" => json!(format!("{{{{unique}}}}-{n}@{domain}")),
                 _ => json!(format!("{{{{unique}}}} {} {n}", slug(&row.target))),
             };
             let (a, b) = if row.multi_valued {
@@ -302,66 +393,65 @@ fn user_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
             for (n, var) in [(1, "first_manager"), (2, "second_manager")] {
                 steps.push(create(
                     "/Users",
-                    json!({"schemas": [USER], "userName": format!("{{{{unique}}}}-manager-{n}@contoso.example"), "active": true}),
+                    json!({"schemas": [USER], "userName": format!("{{{{unique}}}}-manager-{n}@{domain}"), "active": true}),
                     var,
                 ));
                 teardown.push(delete("Users", var));
             }
-            // Entra sends the manager as the bare id of the manager's resource.
-            (
-                json!({"value": "{{first_manager}}"}),
-                json!({"value": "{{second_manager}}"}),
-                json!("{{second_manager}}"),
-            )
+            let second = json!({"value": "{{second_manager}}"});
+            let sent = match x.shapes.manager {
+                Manager::Bare => json!("{{second_manager}}"),
+                Manager::Object => second.clone(),
+            };
+            (json!({"value": "{{first_manager}}"}), second, sent)
         }
     };
     t.place(&mut body, first.clone());
-    steps.push(create("/Users", Value::Object(body), "user_id"));
+    steps.push(create("/Users", Value::Object(body.clone()), "user_id"));
     let read_back = |v: &Value| match (row.kind, row.multi_valued) {
         (Kind::Reference, _) => (t.expect(v).0 + "/value", v["value"].clone()),
         (_, true) => (t.expect(v).0, json!({"contains": v[0]})),
         _ => t.expect(v),
     };
     let matching = row.matching && row.kind == Kind::String && !row.multi_valued;
+    let update = x.shapes.users;
+    let change = t.change(row, &sent, update, (&body, "user_id"), x);
     steps.extend(round_trip(
         &Resource::USERS,
         read_back,
         row,
-        [&first, &second, &sent],
-        behaviour,
+        [&first, &second],
+        change,
+        x,
         matching,
     ));
-    Ok(case(name, t.replace_row(behaviour), steps, teardown))
+    Ok(case(name, t.replace_row(update), steps, teardown))
 }
 
-fn group_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
+fn group_case(row: &Row, x: &Expansion) -> Result<Value, String> {
     let t = parse_target(&row.target)?;
+    let domain = &x.common.domain;
     let name = format!("group_{}", slug(&row.target));
     let mut steps = Vec::new();
     let mut teardown = vec![delete("Groups", "group_id")];
     let mut body = json!({"schemas": [GROUP], "displayName": "{{unique}} group"});
-    let (first, second, sent) = match row.kind {
+    let (first, second) = match row.kind {
         Kind::Reference => {
             for (n, var) in [(1, "first_member"), (2, "second_member")] {
                 steps.push(create(
                     "/Users",
-                    json!({"schemas": [USER], "userName": format!("{{{{unique}}}}-member-{n}@contoso.example"), "active": true}),
+                    json!({"schemas": [USER], "userName": format!("{{{{unique}}}}-member-{n}@{domain}"), "active": true}),
                     var,
                 ));
                 teardown.push(delete("Users", var));
             }
             body["members"] = json!([{"value": "{{first_member}}"}]);
             steps.push(create("/Groups", body, "group_id"));
-            let op = match behaviour {
-                Behaviour::Default => {
-                    json!({"op": "Add", "path": "members", "value": [{"$ref": null, "value": "{{second_member}}"}]})
-                }
-                Behaviour::Compliant => {
-                    json!({"op": "add", "path": "members", "value": [{"value": "{{second_member}}"}]})
-                }
-            };
+            let mut member = x.shapes.member.clone();
+            member.insert("value".into(), json!("{{second_member}}"));
+            let op = json!({"op": x.shapes.ops.add, "path": "members", "value": [member]});
             steps.push(json!({
-                "name": "the PATCH Entra sends to add a member",
+                "name": format!("the PATCH {} sends to add a member", x.who()),
                 "request": {"method": "PATCH", "path": "/Groups/{{group_id}}",
                     "body": {"schemas": [PATCH_OP], "Operations": [op]}},
                 "expect": {"status": [200, 204]}
@@ -375,62 +465,65 @@ fn group_case(row: &Row, behaviour: Behaviour) -> Result<Value, String> {
         }
         Kind::String => {
             let v = |n: u8| json!(format!("{{{{unique}}}} {} {n}", slug(&row.target)));
-            (v(1), v(2), v(2))
+            (v(1), v(2))
         }
-        Kind::Boolean => (json!(true), json!(false), json!(false)),
+        Kind::Boolean => (json!(true), json!(false)),
     };
-    t.place(body.as_object_mut().expect("object"), first.clone());
-    steps.push(create("/Groups", body, "group_id"));
+    let body = body.as_object_mut().expect("object");
+    t.place(body, first.clone());
+    steps.push(create("/Groups", Value::Object(body.clone()), "group_id"));
     let matching = row.matching && row.kind == Kind::String;
+    let update = x.shapes.groups;
+    let change = t.change(row, &second, update, (body, "group_id"), x);
     steps.extend(round_trip(
         &Resource::GROUPS,
         |v| t.expect(v),
         row,
-        [&first, &second, &sent],
-        behaviour,
+        [&first, &second],
+        change,
+        x,
         matching,
     ));
-    Ok(case(name, t.replace_row(behaviour), steps, teardown))
+    Ok(case(name, t.replace_row(update), steps, teardown))
 }
 
-/// Where a round trip reads: the endpoint, the variable holding the resource's id, and the
-/// query every read carries (Entra reads groups without their members).
+/// Where a round trip reads: the endpoint and the variable holding the resource's id.
 struct Resource {
     endpoint: &'static str,
     var: &'static str,
-    read_query: &'static [(&'static str, &'static str)],
 }
 
 impl Resource {
     const USERS: Resource = Resource {
         endpoint: "/Users",
         var: "user_id",
-        read_query: &[],
     };
     const GROUPS: Resource = Resource {
         endpoint: "/Groups",
         var: "group_id",
-        read_query: &[("excludedAttributes", "members")],
     };
 }
 
-/// The steps after a create: read the first value back, the PATCH Entra sends with `sent`,
-/// read the second value back, and, for a matching attribute, Entra's match query on it.
-/// `read_back` gives the JSON pointer and assertion that find a value.
+/// The steps after a create: read the first value back, the provider's change (`method` and
+/// body), read the second value back, and, for a matching
+/// attribute, the provider's match query on it. `read_back` gives the JSON pointer and
+/// assertion that find a value.
 fn round_trip(
     res: &Resource,
     read_back: impl Fn(&Value) -> (String, Value),
     row: &Row,
-    [first, second, sent]: [&Value; 3],
-    behaviour: Behaviour,
+    [first, second]: [&Value; 2],
+    (method, body): (&str, Value),
+    x: &Expansion,
     matching: bool,
 ) -> Vec<Value> {
     let path = format!("{}/{{{{{}}}}}", res.endpoint, res.var);
-    let query: Map<String, Value> = res
-        .read_query
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
+    let reads = if res.endpoint == "/Groups" {
+        &x.common.group_reads
+    } else {
+        &IndexMap::new()
+    };
+    let query: Map<String, Value> = reads.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let read = |v: &Value| {
         let (pointer, assertion) = read_back(v);
         json!({"request": {"method": "GET", "path": path, "query": query},
@@ -439,9 +532,8 @@ fn round_trip(
     let mut steps = vec![
         read(first),
         json!({
-            "name": "the PATCH Entra sends for a change",
-            "request": {"method": "PATCH", "path": path,
-                "body": {"schemas": [PATCH_OP], "Operations": [patch_op(&row.target, sent.clone(), behaviour)]}},
+            "name": format!("the {method} {} sends for a change", x.who()),
+            "request": {"method": method, "path": path, "body": body},
             "expect": {"status": [200, 204]}
         }),
         read(second),
@@ -454,8 +546,11 @@ fn round_trip(
             second.as_str().unwrap_or_default()
         );
         query.insert("filter".into(), json!(filter));
+        for (k, v) in &x.common.match_query {
+            query.insert(k.clone(), json!(v));
+        }
         steps.push(json!({
-            "name": "Entra's match query on the changed value",
+            "name": format!("{}'s match query on the changed value", x.who()),
             "request": {"method": "GET", "path": res.endpoint, "query": query},
             "expect": {"status": 200, "json": {"/totalResults": 1, "/Resources/0/id": format!("{{{{{}}}}}", res.var)}}
         }));
@@ -494,6 +589,9 @@ mod tests {
         assert_eq!((t.attr, t.sub), ("manager", None));
         let t = parse_target("name.givenName").unwrap();
         assert_eq!((t.attr, t.sub, t.filter), ("name", Some("givenName"), None));
+        // Okta's profile editor writes the boolean bare.
+        let t = parse_target("emails[primary eq true].value").unwrap();
+        assert_eq!(t.filter, Some(("primary", "true")));
     }
 
     #[test]
@@ -510,6 +608,54 @@ mod tests {
             (
                 "/roles".to_string(),
                 json!({"contains": {"primary": true, "display": "x"}})
+            )
+        );
+    }
+
+    #[test]
+    fn each_update_shape_sends_its_request() {
+        let okta = Idp::find("okta").unwrap();
+        let entra = Idp::find("entra").unwrap();
+        let row = Row {
+            target: "name.givenName".into(),
+            kind: Kind::String,
+            matching: false,
+            multi_valued: false,
+        };
+        let t = parse_target(&row.target).unwrap();
+        let whole: Map<String, Value> = serde_json::from_value(json!({"userName": "u"})).unwrap();
+        let sent = json!("v");
+        let change = |idp: &Idp, b: &str, update| {
+            let x = Expansion::new(idp, idp.behaviour(Some(b)).unwrap());
+            t.change(&row, &sent, update, (&whole, "user_id"), &x)
+        };
+        let ops = |v: Value| json!({"schemas": [PATCH_OP], "Operations": [v]});
+        assert_eq!(
+            change(&entra, "default", Update::Path),
+            (
+                "PATCH",
+                ops(json!({"op": "Replace", "path": "name.givenName", "value": "v"}))
+            )
+        );
+        assert_eq!(
+            change(&entra, "compliant", Update::Keyed),
+            (
+                "PATCH",
+                ops(json!({"op": "replace", "value": {"name.givenName": "v"}}))
+            )
+        );
+        assert_eq!(
+            change(&okta, "patch-updates", Update::Nested),
+            (
+                "PATCH",
+                ops(json!({"op": "replace", "value": {"name": {"givenName": "v"}}}))
+            )
+        );
+        assert_eq!(
+            change(&okta, "put-updates", Update::Put),
+            (
+                "PUT",
+                json!({"userName": "u", "id": "{{user_id}}", "name": {"givenName": "v"}})
             )
         );
     }
