@@ -144,7 +144,10 @@ fn judge(bytes: &[u8], version: u16, suites: &[u16]) -> Answer {
                 Answer::Accepted
             }
         }
-        Ok((_, TlsMessage::Alert(a))) => Answer::Refused(format!("alert {:?}", a.code)),
+        Ok((_, TlsMessage::Alert(a))) => Answer::Refused(format!(
+            "alert {:?}",
+            rustls::AlertDescription::from(a.code.0)
+        )),
         Ok(_) => Answer::Refused("the server answered without a ServerHello".into()),
         Err(_) => Answer::Refused("the server's answer is not a TLS message".into()),
     }

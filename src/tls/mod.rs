@@ -296,9 +296,9 @@ impl Report {
                 let _ = writeln!(s, "               {trust}; {name}");
                 let days = leaf.days_left(now);
                 let left = if days < 0 {
-                    format!("expired {} days ago", -days)
+                    format!("expired {} days ago", thousands(days.unsigned_abs() as usize))
                 } else {
-                    format!("{days} days left")
+                    format!("{} days left", thousands(days as usize))
                 };
                 let _ = writeln!(s, "               expires {} ({left})", certificate::date(leaf.not_after));
                 let _ = writeln!(s, "  key          {}", leaf.key);
@@ -355,42 +355,44 @@ fn describe(e: &rustls::Error) -> String {
 
 /// An I/O error of a TLS stream in words: the rustls error inside, if there is one.
 fn words(e: &std::io::Error) -> String {
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        .map_or_else(|| e.to_string(), describe)
+    rustls_error(e).map_or_else(|| e.to_string(), describe)
+}
+
+/// The rustls error an error comes from, through sources and I/O errors wrapping others.
+fn rustls_error<'a>(mut err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        err = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => inner,
+            None => err.source()?,
+        };
+    }
 }
 
 /// Why a request could not get through TLS, with what to do, when that is why it failed:
 /// an untrusted or unfit server certificate, or a client certificate the server wants.
 pub fn refusal(e: &reqwest::Error, has_identity: bool) -> Option<String> {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        let tls = err.downcast_ref::<rustls::Error>().or_else(|| {
-            err.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
-        if let Some(tls) = tls {
-            return Some(match tls {
-                rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
-                    "the server's certificate is not trusted: its issuer is in neither the platform store nor --ca-cert (a private CA, or a self-signed certificate); pass the CA's certificate with --ca-cert FILE (PEM)".to_string()
-                }
-                rustls::Error::InvalidCertificate(_) => format!(
-                    "the server's certificate is refused: {}",
-                    describe(tls)
-                ),
-                rustls::Error::AlertReceived(alert) if !has_identity => format!(
-                    "the server ended the TLS handshake ({alert:?}); if it requires a client certificate, pass --client-cert FILE --client-key FILE"
-                ),
-                rustls::Error::AlertReceived(alert) => format!(
-                    "the server refused the TLS handshake with the client certificate ({alert:?})"
-                ),
-                other => format!("the TLS handshake failed: {other}"),
-            });
+    let tls = rustls_error(e)?;
+    Some(match tls {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
+            "the server's certificate is not trusted: its issuer is in neither the platform store nor --ca-cert (a private CA, or a self-signed certificate); pass the CA's certificate with --ca-cert FILE (PEM)".to_string()
         }
-        source = err.source();
-    }
-    None
+        rustls::Error::InvalidCertificate(_) => {
+            format!("the server's certificate is refused: {}", describe(tls))
+        }
+        rustls::Error::AlertReceived(alert) if !has_identity => format!(
+            "the server ended the TLS handshake ({alert:?}); if it requires a client certificate, pass --client-cert FILE --client-key FILE"
+        ),
+        rustls::Error::AlertReceived(alert) => format!(
+            "the server refused the TLS handshake with the client certificate ({alert:?})"
+        ),
+        other => format!("the TLS handshake failed: {other}"),
+    })
 }
 
 #[cfg(test)]
