@@ -40,7 +40,12 @@ pub async fn start(
 ) -> std::io::Result<Running> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let (base_url, router) = router(format!("http://{local}{BASE_PATH}"), token, profile, defects)?;
+    let (base_url, router) = router(
+        format!("http://{local}{BASE_PATH}"),
+        token,
+        profile,
+        defects,
+    )?;
     let task = tokio::spawn(async move { axum::serve(listener, router).await });
     Ok(Running { base_url, task })
 }
@@ -56,7 +61,12 @@ pub async fn start_tls(
 ) -> std::io::Result<Running> {
     let listener = tls::TlsListener::new(TcpListener::bind(addr).await?, tls)?;
     let local = axum::serve::Listener::local_addr(&listener)?;
-    let (base_url, router) = router(format!("https://{local}{BASE_PATH}"), token, profile, defects)?;
+    let (base_url, router) = router(
+        format!("https://{local}{BASE_PATH}"),
+        token,
+        profile,
+        defects,
+    )?;
     let task = tokio::spawn(async move { axum::serve(listener, router).await });
     Ok(Running { base_url, task })
 }

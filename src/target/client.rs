@@ -332,7 +332,9 @@ impl Client {
         let url = format!("{}/ServiceProviderConfig", self.base_url);
         match self.http.get(&url).send().await {
             Err(e) => match crate::tls::refusal(&e, self.network.identity.is_some()) {
-                Some(why) => Err(self.scrub(&format!("cannot connect to {}: {why}", self.base_url))),
+                Some(why) => {
+                    Err(self.scrub(&format!("cannot connect to {}: {why}", self.base_url)))
+                }
                 None => Ok(()),
             },
             Ok(_) => Ok(()),

@@ -114,7 +114,8 @@ impl Network {
         let mut out = Vec::new();
         for raw in self.proxy_urls() {
             // A bare host:port is a URL to reqwest too.
-            let Ok(u) = url::Url::parse(&raw).or_else(|_| url::Url::parse(&format!("http://{raw}")))
+            let Ok(u) =
+                url::Url::parse(&raw).or_else(|_| url::Url::parse(&format!("http://{raw}")))
             else {
                 continue;
             };
@@ -127,8 +128,7 @@ impl Network {
                     .map_or_else(|| s.to_string(), |(_, v)| v.into_owned())
             };
             let (user, plain) = (decode(u.username()), decode(password));
-            let pair =
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{plain}"));
+            let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{plain}"));
             out.extend(
                 [
                     format!("{}:{password}", u.username()),
@@ -145,7 +145,9 @@ impl Network {
 
     /// `text` without the proxies' credentials.
     pub fn scrub(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_string(), |t, s| s.scrub(&t))
+        self.secrets
+            .iter()
+            .fold(text.to_string(), |t, s| s.scrub(&t))
     }
 
     /// The proxy the options name, without its credentials, for messages.
@@ -155,7 +157,10 @@ impl Network {
 
     /// `builder` set up to trust the CA certificates, present the client certificate, skip
     /// verification if asked, and use `--proxy` (reqwest reads the environment's itself).
-    pub fn apply(&self, builder: reqwest::ClientBuilder) -> reqwest::Result<reqwest::ClientBuilder> {
+    pub fn apply(
+        &self,
+        builder: reqwest::ClientBuilder,
+    ) -> reqwest::Result<reqwest::ClientBuilder> {
         let mut b = builder.tls_certs_merge(
             self.ca_certs
                 .iter()
@@ -223,6 +228,9 @@ mod tests {
     #[test]
     fn a_file_without_a_certificate_is_named() {
         let e = certificates(b"not pem", Path::new("ca.pem"), "--ca-cert").unwrap_err();
-        assert!(e.contains("--ca-cert ca.pem") && e.contains("no PEM certificate"), "{e}");
+        assert!(
+            e.contains("--ca-cert ca.pem") && e.contains("no PEM certificate"),
+            "{e}"
+        );
     }
 }

@@ -85,7 +85,8 @@ impl Leaf {
 
 /// `YYYY-MM-DD` of a Unix time.
 pub fn date(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t).map_or_else(|_| t.to_string(), |d| d.date().to_string())
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .map_or_else(|_| t.to_string(), |d| d.date().to_string())
 }
 
 fn key(x509: &X509Certificate<'_>) -> Key {
@@ -93,7 +94,11 @@ fn key(x509: &X509Certificate<'_>) -> Key {
     match spki.parsed() {
         Ok(PublicKey::RSA(rsa)) => {
             let modulus: &[u8] = {
-                let start = rsa.modulus.iter().position(|&b| b != 0).unwrap_or(rsa.modulus.len());
+                let start = rsa
+                    .modulus
+                    .iter()
+                    .position(|&b| b != 0)
+                    .unwrap_or(rsa.modulus.len());
                 &rsa.modulus[start..]
             };
             let bits = modulus
@@ -115,7 +120,10 @@ fn key(x509: &X509Certificate<'_>) -> Key {
                 Some(c) if c == oid_registry::OID_EC_P256 => ("P-256", 256),
                 Some(c) if c == oid_registry::OID_NIST_EC_P384 => ("P-384", 384),
                 Some(c) if c == oid_registry::OID_NIST_EC_P521 => ("P-521", 521),
-                _ => ("on an unknown curve", spki.parsed().map_or(0, |k| k.key_size())),
+                _ => (
+                    "on an unknown curve",
+                    spki.parsed().map_or(0, |k| k.key_size()),
+                ),
             };
             Key {
                 kind: "ECDSA",
@@ -154,7 +162,13 @@ fn trust(
         now.clamp(not_before, not_after).max(0) as u64,
     ));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verify = |v: &dyn ServerCertVerifier| match v.verify_server_cert(&chain[0], &chain[1..], name, &[], at) {
+    let verify = |v: &dyn ServerCertVerifier| match v.verify_server_cert(
+        &chain[0],
+        &chain[1..],
+        name,
+        &[],
+        at,
+    ) {
         Ok(_)
         | Err(rustls::Error::InvalidCertificate(
             rustls::CertificateError::NotValidForName

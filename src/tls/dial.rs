@@ -51,7 +51,8 @@ impl Dialer {
             format!(
                 "{}://{}",
                 u.scheme_str().unwrap_or("http"),
-                u.authority().map_or("", |a| a.as_str().rsplit('@').next().unwrap_or(""))
+                u.authority()
+                    .map_or("", |a| a.as_str().rsplit('@').next().unwrap_or(""))
             )
         })
     }

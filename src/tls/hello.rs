@@ -3,12 +3,11 @@
 //! suites it accepts under TLS 1.2. The server's ServerHello (or its alert) is the answer;
 //! the handshake goes no further.
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tls_parser::{
-    TlsCipherSuiteID, TlsClientHelloContents, TlsCompressionID, TlsExtension, TlsMessage,
-    TlsMessageHandshake, TlsPlaintext, TlsRecordHeader, TlsRecordType, TlsVersion, NamedGroup,
-    SNIType,
+    NamedGroup, SNIType, TlsCipherSuiteID, TlsClientHelloContents, TlsCompressionID, TlsExtension,
+    TlsMessage, TlsMessageHandshake, TlsPlaintext, TlsRecordHeader, TlsRecordType, TlsVersion,
 };
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::Answer;
 use super::dial::Dialer;
@@ -74,7 +73,10 @@ fn client_hello(host: &str, version: u16, suites: &[u16]) -> Result<Vec<u8>, Str
     ])];
     // SNI names a host, never an address (RFC 6066 §3).
     if host.parse::<std::net::IpAddr>().is_err() {
-        known.insert(0, TlsExtension::SNI(vec![(SNIType::HostName, host.as_bytes())]));
+        known.insert(
+            0,
+            TlsExtension::SNI(vec![(SNIType::HostName, host.as_bytes())]),
+        );
     }
     for e in &known {
         let bytes = cookie_factory::gen_simple(tls_parser::gen_tls_extension(e), Vec::new())
@@ -89,7 +91,10 @@ fn client_hello(host: &str, version: u16, suites: &[u16]) -> Result<Vec<u8>, Str
         ext.extend(body);
     };
     raw(0x000b, &[1, 0]);
-    let schemes: Vec<u8> = SIGNATURE_SCHEMES.iter().flat_map(|s| s.to_be_bytes()).collect();
+    let schemes: Vec<u8> = SIGNATURE_SCHEMES
+        .iter()
+        .flat_map(|s| s.to_be_bytes())
+        .collect();
     let mut list = (schemes.len() as u16).to_be_bytes().to_vec();
     list.extend(schemes);
     if version >= 0x0303 {
@@ -115,7 +120,9 @@ fn client_hello(host: &str, version: u16, suites: &[u16]) -> Result<Vec<u8>, Str
             version: TlsVersion(0x0301),
             len: 0,
         },
-        msg: vec![TlsMessage::Handshake(TlsMessageHandshake::ClientHello(hello))],
+        msg: vec![TlsMessage::Handshake(TlsMessageHandshake::ClientHello(
+            hello,
+        ))],
     };
     record.serialize().map_err(|e| format!("{e:?}"))
 }
@@ -139,7 +146,10 @@ fn judge(bytes: &[u8], version: u16, suites: &[u16]) -> Answer {
             if sh.version.0 != version {
                 Answer::Refused(format!("the server answered with {:?}", sh.version))
             } else if !suites.contains(&sh.cipher.0) {
-                Answer::Refused(format!("the server chose a suite not offered: {:?}", sh.cipher))
+                Answer::Refused(format!(
+                    "the server chose a suite not offered: {:?}",
+                    sh.cipher
+                ))
             } else {
                 Answer::Accepted
             }
@@ -198,8 +208,13 @@ mod tests {
         ));
         // handshake_failure, fatal
         let alert = [21, 3, 3, 0, 2, 2, 40];
-        assert!(matches!(judge(&alert, 0x0302, &LEGACY_SUITES), Answer::Refused(w) if w.contains("HandshakeFailure")));
-        assert!(matches!(judge(b"HTTP/1.1 400", 0x0301, &LEGACY_SUITES), Answer::Refused(_)));
+        assert!(
+            matches!(judge(&alert, 0x0302, &LEGACY_SUITES), Answer::Refused(w) if w.contains("HandshakeFailure"))
+        );
+        assert!(matches!(
+            judge(b"HTTP/1.1 400", 0x0301, &LEGACY_SUITES),
+            Answer::Refused(_)
+        ));
     }
 
     #[test]
@@ -213,7 +228,14 @@ mod tests {
         assert_eq!(ch.version, TlsVersion(0x0302));
         assert_eq!(ch.ciphers.len(), LEGACY_SUITES.len());
         let (_, ext) = tls_parser::parse_tls_extensions(ch.ext.unwrap()).unwrap();
-        assert!(ext.iter().any(|e| matches!(e, TlsExtension::SNI(_))), "{ext:?}");
-        assert!(ext.iter().any(|e| matches!(e, TlsExtension::EcPointFormats(_))), "{ext:?}");
+        assert!(
+            ext.iter().any(|e| matches!(e, TlsExtension::SNI(_))),
+            "{ext:?}"
+        );
+        assert!(
+            ext.iter()
+                .any(|e| matches!(e, TlsExtension::EcPointFormats(_))),
+            "{ext:?}"
+        );
     }
 }

@@ -140,8 +140,7 @@ pub async fn check(url: &str, network: &Network, timeout: Duration) -> Result<Re
         let answer = if !versions[1].1.accepted() {
             Answer::NotProbed("the server does not accept TLS 1.2".into())
         } else if let Some(s) = probe::suite(id) {
-            match probe::handshake(&dialer, &name, &rustls::version::TLS12, Some(s), identity)
-                .await
+            match probe::handshake(&dialer, &name, &rustls::version::TLS12, Some(s), identity).await
             {
                 Ok(_) => Answer::Accepted,
                 Err(why) => Answer::Refused(why),
@@ -201,7 +200,10 @@ fn findings(r: &Report, now: i64) -> Vec<String> {
         let none = if unprobed == 0 {
             "none of Entra's TLS 1.2 cipher suites".to_string()
         } else {
-            format!("none of the {} of Entra's TLS 1.2 cipher suites probed", r.suites.len() - unprobed)
+            format!(
+                "none of the {} of Entra's TLS 1.2 cipher suites probed",
+                r.suites.len() - unprobed
+            )
         };
         if bar == 0 && tls13 {
             out.push(format!(
@@ -276,7 +278,11 @@ impl Report {
             .via
             .as_ref()
             .map_or_else(String::new, |p| format!(" through the proxy {p}"));
-        let _ = writeln!(s, "connection check of {}{via}, as Microsoft Entra will see it:", self.server);
+        let _ = writeln!(
+            s,
+            "connection check of {}{via}, as Microsoft Entra will see it:",
+            self.server
+        );
         for (label, answer) in &self.versions {
             let _ = writeln!(s, "  {label:<12} {answer}");
         }
@@ -292,15 +298,26 @@ impl Report {
                     Ok(()) => format!("valid for {}", self.host),
                     Err(why) => format!("not valid for {} ({why})", self.host),
                 };
-                let _ = writeln!(s, "  certificate  {}, issued by {}", leaf.subject, leaf.issuer);
+                let _ = writeln!(
+                    s,
+                    "  certificate  {}, issued by {}",
+                    leaf.subject, leaf.issuer
+                );
                 let _ = writeln!(s, "               {trust}; {name}");
                 let days = leaf.days_left(now);
                 let left = if days < 0 {
-                    format!("expired {} days ago", thousands(days.unsigned_abs() as usize))
+                    format!(
+                        "expired {} days ago",
+                        thousands(days.unsigned_abs() as usize)
+                    )
                 } else {
                     format!("{} days left", thousands(days as usize))
                 };
-                let _ = writeln!(s, "               expires {} ({left})", certificate::date(leaf.not_after));
+                let _ = writeln!(
+                    s,
+                    "               expires {} ({left})",
+                    certificate::date(leaf.not_after)
+                );
                 let _ = writeln!(s, "  key          {}", leaf.key);
             }
             Err(why) => {
@@ -328,7 +345,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::ring;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme, SupportedCipherSuite, SupportedProtocolVersion};
+use rustls::{
+    DigitallySignedStruct, SignatureScheme, SupportedCipherSuite, SupportedProtocolVersion,
+};
 
 use super::dial::Dialer;
 use crate::target::network::Identity;

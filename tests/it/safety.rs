@@ -421,7 +421,10 @@ fn over_tls_and_through_a_proxy_neither_the_token_nor_the_proxy_credentials_leak
     let ca = Ca::new(&dir);
     let leaf = ca.leaf(&dir, "server", 365);
     let client = ca.leaf(&dir, "client", 365);
-    let mutual = TlsServer::start(token, server_config(&leaf, rustls::ALL_VERSIONS, &[], Some(&ca)));
+    let mutual = TlsServer::start(
+        token,
+        server_config(&leaf, rustls::ALL_VERSIONS, &[], Some(&ca)),
+    );
     let proxy = Proxy::start("leaky-user-3e", "leaky-pass-7d");
     let d = |f: &str| dir.join("out").join(f).display().to_string();
     std::fs::create_dir_all(dir.join("out")).unwrap();
@@ -451,16 +454,47 @@ fn over_tls_and_through_a_proxy_neither_the_token_nor_the_proxy_credentials_leak
         format!("html={}", d("run.html")),
     ];
     let code = go(&[
-        "run", "--target", target, "--ca-cert", &ca_pem, "--client-cert", &cert,
-        "--client-key", &key, "--report", &reports[0], "--report", &reports[1], "--report",
-        &reports[2], "--report", &reports[3], "--", "users::",
+        "run",
+        "--target",
+        target,
+        "--ca-cert",
+        &ca_pem,
+        "--client-cert",
+        &cert,
+        "--client-key",
+        &key,
+        "--report",
+        &reports[0],
+        "--report",
+        &reports[1],
+        "--report",
+        &reports[2],
+        "--report",
+        &reports[3],
+        "--",
+        "users::",
     ]);
     assert_eq!(code, Some(0), "{}", outputs.last().unwrap());
     // The failing paths: no client certificate, no CA, the check alone.
-    assert_eq!(go(&["run", "--target", target, "--ca-cert", &ca_pem]), Some(2));
+    assert_eq!(
+        go(&["run", "--target", target, "--ca-cert", &ca_pem]),
+        Some(2)
+    );
     assert_eq!(go(&["run", "--target", target]), Some(2));
     go(&["tls", "--target", target, "--ca-cert", &ca_pem]);
-    go(&["entra", "--target", target, "--ca-cert", &ca_pem, "--client-cert", &cert, "--client-key", &key, "--report", &format!("json={}", d("entra.json"))]);
+    go(&[
+        "entra",
+        "--target",
+        target,
+        "--ca-cert",
+        &ca_pem,
+        "--client-cert",
+        &cert,
+        "--client-key",
+        &key,
+        "--report",
+        &format!("json={}", d("entra.json")),
+    ]);
     assert!(proxy.seen().len() > 10, "the runs went through the proxy");
     let artifacts = files(&dir.join("out"));
     assert_eq!(artifacts.len(), 5, "{artifacts:?}");
@@ -472,7 +506,10 @@ fn over_tls_and_through_a_proxy_neither_the_token_nor_the_proxy_credentials_leak
         .chain(outputs.iter().map(|o| ("output".to_string(), o.clone())))
     {
         for secret in [token, "leaky-user-3e", "leaky-pass-7d", pair.as_str()] {
-            assert!(!content.contains(secret), "{name} holds {secret}:\n{content}");
+            assert!(
+                !content.contains(secret),
+                "{name} holds {secret}:\n{content}"
+            );
         }
     }
 }

@@ -24,9 +24,18 @@ fn a_self_signed_server_stops_the_run_with_one_error_until_its_certificate_is_tr
     let (cert, key) = self_signed(&dir);
     let served = serve(
         TOKEN,
-        &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()],
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
     );
-    assert!(served.base_url.starts_with("https://127.0.0.1:"), "{}", served.base_url);
+    assert!(
+        served.base_url.starts_with("https://127.0.0.1:"),
+        "{}",
+        served.base_url
+    );
     let out = scimitar()
         .args(["run", "--target", &served.base_url])
         .env("SCIM_TOKEN", TOKEN)
@@ -61,7 +70,10 @@ fn a_p256_certificate_with_tls_1_3_gives_no_finding() {
     let server = TlsServer::start(TOKEN, server_config(&leaf, rustls::ALL_VERSIONS, &[], None));
     let (code, t) = check(&server.base_url, &ca);
     assert_eq!(code, Some(0), "{t}");
-    assert!(t.contains("nothing Entra's connection requirements refuse"), "{t}");
+    assert!(
+        t.contains("nothing Entra's connection requirements refuse"),
+        "{t}"
+    );
     for line in [
         "TLS 1.3      accepted",
         "TLS 1.2      accepted",
@@ -74,7 +86,11 @@ fn a_p256_certificate_with_tls_1_3_gives_no_finding() {
         assert!(t.contains(line), "no `{line}` in:\n{t}");
     }
     // rustls speaks neither TLS 1.0 nor 1.1, nor CBC: the minimal ClientHello is refused.
-    for refused in ["TLS 1.1      refused", "TLS 1.0      refused", "AES_128_CBC_SHA256  refused"] {
+    for refused in [
+        "TLS 1.1      refused",
+        "TLS 1.0      refused",
+        "AES_128_CBC_SHA256  refused",
+    ] {
         assert!(t.contains(refused), "no `{refused}` in:\n{t}");
     }
     // Trusted only through --ca-cert, the chain is one Entra would not trust.
@@ -102,7 +118,9 @@ fn a_1024_bit_rsa_key_is_the_finding_entra_refuses() {
     assert_eq!(code, Some(1), "{t}");
     assert!(t.contains("key          RSA 1,024 bits"), "{t}");
     assert!(
-        t.contains("✗ Entra will refuse to connect: RSA key of 1,024 bits (Entra needs at least 2,048)"),
+        t.contains(
+            "✗ Entra will refuse to connect: RSA key of 1,024 bits (Entra needs at least 2,048)"
+        ),
         "{t}"
     );
     assert_eq!(t.matches('✗').count(), 1, "only the key is amiss:\n{t}");
@@ -147,12 +165,20 @@ fn an_expired_certificate_is_the_finding_entra_refuses() {
 #[test]
 fn entra_refuses_insecure_and_finds_plain_http() {
     let out = scimitar()
-        .args(["entra", "--target", "https://127.0.0.1:9/scim/v2", "--insecure"])
+        .args([
+            "entra",
+            "--target",
+            "https://127.0.0.1:9/scim/v2",
+            "--insecure",
+        ])
         .output()
         .unwrap();
     let t = text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
-    assert!(t.contains("--insecure cannot be used with scimitar entra"), "{t}");
+    assert!(
+        t.contains("--insecure cannot be used with scimitar entra"),
+        "{t}"
+    );
     assert!(t.contains("warning: --insecure"), "{t}");
 
     let served = serve(TOKEN, &[]);
@@ -167,7 +193,10 @@ fn entra_refuses_insecure_and_finds_plain_http() {
         t.contains("✗ Entra will refuse to connect: the target is plain http://"),
         "{t}"
     );
-    assert!(t.contains("test result: ok."), "the suites still ran and passed:\n{t}");
+    assert!(
+        t.contains("test result: ok."),
+        "the suites still ran and passed:\n{t}"
+    );
 }
 
 #[test]
@@ -193,7 +222,10 @@ fn mutual_tls_is_refused_without_a_client_certificate_and_passes_with_one() {
     };
     let (code, t) = run(&[]);
     assert_eq!(code, Some(2), "{t}");
-    assert!(t.contains("pass --client-cert FILE --client-key FILE"), "{t}");
+    assert!(
+        t.contains("pass --client-cert FILE --client-key FILE"),
+        "{t}"
+    );
     assert!(!t.contains("test result"), "{t}");
     let (code, t) = run(&[
         "--client-cert".as_ref(),
@@ -232,7 +264,10 @@ fn a_connect_proxy_carries_the_run_unless_no_proxy_names_the_host() {
     let (code, t) = run(None);
     assert_eq!(code, Some(0), "{t}");
     let seen = proxy.seen();
-    let tunnels = seen.iter().filter(|s| s.ends_with(&format!(":{port}"))).count();
+    let tunnels = seen
+        .iter()
+        .filter(|s| s.ends_with(&format!(":{port}")))
+        .count();
     // The connection check's probes, then the run's requests, all through the proxy.
     assert!(tunnels > 8, "{seen:?}");
     assert!(t.contains("through the proxy http://127.0.0.1:"), "{t}");
@@ -242,7 +277,11 @@ fn a_connect_proxy_carries_the_run_unless_no_proxy_names_the_host() {
 
     let (code, t) = run(Some("127.0.0.1"));
     assert_eq!(code, Some(0), "{t}");
-    assert_eq!(proxy.seen().len(), seen.len(), "NO_PROXY names the host:\n{t}");
+    assert_eq!(
+        proxy.seen().len(),
+        seen.len(),
+        "NO_PROXY names the host:\n{t}"
+    );
     assert!(!t.contains("through the proxy"), "{t}");
 
     // --proxy names one instead of the environment.
@@ -255,5 +294,8 @@ fn a_connect_proxy_carries_the_run_unless_no_proxy_names_the_host() {
         .unwrap();
     let t = text(&out);
     assert!(proxy.seen().len() > seen.len(), "{t}");
-    assert!(!t.contains("proxy-pass-4f7") && !t.contains("proxy-user-8c2"), "{t}");
+    assert!(
+        !t.contains("proxy-pass-4f7") && !t.contains("proxy-user-8c2"),
+        "{t}"
+    );
 }

@@ -75,7 +75,9 @@ impl Ca {
                 .as_bytes()
                 .to_vec(),
         );
-        let cert = params("rsa-1024", 365).signed_by(&public, &self.issuer).unwrap();
+        let cert = params("rsa-1024", 365)
+            .signed_by(&public, &self.issuer)
+            .unwrap();
         let pem = private.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
         write_leaf(dir, "rsa-1024", cert, pem, Arc::new(Rsa(Arc::new(private))))
     }
@@ -305,7 +307,9 @@ fn tunnel(mut client: TcpStream, seen: &Mutex<Vec<String>>, wanted: &str) {
         return;
     };
     if !authorized {
-        let _ = client.write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n");
+        let _ = client.write_all(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n",
+        );
         return;
     }
     let Ok(upstream) = TcpStream::connect(&target) else {
