@@ -162,30 +162,30 @@ pub fn run(mut opts: RunOptions) -> Result<Verdict, ConfigError> {
     let target = discover(&runtime, &session.client);
     let planned = plan_cases(&opts, &mut suites, &target);
     let (shared, conclusion, took) = execute(&runtime, opts, suites, session, target, planned);
-    let report = collect(&shared, took);
+    let mut report = collect(&shared, took);
+    report.connection = connection;
     publish(&shared, &report)?;
     let verdict = judge(&shared.opts, baseline, &report, &conclusion);
     // Under `scimitar entra`, what Entra would refuse of the connection fails the run too.
-    match connection {
-        Some(findings) if findings > 0 && shared.opts.entra.is_some() => {
-            println!(
-                "connection: {findings} findings against Entra's connection requirements (see the connection check above)"
-            );
-            Ok(Verdict::Failed)
-        }
-        _ => Ok(verdict),
+    if shared.opts.entra.is_some() && !report.connection.is_empty() {
+        println!(
+            "connection: {} findings against Entra's connection requirements (see the connection check above)",
+            report.connection.len()
+        );
+        return Ok(Verdict::Failed);
     }
+    Ok(verdict)
 }
 
 /// The connection check (see [`crate::tls`]), printed before the run: information for an
 /// https target of `run`; for `scimitar entra` the first check, a plain http target
-/// included. Returns how many findings it printed, if it ran.
+/// included. Returns its findings (none when it did not run).
 fn check_connection(
     runtime: &tokio::runtime::Runtime,
     opts: &RunOptions,
-) -> Result<Option<usize>, ConfigError> {
+) -> Result<Vec<String>, ConfigError> {
     let Some(target) = &opts.target else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let entra = opts.entra.is_some();
     if entra && opts.network.insecure {
@@ -194,17 +194,17 @@ fn check_connection(
         ));
     }
     if !(entra || target.starts_with("https://")) {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let timeout = opts.timeout.min(Duration::from_secs(10));
     match runtime.block_on(crate::tls::check(target, &opts.network, timeout)) {
         Ok(report) => {
             eprint!("{}", opts.network.scrub(&report.render()));
-            Ok(Some(report.findings.len()))
+            Ok(report.findings)
         }
         Err(why) => {
             eprintln!("connection check: {}", opts.network.scrub(&why));
-            Ok(None)
+            Ok(Vec::new())
         }
     }
 }
@@ -484,6 +484,7 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
             })
         },
         declarations: classify::declarations(profile, &cases),
+        connection: Vec::new(),
         cases,
     }
 }

@@ -79,9 +79,6 @@ impl Network {
         for path in ca_certs {
             certs.extend(certificates(&read(path, "--ca-cert")?, path, "--ca-cert")?);
         }
-        if let Some(p) = &proxy {
-            url::Url::parse(p).map_err(|e| format!("--proxy is not a URL: {e}"))?;
-        }
         let identity = client
             .map(|(cert, key)| Identity::load(cert, key))
             .transpose()?;
@@ -93,6 +90,10 @@ impl Network {
             secrets: Vec::new(),
         };
         network.secrets = network.proxy_secrets();
+        if let Some(p) = &network.proxy {
+            reqwest::Proxy::all(p)
+                .map_err(|e| network.scrub(&format!("--proxy {p} is not a proxy URL: {e}")))?;
+        }
         Ok(network)
     }
 
@@ -113,10 +114,13 @@ impl Network {
         use base64::Engine;
         let mut out = Vec::new();
         for raw in self.proxy_urls() {
-            // A bare host:port is a URL to reqwest too.
-            let Ok(u) =
-                url::Url::parse(&raw).or_else(|_| url::Url::parse(&format!("http://{raw}")))
-            else {
+            // A bare `user:password@host:port` is a proxy URL to reqwest too.
+            let full = if raw.contains("://") {
+                raw.clone()
+            } else {
+                format!("http://{raw}")
+            };
+            let Ok(u) = url::Url::parse(&full) else {
                 continue;
             };
             let Some(password) = u.password() else {
@@ -148,11 +152,6 @@ impl Network {
         self.secrets
             .iter()
             .fold(text.to_string(), |t, s| s.scrub(&t))
-    }
-
-    /// The proxy the options name, without its credentials, for messages.
-    pub fn shown_proxy(&self) -> Option<String> {
-        self.proxy.as_deref().map(|p| self.scrub(p))
     }
 
     /// `builder` set up to trust the CA certificates, present the client certificate, skip
@@ -220,9 +219,14 @@ mod tests {
         let t = n.scrub("ann:p%40ss-1@proxy p@ss-1 YW5uOnBAc3MtMQ==");
         assert_eq!(t, "[REDACTED]@proxy [REDACTED] [REDACTED]");
         assert_eq!(
-            n.shown_proxy().as_deref(),
-            Some("http://[REDACTED]@proxy.example:3128")
+            n.scrub("http://ann:p%40ss-1@proxy.example:3128"),
+            "http://[REDACTED]@proxy.example:3128"
         );
+        let bare = Network {
+            proxy: Some("bob:hunter-2@10.0.0.1:8080".into()),
+            ..Network::default()
+        };
+        assert_eq!(bare.proxy_secrets()[1].scrub("hunter-2"), "[REDACTED]");
     }
 
     #[test]

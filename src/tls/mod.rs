@@ -132,7 +132,7 @@ pub async fn check(url: &str, network: &Network, timeout: Duration) -> Result<Re
         versions.push((label, hello::offer(&dialer, &host, version, &[]).await));
     }
     let leaf = match &agreed {
-        Some(a) => Leaf::read(&a.chain, &name, &network.ca_certs),
+        Some(chain) => Leaf::read(chain, &name, &network.ca_certs),
         None => Err("no TLS 1.2 or 1.3 handshake completed".into()),
     };
     let mut suites = Vec::new();

@@ -15,11 +15,6 @@ use rustls::{
 use super::dial::Dialer;
 use crate::target::network::Identity;
 
-/// What a handshake that completed agreed on.
-pub struct Agreed {
-    pub chain: Vec<CertificateDer<'static>>,
-}
-
 /// Keeps what the server presented; accepts it and every signature.
 #[derive(Debug)]
 struct Recorder {
@@ -67,14 +62,15 @@ impl ServerCertVerifier for Recorder {
     }
 }
 
-/// A handshake offering only `version` and, if given, only `suite`.
+/// A handshake offering only `version` and, if given, only `suite`; the chain the server
+/// presented when it completed.
 pub async fn handshake(
     dialer: &Dialer,
     name: &ServerName<'static>,
     version: &'static SupportedProtocolVersion,
     suite: Option<SupportedCipherSuite>,
     identity: Option<&Identity>,
-) -> Result<Agreed, String> {
+) -> Result<Vec<CertificateDer<'static>>, String> {
     let mut provider = ring::default_provider();
     provider.cipher_suites = match suite {
         Some(s) => vec![s],
@@ -105,13 +101,8 @@ pub async fn handshake(
         .map_err(|_| "no answer to the handshake".to_string())?
         .map_err(|e| super::words(&e))?;
     drop(tls);
-    Ok(Agreed {
-        chain: recorder
-            .chain
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone(),
-    })
+    let chain = recorder.chain.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(chain.clone())
 }
 
 /// The suite numbered `id`, if rustls can offer it (of Entra's, the GCM ones).
