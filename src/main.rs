@@ -156,6 +156,7 @@ fn connection(args: &TargetArgs) -> Result<(Auth, Duration, Policy, Network), Co
     Ok((auth, seconds(args.timeout)?, policy, network))
 }
 
+/// `--timeout`, which must be a positive number of seconds.
 fn seconds(timeout: f64) -> Result<Duration, ConfigError> {
     if !(timeout.is_finite() && timeout > 0.0) {
         return Err(ConfigError(
