@@ -41,6 +41,10 @@ pub enum Command {
     Sweep(Box<SweepArgs>),
     /// Run the bundled reference SCIM server.
     Serve(Box<ServeArgs>),
+    /// Check the connection as Microsoft Entra will see it: the TLS versions and Entra's
+    /// TLS 1.2 cipher suites the server accepts, its certificate chain, host name, expiry and
+    /// key (`entra` runs this first).
+    Tls(TlsArgs),
     /// The suites and fixtures built into scimitar.
     Suites(SuitesArgs),
     /// Print a shell completion script, e.g. `source <(scimitar completions bash)`.
@@ -147,6 +151,43 @@ pub struct TargetArgs {
     /// after a crash (the file is removed when the run cleaned up everything).
     #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// How the target is reached: CA certificates, a client certificate, a proxy.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// Trust the CA certificates in this PEM file (one or more; repeatable) beside the
+    /// platform's: a private CA, or a self-signed server's own certificate.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_certs: Vec<PathBuf>,
+    /// Present this certificate chain (PEM) when the server asks for one (mutual TLS).
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+    /// The private key (PEM) of --client-cert.
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+    /// Do not verify the server's certificate (warned about on every run; refused by `entra`
+    /// and `tls`, whose connection check is about that certificate).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Send through this proxy instead of HTTPS_PROXY/HTTP_PROXY's (NO_PROXY still applies);
+    /// credentials in it are scrubbed from all output like every secret.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// The server's URL, e.g. https://example.com/scim/v2.
+    #[arg(long, value_name = "URL")]
+    pub target: String,
+    /// Per-connection timeout in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+    #[command(flatten)]
+    pub network: NetworkArgs,
 }
 
 /// `10`, `10/s` or `600/m` requests.
@@ -289,6 +330,12 @@ pub struct ServeArgs {
     /// Print the defect switches with the requirement each breaks, and exit.
     #[arg(long)]
     pub list_defects: bool,
+    /// Serve over TLS with this certificate chain (PEM), at https://ADDR:PORT/scim/v2.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

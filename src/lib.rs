@@ -3,7 +3,8 @@
 //! The pipeline, one module a stage: [`suite`] loads declarative suites, [`plan`] turns them
 //! into trials, [`exec`] runs them over HTTP with [`target`]'s client, [`check`] judges each
 //! response and [`report`] writes the results. [`scim`] is the SCIM semantics library and
-//! [`server`] the bundled reference server built on it.
+//! [`server`] the bundled reference server built on it; [`tls`] checks the connection as
+//! Microsoft Entra will see it.
 
 pub mod builtin;
 pub mod capabilities;
@@ -24,3 +25,4 @@ pub mod scim;
 pub mod server;
 pub mod suite;
 pub mod target;
+pub mod tls;

@@ -5,8 +5,8 @@ use clap::{CommandFactory, Parser, ValueEnum};
 
 use scimitar::check::snapshot::Snapshots;
 use scimitar::cli::{
-    AuthKind, Cli, Command, FuzzArgs, IdpArgs, ReportArgs, RunArgs, ServeArgs, SuiteArgs,
-    SuitesArgs, SuitesCommand, SweepArgs, TargetArgs,
+    AuthKind, Cli, Command, FuzzArgs, IdpArgs, NetworkArgs, ReportArgs, RunArgs, ServeArgs,
+    SuiteArgs, SuitesArgs, SuitesCommand, SweepArgs, TargetArgs, TlsArgs,
 };
 use scimitar::fuzz::{Budget, FuzzOptions};
 use scimitar::idp::Idp;
@@ -15,7 +15,7 @@ use scimitar::server::{self, Defect, Defects};
 use scimitar::target::auth::OAuth;
 use scimitar::target::client::Policy;
 use scimitar::target::ledger::Ledger;
-use scimitar::target::{Auth, Secret};
+use scimitar::target::{Auth, Network, Secret};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz(*args),
         Command::Sweep(args) => sweep(*args),
         Command::Serve(args) => serve(args),
+        Command::Tls(args) => tls(args),
         Command::Suites(args) => suites(args),
         Command::Completions { shell } => completions(shell),
         Command::Man { dir } => man(dir),
@@ -65,7 +66,7 @@ fn run_command(
     default_suites: &[String],
     replay: Option<Replay>,
 ) -> Result<Verdict, ConfigError> {
-    let (auth, timeout, policy) = connection(&args.conn)?;
+    let (auth, timeout, policy, network) = connection(&args.conn)?;
     let snapshots = args.snapshots.map(|mode| {
         let name =
             (args.target_name.clone()).unwrap_or_else(|| target_name(args.conn.target.as_deref()));
@@ -96,6 +97,7 @@ fn run_command(
         timeout,
         run_timeout: args.conn.run_timeout,
         policy,
+        network,
         ledger: args.conn.ledger,
         libtest: args.libtest,
     })
@@ -123,7 +125,7 @@ fn target_name(target: Option<&str>) -> String {
 }
 
 fn fuzz(args: FuzzArgs) -> Result<Verdict, ConfigError> {
-    let (auth, timeout, policy) = connection(&args.conn)?;
+    let (auth, timeout, policy, network) = connection(&args.conn)?;
     let budget = match (args.cases, args.time) {
         (Some(n), _) => Budget::Cases(n),
         (None, t) => Budget::Time(t.unwrap_or(Duration::from_secs(60))),
@@ -137,6 +139,7 @@ fn fuzz(args: FuzzArgs) -> Result<Verdict, ConfigError> {
         defects: args.defects,
         timeout,
         policy,
+        network,
         ledger: args.conn.ledger,
         max_ops: args.max_ops.into(),
         repro: args.repro,
@@ -147,9 +150,10 @@ fn fuzz(args: FuzzArgs) -> Result<Verdict, ConfigError> {
     })
 }
 
-/// The credentials, timeout and client policy of the target options, with warnings.
-fn connection(args: &TargetArgs) -> Result<(Auth, Duration, Policy), ConfigError> {
+/// The credentials, timeout, client policy and network of the target options, with warnings.
+fn connection(args: &TargetArgs) -> Result<(Auth, Duration, Policy, Network), ConfigError> {
     let auth = credentials(args)?;
+    let network = network(&args.network)?;
     if let Some(target) = &args.target {
         if auth.is_none() {
             eprintln!("warning: no credentials (see --auth): requests are sent without them");
@@ -160,22 +164,63 @@ fn connection(args: &TargetArgs) -> Result<(Auth, Duration, Policy), ConfigError
             eprintln!("warning: {w}");
         }
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(ConfigError(
-            "--timeout must be a positive number of seconds".into(),
-        ));
-    }
     let policy = Policy {
         retries: args.retries,
         rate: args.rate,
         concurrency: args.concurrency.into(),
         ..Policy::default()
     };
-    Ok((auth, Duration::from_secs_f64(args.timeout), policy))
+    Ok((auth, seconds(args.timeout)?, policy, network))
+}
+
+/// `--timeout`, which must be a positive number of seconds.
+fn seconds(timeout: f64) -> Result<Duration, ConfigError> {
+    if !(timeout.is_finite() && timeout > 0.0) {
+        return Err(ConfigError(
+            "--timeout must be a positive number of seconds".into(),
+        ));
+    }
+    Ok(Duration::from_secs_f64(timeout))
+}
+
+/// The CA certificates, client certificate and proxy of the options; `--insecure` is
+/// warned about every time.
+fn network(args: &NetworkArgs) -> Result<Network, ConfigError> {
+    let client = args.client_cert.as_deref().zip(args.client_key.as_deref());
+    let network = Network::load(&args.ca_certs, client, args.insecure, args.proxy.clone())
+        .map_err(ConfigError)?;
+    if args.insecure {
+        eprintln!(
+            "warning: --insecure: the server's certificate is not verified, so anyone on the way can pose as the server and take the credentials"
+        );
+    }
+    Ok(network)
+}
+
+/// `scimitar tls`: the connection check alone; its findings fail it.
+fn tls(args: TlsArgs) -> Result<Verdict, ConfigError> {
+    if args.network.insecure {
+        return Err(ConfigError(
+            "--insecure cannot be used with the connection check, which is about the certificate it would skip".into(),
+        ));
+    }
+    let network = network(&args.network)?;
+    let timeout = seconds(args.timeout)?;
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| ConfigError(format!("cannot start the runtime: {e}")))?;
+    let report = runtime
+        .block_on(scimitar::tls::check(&args.target, &network, timeout))
+        .map_err(|e| ConfigError(format!("connection check: {e}")))?;
+    print!("{}", network.scrub(&report.render()));
+    Ok(if report.findings.is_empty() {
+        Verdict::Passed
+    } else {
+        Verdict::Failed
+    })
 }
 
 fn sweep(args: SweepArgs) -> Result<Verdict, ConfigError> {
-    let (auth, timeout, policy) = connection(&args.conn)?;
+    let (auth, timeout, policy, network) = connection(&args.conn)?;
     let (Some(target), Some(path)) = (&args.conn.target, &args.conn.ledger) else {
         return Err(ConfigError("sweep needs --target and --ledger".into()));
     };
@@ -188,7 +233,7 @@ fn sweep(args: SweepArgs) -> Result<Verdict, ConfigError> {
             path.display()
         )));
     }
-    let client = scimitar::target::Client::new(target, auth, timeout)
+    let client = scimitar::target::Client::over(target, auth, timeout, network)
         .map_err(|e| ConfigError(format!("cannot build the HTTP client: {e}")))?
         .with_policy(policy)
         .with_ledger(std::sync::Arc::new(ledger));
@@ -349,10 +394,20 @@ fn serve(args: Box<ServeArgs>) -> Result<Verdict, ConfigError> {
     });
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| ConfigError(format!("cannot start the runtime: {e}")))?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(std::sync::Arc::new(
+            server::tls::config(cert, key).map_err(ConfigError)?,
+        )),
+        _ => None,
+    };
     runtime.block_on(async {
-        let running = server::start((args.bind, args.port).into(), token, &args.emulate, Defects::new(args.defects))
-            .await
-            .map_err(|e| ConfigError(format!("cannot listen on {}:{}: {e}", args.bind, args.port)))?;
+        let addr = (args.bind, args.port).into();
+        let defects = Defects::new(args.defects);
+        let running = match tls {
+            Some(tls) => server::start_tls(addr, token, &args.emulate, defects, tls).await,
+            None => server::start(addr, token, &args.emulate, defects).await,
+        }
+        .map_err(|e| ConfigError(format!("cannot listen on {}:{}: {e}", args.bind, args.port)))?;
         println!("listening on {}", running.base_url);
         tokio::select! {
             r = running.task => r.map_err(|e| ConfigError(e.to_string()))?.map_err(|e| ConfigError(e.to_string()))?,

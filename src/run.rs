@@ -24,7 +24,7 @@ use crate::suite::template::Vars;
 use crate::suite::{self, Loaded};
 use crate::target::client::Policy;
 use crate::target::ledger::Ledger;
-use crate::target::{Auth, Client, Secret};
+use crate::target::{Auth, Client, Network, Secret};
 
 /// A mistake in how scimitar was invoked or configured.
 #[derive(Debug)]
@@ -72,6 +72,8 @@ pub struct RunOptions {
     /// Stop the whole run after this long.
     pub run_timeout: Option<Duration>,
     pub policy: Policy,
+    /// How the target is reached (CA certificates, client certificate, proxy).
+    pub network: Network,
     /// The ledger file of what the run creates.
     pub ledger: Option<PathBuf>,
     /// Arguments for the libtest-style runner (`--list`, filters, `--test-threads`, ...).
@@ -153,15 +155,64 @@ pub fn run(mut opts: RunOptions) -> Result<Verdict, ConfigError> {
         .enable_all()
         .build()
         .map_err(config("cannot start the runtime"))?;
+    let connection = check_connection(&runtime, &opts)?;
     // The credentials go to the client; nothing else reads them.
     let auth = std::mem::replace(&mut opts.auth, Auth::None);
-    let session = open_session(&runtime, &opts, auth)?;
+    let network = std::mem::take(&mut opts.network);
+    let session = open_session(&runtime, &opts, auth, network)?;
     let target = discover(&runtime, &session.client);
     let planned = plan_cases(&opts, &mut suites, &target);
     let (shared, conclusion, took) = execute(&runtime, opts, suites, session, target, planned);
-    let report = collect(&shared, took);
+    let mut report = collect(&shared, took);
+    report.connection = connection;
     publish(&shared, &report)?;
-    Ok(judge(&shared.opts, baseline, &report, &conclusion))
+    let verdict = judge(&shared.opts, baseline, &report, &conclusion);
+    // Under `scimitar entra`, what Entra would refuse of the connection fails the run too.
+    if replays_entra(&shared.opts) && !report.connection.is_empty() {
+        println!(
+            "connection: {} findings against Entra's connection requirements (see the connection check above)",
+            report.connection.len()
+        );
+        return Ok(Verdict::Failed);
+    }
+    Ok(verdict)
+}
+
+/// Whether the run replays Entra ID, whose connection requirements the check holds to.
+fn replays_entra(opts: &RunOptions) -> bool {
+    opts.replay.as_ref().is_some_and(|r| r.idp.name == "entra")
+}
+
+/// The connection check (see [`crate::tls`]), printed before the run: information for an
+/// https target of `run`; for `scimitar entra` the first check, a plain http target
+/// included. Returns its findings (none when it did not run).
+fn check_connection(
+    runtime: &tokio::runtime::Runtime,
+    opts: &RunOptions,
+) -> Result<Vec<String>, ConfigError> {
+    let Some(target) = &opts.target else {
+        return Ok(Vec::new());
+    };
+    let entra = replays_entra(opts);
+    if entra && opts.network.insecure {
+        return Err(ConfigError(
+            "--insecure cannot be used with scimitar entra: its connection check verifies the certificate as Entra will (--ca-cert trusts a private CA)".into(),
+        ));
+    }
+    if !(entra || target.starts_with("https://")) {
+        return Ok(Vec::new());
+    }
+    let timeout = opts.timeout.min(Duration::from_secs(10));
+    match runtime.block_on(crate::tls::check(target, &opts.network, timeout)) {
+        Ok(report) => {
+            eprint!("{}", opts.network.scrub(&report.render()));
+            Ok(report.findings)
+        }
+        Err(why) => {
+            eprintln!("connection check: {}", opts.network.scrub(&why));
+            Ok(Vec::new())
+        }
+    }
 }
 
 /// An earlier JSON report to judge the run against, with its path.
@@ -243,6 +294,7 @@ fn open_session(
     runtime: &tokio::runtime::Runtime,
     opts: &RunOptions,
     auth: Auth,
+    network: Network,
 ) -> Result<Session, ConfigError> {
     let (base_url, auth) = connect(
         runtime,
@@ -251,15 +303,19 @@ fn open_session(
         &opts.emulate,
         &opts.defects,
     )?;
+    let client = Client::over(&base_url, auth, opts.timeout, network)
+        .map_err(config("cannot build the HTTP client"))?
+        .with_policy(opts.policy.clone());
+    // A handshake that fails would fail every case the same way: one error instead.
+    if base_url.starts_with("https://") {
+        runtime.block_on(client.reach()).map_err(ConfigError)?;
+    }
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let ledger = Arc::new(
         Ledger::new(&run_id, opts.ledger.as_deref())
             .map_err(config("cannot open the --ledger file"))?,
     );
-    let client = Client::new(&base_url, auth, opts.timeout)
-        .map_err(config("cannot build the HTTP client"))?
-        .with_policy(opts.policy.clone())
-        .with_ledger(ledger.clone());
+    let client = client.with_ledger(ledger.clone());
     let client = Arc::new(client);
     stop_on_signal_or_timeout(runtime, &client, opts.run_timeout);
     Ok(Session {
@@ -442,6 +498,7 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
         },
         declarations: classify::declarations(profile, &cases),
         declined: lock(&shared.declined).iter().cloned().collect(),
+        connection: Vec::new(),
         cases,
     }
 }

@@ -57,6 +57,8 @@ pub struct FuzzOptions {
     pub defects: Vec<Defect>,
     pub timeout: Duration,
     pub policy: Policy,
+    /// How the target is reached (CA certificates, client certificate, proxy).
+    pub network: crate::target::Network,
     /// The ledger file of what the run creates.
     pub ledger: Option<PathBuf>,
     /// The longest sequence drawn.
@@ -82,7 +84,7 @@ const SHRINK_TRIES: u32 = 4096;
 /// model overlap their work.
 const IN_FLIGHT: u64 = 4;
 
-pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
+pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -98,7 +100,8 @@ pub fn fuzz(opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let ledger = Ledger::new(&run_id, opts.ledger.as_deref())
         .map_err(|e| ConfigError(format!("cannot open the --ledger file: {e}")))?;
-    let client = Client::new(&base_url, auth, opts.timeout)
+    let network = std::mem::take(&mut opts.network);
+    let client = Client::over(&base_url, auth, opts.timeout, network)
         .map_err(|e| ConfigError(format!("cannot build the HTTP client: {e}")))?
         .with_policy(opts.policy.clone())
         .with_ledger(Arc::new(ledger));

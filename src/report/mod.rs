@@ -49,6 +49,9 @@ pub struct RunReport {
     /// Each deviation the profile declares, and what the run made of it.
     #[serde(default)]
     pub declarations: Vec<Declaration>,
+    /// What the connection check found against Entra's requirements (see [`crate::tls`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connection: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ mod discovery;
 mod http;
 mod reference;
 mod store;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,10 +41,44 @@ pub async fn start(
 ) -> std::io::Result<Running> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let base_url = format!("http://{local}{BASE_PATH}");
-    let app = app::App::new(profile, defects, base_url.clone()).map_err(std::io::Error::other)?;
-    let shared = Arc::new(http::Shared { app, token });
-    let router = http::router(shared, BASE_PATH);
+    let (base_url, router) = router(
+        format!("http://{local}{BASE_PATH}"),
+        token,
+        profile,
+        defects,
+    )?;
     let task = tokio::spawn(async move { axum::serve(listener, router).await });
     Ok(Running { base_url, task })
+}
+
+/// [`start`] over TLS: every connection is handshaken under `tls` (see [`tls::config`] for
+/// the one `scimitar serve --tls-cert` uses; tests pass their own).
+pub async fn start_tls(
+    addr: SocketAddr,
+    token: String,
+    profile: &Profile,
+    defects: Defects,
+    tls: Arc<rustls::ServerConfig>,
+) -> std::io::Result<Running> {
+    let listener = tls::TlsListener::new(TcpListener::bind(addr).await?, tls)?;
+    let local = axum::serve::Listener::local_addr(&listener)?;
+    let (base_url, router) = router(
+        format!("https://{local}{BASE_PATH}"),
+        token,
+        profile,
+        defects,
+    )?;
+    let task = tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(Running { base_url, task })
+}
+
+fn router(
+    base_url: String,
+    token: String,
+    profile: &Profile,
+    defects: Defects,
+) -> std::io::Result<(String, axum::Router)> {
+    let app = app::App::new(profile, defects, base_url.clone()).map_err(std::io::Error::other)?;
+    let shared = Arc::new(http::Shared { app, token });
+    Ok((base_url, http::router(shared, BASE_PATH)))
 }

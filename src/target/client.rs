@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::auth::Auth;
 use super::ledger::Ledger;
 use super::limit::{Limiter, LoadStats, Signal};
+use super::network::Network;
 use crate::suite::Method;
 
 /// Responses larger than this are cut, so a hostile server cannot exhaust memory.
@@ -167,22 +168,35 @@ pub struct Client {
     /// When the next request may start, under `policy.rate`.
     next_start: tokio::sync::Mutex<Instant>,
     ledger: Option<Arc<Ledger>>,
+    network: Network,
 }
 
 impl Client {
     pub fn new(base_url: &str, auth: Auth, timeout: Duration) -> reqwest::Result<Self> {
+        Self::over(base_url, auth, timeout, Network::default())
+    }
+
+    /// A client that reaches the target as `network` says: CA certificates, client
+    /// certificate, proxy.
+    pub fn over(
+        base_url: &str,
+        auth: Auth,
+        timeout: Duration,
+        network: Network,
+    ) -> reqwest::Result<Self> {
         super::install_crypto_provider();
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             // A redirect must not carry credentials to another origin; scimitar reports
             // redirects rather than following them.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+            .redirect(reqwest::redirect::Policy::none());
+        let http = network.apply(builder)?.build()?;
         Ok(Client {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
             auth,
+            network,
             slots: Limiter::new(Policy::default().concurrency),
             policy: Policy::default(),
             next_start: tokio::sync::Mutex::new(Instant::now()),
@@ -305,9 +319,26 @@ impl Client {
         &self.base_url
     }
 
-    /// Removes every secret from text that may echo it.
+    /// Removes every secret from text that may echo it: the credentials, and the proxy's.
     pub fn scrub(&self, text: &str) -> String {
-        self.auth.scrub(text)
+        self.network.scrub(&self.auth.scrub(text))
+    }
+
+    /// Whether the target can be reached over TLS at all: a GET of /ServiceProviderConfig
+    /// whose TLS handshake fails (an untrusted certificate, a client certificate the server
+    /// wants) is the one error that would fail every case, named with what to do.
+    pub async fn reach(&self) -> Result<(), String> {
+        // No credentials: the handshake is the question, and a 401 answers it.
+        let url = format!("{}/ServiceProviderConfig", self.base_url);
+        match self.http.get(&url).send().await {
+            Err(e) => match crate::tls::refusal(&e, self.network.identity.is_some()) {
+                Some(why) => {
+                    Err(self.scrub(&format!("cannot connect to {}: {why}", self.base_url)))
+                }
+                None => Ok(()),
+            },
+            Ok(_) => Ok(()),
+        }
     }
 
     pub async fn send(&self, out: Outgoing<'_>) -> Exchange {

@@ -5,6 +5,7 @@ pub mod client;
 pub mod curl;
 pub mod ledger;
 pub mod limit;
+pub mod network;
 pub mod secret;
 pub mod sweep;
 
@@ -13,6 +14,7 @@ pub use client::{
     Body, Client, Credentials, Exchange, Outcome, Outgoing, RecordedRequest, RecordedResponse,
 };
 pub use limit::LoadStats;
+pub use network::Network;
 pub use secret::Secret;
 
 /// Installs ring as rustls' crypto provider for HTTPS. reqwest is built without a provider

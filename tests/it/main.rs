@@ -27,4 +27,5 @@ mod reports;
 mod request_schemas;
 mod safety;
 mod suite_errors;
+mod tls;
 mod trust;

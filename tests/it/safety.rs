@@ -412,3 +412,104 @@ async fn the_pages_are_walked_when_the_server_refuses_the_filter() {
     assert!(!users.iter().any(|u| u.contains(RUN)), "{users:?}");
     assert_eq!(server.names("Groups").await, [format!("scimitar-{RUN}")]);
 }
+
+#[test]
+fn over_tls_and_through_a_proxy_neither_the_token_nor_the_proxy_credentials_leak() {
+    use common::tls::{Ca, Proxy, TlsServer, server_config};
+    let token = "tok-tls-91ab-do-not-leak";
+    let dir = temp_dir("token-tls");
+    let ca = Ca::new(&dir);
+    let leaf = ca.leaf(&dir, "server", 365);
+    let client = ca.leaf(&dir, "client", 365);
+    let mutual = TlsServer::start(
+        token,
+        server_config(&leaf, rustls::ALL_VERSIONS, &[], Some(&ca)),
+    );
+    let proxy = Proxy::start("leaky-user-3e", "leaky-pass-7d");
+    let d = |f: &str| dir.join("out").join(f).display().to_string();
+    std::fs::create_dir_all(dir.join("out")).unwrap();
+    let mut outputs = Vec::new();
+    let mut go = |args: &[&str]| {
+        let out = scimitar()
+            .args(args)
+            .env("SCIM_TOKEN", token)
+            .env("HTTPS_PROXY", &proxy.url)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .expect("runs");
+        outputs.push(text(&out));
+        out.status.code()
+    };
+    let (ca_pem, cert, key) = (
+        ca.pem_path.display().to_string(),
+        client.cert_path.display().to_string(),
+        client.key_path.display().to_string(),
+    );
+    let target = mutual.base_url.as_str();
+    let reports = [
+        format!("json={}", d("run.json")),
+        format!("junit={}", d("run.xml")),
+        format!("markdown={}", d("run.md")),
+        format!("html={}", d("run.html")),
+    ];
+    let code = go(&[
+        "run",
+        "--target",
+        target,
+        "--ca-cert",
+        &ca_pem,
+        "--client-cert",
+        &cert,
+        "--client-key",
+        &key,
+        "--report",
+        &reports[0],
+        "--report",
+        &reports[1],
+        "--report",
+        &reports[2],
+        "--report",
+        &reports[3],
+        "--",
+        "users::",
+    ]);
+    assert_eq!(code, Some(0), "{}", outputs.last().unwrap());
+    // The failing paths: no client certificate, no CA, the check alone.
+    assert_eq!(
+        go(&["run", "--target", target, "--ca-cert", &ca_pem]),
+        Some(2)
+    );
+    assert_eq!(go(&["run", "--target", target]), Some(2));
+    go(&["tls", "--target", target, "--ca-cert", &ca_pem]);
+    go(&[
+        "entra",
+        "--target",
+        target,
+        "--ca-cert",
+        &ca_pem,
+        "--client-cert",
+        &cert,
+        "--client-key",
+        &key,
+        "--report",
+        &format!("json={}", d("entra.json")),
+    ]);
+    assert!(proxy.seen().len() > 10, "the runs went through the proxy");
+    let artifacts = files(&dir.join("out"));
+    assert_eq!(artifacts.len(), 5, "{artifacts:?}");
+    use base64::Engine;
+    let pair = base64::engine::general_purpose::STANDARD.encode("leaky-user-3e:leaky-pass-7d");
+    for (name, content) in artifacts
+        .iter()
+        .cloned()
+        .chain(outputs.iter().map(|o| ("output".to_string(), o.clone())))
+    {
+        for secret in [token, "leaky-user-3e", "leaky-pass-7d", pair.as_str()] {
+            assert!(
+                !content.contains(secret),
+                "{name} holds {secret}:\n{content}"
+            );
+        }
+    }
+}
