@@ -687,6 +687,235 @@ mod tests {
         assert!(sent.contains("urn:ietf:params:scim:schemas:extension:enterprise:2.0:user"));
     }
 
+    const SCIM: &str = "application/scim+json";
+
+    /// An answer: status, headers and body.
+    fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> RecordedResponse {
+        RecordedResponse {
+            status,
+            headers: (headers.iter())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.into(),
+            truncated: false,
+        }
+    }
+
+    fn json_answer(status: u16, body: Value) -> RecordedResponse {
+        answer(status, &[("Content-Type", SCIM)], &body.to_string())
+    }
+
+    /// How the target's answer to `method` with `purpose` differs from the model's, as the
+    /// divergence's kind and field; the target advertises sort but not ETags.
+    fn diverges(
+        method: Method,
+        purpose: Purpose,
+        expected: &RecordedResponse,
+        actual: &RecordedResponse,
+    ) -> Option<(Kind, String)> {
+        let op = Op {
+            method,
+            path: "/Users".into(),
+            query: vec![],
+            headers: vec![],
+            body: None,
+            anonymous: false,
+            purpose,
+        };
+        let parse = |r: &RecordedResponse| serde_json::from_str(&r.body);
+        let (m, t) = (
+            names("http://m", &[("1", "<a>"), ("2", "<b>")]),
+            names("http://t", &[("x", "<a>"), ("y", "<b>")]),
+        );
+        let answers = Answers {
+            op: &op,
+            expected,
+            actual,
+            expected_json: &parse(expected),
+            actual_json: &parse(actual),
+            model: &m,
+            target: &t,
+            sent: &Sent::default(),
+            sorts: true,
+            etags: false,
+        };
+        answers.compare().err().map(|d| (d.kind, d.field))
+    }
+
+    #[test]
+    fn statuses_types_locations_and_error_bodies_are_compared() {
+        let user = |id: &str| json_answer(200, json!({"id": id, "userName": "u"}));
+        let get = |e: &RecordedResponse, a: &RecordedResponse| {
+            diverges(Method::Get, Purpose::Other, e, a)
+        };
+        assert_eq!(get(&user("1"), &user("x")), None);
+        assert_eq!(
+            get(
+                &user("1"),
+                &json_answer(201, json!({"id": "x", "userName": "u"}))
+            ),
+            Some((Kind::Status, "200→201".into()))
+        );
+        let patched = |s: u16| {
+            diverges(
+                Method::Patch,
+                Purpose::Other,
+                &json_answer(s, json!({})),
+                &answer(204, &[], ""),
+            )
+        };
+        assert_eq!(patched(200), None, "200 and 204 are both a PATCH done");
+        assert_eq!(patched(400).map(|d| d.0), Some(Kind::Status));
+        let tagged = answer(204, &[("ETag", "W/\"1\"")], "");
+        assert_eq!(
+            get(&answer(204, &[], ""), &tagged).map(|d| d.0),
+            Some(Kind::Unadvertised)
+        );
+        let untyped = answer(
+            200,
+            &[("Content-Type", "text/plain")],
+            r#"{"id": "x", "userName": "u"}"#,
+        );
+        assert_eq!(
+            get(&user("1"), &untyped).map(|d| d.0),
+            Some(Kind::ContentType)
+        );
+        assert_eq!(
+            get(&user("1"), &answer(200, &[("Content-Type", SCIM)], "{")).map(|d| d.0),
+            Some(Kind::NotJson)
+        );
+        assert_eq!(
+            get(
+                &user("1"),
+                &json_answer(200, json!({"id": "x", "userName": "v"}))
+            )
+            .map(|d| d.0),
+            Some(Kind::Attribute)
+        );
+        let discovery = |e: &RecordedResponse, a: &RecordedResponse| {
+            diverges(Method::Get, Purpose::Discovery, e, a)
+        };
+        assert_eq!(
+            discovery(&user("1"), &json_answer(200, json!({"other": 1}))),
+            None,
+            "a server's offer is its own"
+        );
+
+        let created = |id: &str, at: Option<&str>| {
+            let mut headers = vec![("Content-Type", SCIM)];
+            headers.extend(at.map(|l| ("Location", l)));
+            answer(
+                201,
+                &headers,
+                &json!({"id": id, "userName": "u"}).to_string(),
+            )
+        };
+        let model = created("1", Some("http://m/Users/1"));
+        let post = |a: &RecordedResponse| diverges(Method::Post, Purpose::Other, &model, a);
+        assert_eq!(post(&created("x", Some("http://t/Users/x"))), None);
+        assert_eq!(
+            post(&created("x", None)),
+            Some((Kind::Location, "missing".into()))
+        );
+        assert_eq!(
+            post(&created("x", Some("http://t/Users/y"))).map(|d| d.0),
+            Some(Kind::Location)
+        );
+
+        let error = |schemas: &str, status: &str| {
+            json_answer(400, json!({"schemas": [schemas], "status": status}))
+        };
+        let e = error("urn:ietf:params:scim:api:messages:2.0:Error", "400");
+        assert_eq!(get(&e, &e), None);
+        assert_eq!(
+            get(
+                &e,
+                &error("urn:ietf:params:scim:api:messages:2.0:Error", "409")
+            )
+            .map(|d| d.0),
+            Some(Kind::ErrorStatus)
+        );
+        assert_eq!(
+            get(&e, &error("urn:other", "400")).map(|d| d.0),
+            Some(Kind::ErrorSchemas)
+        );
+    }
+
+    #[test]
+    fn lists_are_compared_by_total_members_and_order() {
+        let list = |total: u64, names: &[&str]| {
+            let rs: Vec<Value> = names
+                .iter()
+                .map(|n| json!({"id": n, "userName": n}))
+                .collect();
+            json_answer(200, json!({"totalResults": total, "Resources": rs}))
+        };
+        let sorted = |e: &RecordedResponse, a: &RecordedResponse| {
+            diverges(
+                Method::Get,
+                Purpose::List {
+                    sort_by: Some("id".into()),
+                    paged: false,
+                },
+                e,
+                a,
+            )
+        };
+        let (model, users) = (list(2, &["1", "2"]), |ids: &[&str]| list(2, ids));
+        assert_eq!(sorted(&model, &users(&["x", "y"])), None);
+        assert_eq!(
+            sorted(&model, &list(3, &["x", "y"])).map(|d| d.0),
+            Some(Kind::TotalResults)
+        );
+        assert_eq!(
+            sorted(&model, &users(&["x"])),
+            Some((Kind::Members, "count".into()))
+        );
+        assert_eq!(
+            sorted(&model, &users(&["y", "x"])).map(|d| d.0),
+            Some(Kind::Order)
+        );
+        let paged = |e: &RecordedResponse, a: &RecordedResponse| {
+            diverges(
+                Method::Get,
+                Purpose::List {
+                    sort_by: None,
+                    paged: true,
+                },
+                e,
+                a,
+            )
+        };
+        assert_eq!(
+            paged(&model, &users(&["y", "x"])),
+            None,
+            "unsorted, order is free"
+        );
+        assert_eq!(
+            paged(&model, &list(1, &["y", "x"])).map(|d| d.0),
+            Some(Kind::TotalResults)
+        );
+        let whole = |e: &RecordedResponse, a: &RecordedResponse| {
+            diverges(
+                Method::Get,
+                Purpose::List {
+                    sort_by: None,
+                    paged: false,
+                },
+                e,
+                a,
+            )
+        };
+        let stranger = json_answer(
+            200,
+            json!({"totalResults": 2, "Resources": [{"id": "x", "userName": "x"}, {"id": "z", "userName": "z"}]}),
+        );
+        assert_eq!(
+            whole(&model, &stranger),
+            Some((Kind::Members, "missing".into()))
+        );
+    }
+
     /// A page of users by id, with a nextCursor when `more`.
     fn page(ids: &[&str], more: bool) -> Value {
         let mut p = json!({"totalResults": 3, "Resources": ids.iter().map(|i| json!({"id": i})).collect::<Vec<_>>()});
