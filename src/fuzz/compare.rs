@@ -974,4 +974,135 @@ mod tests {
             (1, "extra".into())
         );
     }
+
+    #[test]
+    fn members_and_meta_are_compared_by_what_is_fixed() {
+        let m = names("http://m/v2", &[("1", "<user 1>"), ("2", "<user 2>")]);
+        let t = names("https://t/scim", &[("x", "<user 1>"), ("y", "<user 2>")]);
+        let group = |n: &Names, member: &str, meta: Value| {
+            n.normalise(&json!({"displayName": "g", "name": {}, "members": [{"value": member}], "meta": meta}))
+        };
+        let meta = |base: &str, id: &str, rt: &str| json!({"location": format!("{base}/Groups/{id}"), "resourceType": rt});
+        let model = group(&m, "1", meta("http://m/v2", "1", "Group"));
+        // `$ref`, `display` and `type` of a member, meta's timestamps and an empty object are
+        // the server's own.
+        let mut same = json!({"displayName": "g", "members": [{"value": "x", "display": "X", "$ref": "u"}],
+            "meta": meta("https://t/scim", "x", "Group")});
+        same["meta"]["created"] = json!("2026-01-01T00:00:00Z");
+        assert_eq!(model, t.normalise(&same));
+        assert_ne!(
+            model,
+            group(&t, "y", meta("https://t/scim", "x", "Group")),
+            "another member"
+        );
+        assert_ne!(
+            model,
+            group(&t, "x", meta("https://t/scim", "y", "Group")),
+            "another location"
+        );
+        assert_ne!(
+            model,
+            group(&t, "x", meta("https://t/scim", "x", "User")),
+            "another type"
+        );
+    }
+
+    #[test]
+    fn a_divergence_reads_as_its_detail_and_each_kind_has_its_own_name() {
+        let d = Divergence::new(Kind::Status, "200→201", "status: expected 200, got 201");
+        assert_eq!(d.to_string(), "status: expected 200, got 201");
+        let kinds = [
+            Kind::NoAnswer,
+            Kind::Status,
+            Kind::ContentType,
+            Kind::Location,
+            Kind::ErrorSchemas,
+            Kind::ErrorStatus,
+            Kind::NotJson,
+            Kind::Attribute,
+            Kind::TotalResults,
+            Kind::Members,
+            Kind::Order,
+            Kind::Version,
+            Kind::KeptId,
+            Kind::Unadvertised,
+            Kind::Cursor,
+        ];
+        let names: HashSet<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), kinds.len(), "{names:?}");
+        assert!(!names.contains(""));
+    }
+
+    #[test]
+    fn schemas_name_the_core_schema_and_every_extension_present() {
+        let (core, ext) = (
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        );
+        let e = json!({"schemas": [core], "username": "u"});
+        let judged = |a: Value| resource(&e, &a, &Sent::default(), "").map_err(|d| d.field);
+        assert_eq!(judged(json!({"schemas": [core], "username": "u"})), Ok(()));
+        assert_eq!(
+            judged(json!({"schemas": [], "username": "u"})),
+            Err(".schemas".into())
+        );
+        let extended = |schemas: Value| {
+            let mut a = json!({"schemas": schemas, "username": "u"});
+            a[ext.to_lowercase()] = json!({"department": "d"});
+            a
+        };
+        assert_eq!(judged(extended(json!([core, ext]))), Ok(()));
+        assert_eq!(judged(extended(json!([core]))), Err(".schemas".into()));
+    }
+
+    #[test]
+    fn a_refused_discovery_request_is_compared_as_an_error() {
+        let error = |status: &str| {
+            json_answer(
+                400,
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": status}),
+            )
+        };
+        let judged =
+            |a: &RecordedResponse| diverges(Method::Get, Purpose::Discovery, &error("400"), a);
+        assert_eq!(judged(&error("400")), None);
+        assert_eq!(judged(&error("409")).map(|d| d.0), Some(Kind::ErrorStatus));
+    }
+
+    #[test]
+    fn bulk_results_are_matched_by_bulk_id_with_their_status_and_location() {
+        // The ids are those of `diverges`: 1 and x are <a>, 2 and y are <b>.
+        let op = |base: &str, bulk_id: &str, status: Value, id: &str| json!({"bulkId": bulk_id, "status": status, "location": format!("{base}/Users/{id}")});
+        let response = |ops: Vec<Value>| {
+            json_answer(
+                200,
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkResponse"], "Operations": ops}),
+            )
+        };
+        let model = response(vec![
+            op("http://m", "u1", json!("201"), "1"),
+            op("http://m", "u2", json!("201"), "2"),
+        ]);
+        let judged = |ops: Vec<Value>| {
+            diverges(Method::Post, Purpose::Bulk, &model, &response(ops)).map(|d| (d.0, d.1))
+        };
+        // In any order, the status as a string or as RFC 7644's {"code": ...}.
+        let swapped = vec![
+            op("http://t", "u2", json!("201"), "y"),
+            op("http://t", "u1", json!({"code": "201"}), "x"),
+        ];
+        assert_eq!(judged(swapped), None);
+        let one = vec![op("http://t", "u1", json!("201"), "x")];
+        assert_eq!(judged(one), Some((Kind::Members, "operation".into())));
+        let refused = vec![
+            op("http://t", "u1", json!("201"), "x"),
+            op("http://t", "u2", json!("200"), "y"),
+        ];
+        assert_eq!(judged(refused).map(|d| d.0), Some(Kind::Status));
+        let elsewhere = vec![
+            op("http://t", "u1", json!("201"), "y"),
+            op("http://t", "u2", json!("201"), "y"),
+        ];
+        assert_eq!(judged(elsewhere).map(|d| d.0), Some(Kind::Location));
+    }
 }
