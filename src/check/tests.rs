@@ -103,6 +103,12 @@ json:
   /missing: {contains: x}
 "#;
     assert_eq!(failures(bad, &r).len(), 4);
+    // An item holding only some of the wanted members is not a match.
+    let partial = r#"
+json:
+  /tags: {contains: {value: "{{id}}", display: "x"}}
+"#;
+    assert_eq!(failures(partial, &r).len(), 1);
 }
 
 #[test]

@@ -687,6 +687,235 @@ mod tests {
         assert!(sent.contains("urn:ietf:params:scim:schemas:extension:enterprise:2.0:user"));
     }
 
+    const SCIM: &str = "application/scim+json";
+
+    /// An answer: status, headers and body.
+    fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> RecordedResponse {
+        RecordedResponse {
+            status,
+            headers: (headers.iter())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.into(),
+            truncated: false,
+        }
+    }
+
+    fn json_answer(status: u16, body: Value) -> RecordedResponse {
+        answer(status, &[("Content-Type", SCIM)], &body.to_string())
+    }
+
+    /// How the target's answer to `method` with `purpose` differs from the model's, as the
+    /// divergence's kind and field; the target advertises sort but not ETags.
+    fn diverges(
+        method: Method,
+        purpose: Purpose,
+        expected: &RecordedResponse,
+        actual: &RecordedResponse,
+    ) -> Option<(Kind, String)> {
+        let op = Op {
+            method,
+            path: "/Users".into(),
+            query: vec![],
+            headers: vec![],
+            body: None,
+            anonymous: false,
+            purpose,
+        };
+        let parse = |r: &RecordedResponse| serde_json::from_str(&r.body);
+        let (m, t) = (
+            names("http://m", &[("1", "<a>"), ("2", "<b>")]),
+            names("http://t", &[("x", "<a>"), ("y", "<b>")]),
+        );
+        let answers = Answers {
+            op: &op,
+            expected,
+            actual,
+            expected_json: &parse(expected),
+            actual_json: &parse(actual),
+            model: &m,
+            target: &t,
+            sent: &Sent::default(),
+            sorts: true,
+            etags: false,
+        };
+        answers.compare().err().map(|d| (d.kind, d.field))
+    }
+
+    #[test]
+    fn statuses_types_locations_and_error_bodies_are_compared() {
+        let user = |id: &str| json_answer(200, json!({"id": id, "userName": "u"}));
+        let get = |e: &RecordedResponse, a: &RecordedResponse| {
+            diverges(Method::Get, Purpose::Other, e, a)
+        };
+        assert_eq!(get(&user("1"), &user("x")), None);
+        assert_eq!(
+            get(
+                &user("1"),
+                &json_answer(201, json!({"id": "x", "userName": "u"}))
+            ),
+            Some((Kind::Status, "200→201".into()))
+        );
+        let patched = |s: u16| {
+            diverges(
+                Method::Patch,
+                Purpose::Other,
+                &json_answer(s, json!({})),
+                &answer(204, &[], ""),
+            )
+        };
+        assert_eq!(patched(200), None, "200 and 204 are both a PATCH done");
+        assert_eq!(patched(400).map(|d| d.0), Some(Kind::Status));
+        let tagged = answer(204, &[("ETag", "W/\"1\"")], "");
+        assert_eq!(
+            get(&answer(204, &[], ""), &tagged).map(|d| d.0),
+            Some(Kind::Unadvertised)
+        );
+        let untyped = answer(
+            200,
+            &[("Content-Type", "text/plain")],
+            r#"{"id": "x", "userName": "u"}"#,
+        );
+        assert_eq!(
+            get(&user("1"), &untyped).map(|d| d.0),
+            Some(Kind::ContentType)
+        );
+        assert_eq!(
+            get(&user("1"), &answer(200, &[("Content-Type", SCIM)], "{")).map(|d| d.0),
+            Some(Kind::NotJson)
+        );
+        assert_eq!(
+            get(
+                &user("1"),
+                &json_answer(200, json!({"id": "x", "userName": "v"}))
+            )
+            .map(|d| d.0),
+            Some(Kind::Attribute)
+        );
+        let discovery = |e: &RecordedResponse, a: &RecordedResponse| {
+            diverges(Method::Get, Purpose::Discovery, e, a)
+        };
+        assert_eq!(
+            discovery(&user("1"), &json_answer(200, json!({"other": 1}))),
+            None,
+            "a server's offer is its own"
+        );
+
+        let created = |id: &str, at: Option<&str>| {
+            let mut headers = vec![("Content-Type", SCIM)];
+            headers.extend(at.map(|l| ("Location", l)));
+            answer(
+                201,
+                &headers,
+                &json!({"id": id, "userName": "u"}).to_string(),
+            )
+        };
+        let model = created("1", Some("http://m/Users/1"));
+        let post = |a: &RecordedResponse| diverges(Method::Post, Purpose::Other, &model, a);
+        assert_eq!(post(&created("x", Some("http://t/Users/x"))), None);
+        assert_eq!(
+            post(&created("x", None)),
+            Some((Kind::Location, "missing".into()))
+        );
+        assert_eq!(
+            post(&created("x", Some("http://t/Users/y"))).map(|d| d.0),
+            Some(Kind::Location)
+        );
+
+        let error = |schemas: &str, status: &str| {
+            json_answer(400, json!({"schemas": [schemas], "status": status}))
+        };
+        let e = error("urn:ietf:params:scim:api:messages:2.0:Error", "400");
+        assert_eq!(get(&e, &e), None);
+        assert_eq!(
+            get(
+                &e,
+                &error("urn:ietf:params:scim:api:messages:2.0:Error", "409")
+            )
+            .map(|d| d.0),
+            Some(Kind::ErrorStatus)
+        );
+        assert_eq!(
+            get(&e, &error("urn:other", "400")).map(|d| d.0),
+            Some(Kind::ErrorSchemas)
+        );
+    }
+
+    #[test]
+    fn lists_are_compared_by_total_members_and_order() {
+        let list = |total: u64, names: &[&str]| {
+            let rs: Vec<Value> = names
+                .iter()
+                .map(|n| json!({"id": n, "userName": n}))
+                .collect();
+            json_answer(200, json!({"totalResults": total, "Resources": rs}))
+        };
+        let sorted = |e: &RecordedResponse, a: &RecordedResponse| {
+            diverges(
+                Method::Get,
+                Purpose::List {
+                    sort_by: Some("id".into()),
+                    paged: false,
+                },
+                e,
+                a,
+            )
+        };
+        let (model, users) = (list(2, &["1", "2"]), |ids: &[&str]| list(2, ids));
+        assert_eq!(sorted(&model, &users(&["x", "y"])), None);
+        assert_eq!(
+            sorted(&model, &list(3, &["x", "y"])).map(|d| d.0),
+            Some(Kind::TotalResults)
+        );
+        assert_eq!(
+            sorted(&model, &users(&["x"])),
+            Some((Kind::Members, "count".into()))
+        );
+        assert_eq!(
+            sorted(&model, &users(&["y", "x"])).map(|d| d.0),
+            Some(Kind::Order)
+        );
+        let paged = |e: &RecordedResponse, a: &RecordedResponse| {
+            diverges(
+                Method::Get,
+                Purpose::List {
+                    sort_by: None,
+                    paged: true,
+                },
+                e,
+                a,
+            )
+        };
+        assert_eq!(
+            paged(&model, &users(&["y", "x"])),
+            None,
+            "unsorted, order is free"
+        );
+        assert_eq!(
+            paged(&model, &list(1, &["y", "x"])).map(|d| d.0),
+            Some(Kind::TotalResults)
+        );
+        let whole = |e: &RecordedResponse, a: &RecordedResponse| {
+            diverges(
+                Method::Get,
+                Purpose::List {
+                    sort_by: None,
+                    paged: false,
+                },
+                e,
+                a,
+            )
+        };
+        let stranger = json_answer(
+            200,
+            json!({"totalResults": 2, "Resources": [{"id": "x", "userName": "x"}, {"id": "z", "userName": "z"}]}),
+        );
+        assert_eq!(
+            whole(&model, &stranger),
+            Some((Kind::Members, "missing".into()))
+        );
+    }
+
     /// A page of users by id, with a nextCursor when `more`.
     fn page(ids: &[&str], more: bool) -> Value {
         let mut p = json!({"totalResults": 3, "Resources": ids.iter().map(|i| json!({"id": i})).collect::<Vec<_>>()});
@@ -744,5 +973,136 @@ mod tests {
             fail(&[page(&["x", "y"], true), stranger]),
             (1, "extra".into())
         );
+    }
+
+    #[test]
+    fn members_and_meta_are_compared_by_what_is_fixed() {
+        let m = names("http://m/v2", &[("1", "<user 1>"), ("2", "<user 2>")]);
+        let t = names("https://t/scim", &[("x", "<user 1>"), ("y", "<user 2>")]);
+        let group = |n: &Names, member: &str, meta: Value| {
+            n.normalise(&json!({"displayName": "g", "name": {}, "members": [{"value": member}], "meta": meta}))
+        };
+        let meta = |base: &str, id: &str, rt: &str| json!({"location": format!("{base}/Groups/{id}"), "resourceType": rt});
+        let model = group(&m, "1", meta("http://m/v2", "1", "Group"));
+        // `$ref`, `display` and `type` of a member, meta's timestamps and an empty object are
+        // the server's own.
+        let mut same = json!({"displayName": "g", "members": [{"value": "x", "display": "X", "$ref": "u"}],
+            "meta": meta("https://t/scim", "x", "Group")});
+        same["meta"]["created"] = json!("2026-01-01T00:00:00Z");
+        assert_eq!(model, t.normalise(&same));
+        assert_ne!(
+            model,
+            group(&t, "y", meta("https://t/scim", "x", "Group")),
+            "another member"
+        );
+        assert_ne!(
+            model,
+            group(&t, "x", meta("https://t/scim", "y", "Group")),
+            "another location"
+        );
+        assert_ne!(
+            model,
+            group(&t, "x", meta("https://t/scim", "x", "User")),
+            "another type"
+        );
+    }
+
+    #[test]
+    fn a_divergence_reads_as_its_detail_and_each_kind_has_its_own_name() {
+        let d = Divergence::new(Kind::Status, "200→201", "status: expected 200, got 201");
+        assert_eq!(d.to_string(), "status: expected 200, got 201");
+        let kinds = [
+            Kind::NoAnswer,
+            Kind::Status,
+            Kind::ContentType,
+            Kind::Location,
+            Kind::ErrorSchemas,
+            Kind::ErrorStatus,
+            Kind::NotJson,
+            Kind::Attribute,
+            Kind::TotalResults,
+            Kind::Members,
+            Kind::Order,
+            Kind::Version,
+            Kind::KeptId,
+            Kind::Unadvertised,
+            Kind::Cursor,
+        ];
+        let names: HashSet<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), kinds.len(), "{names:?}");
+        assert!(!names.contains(""));
+    }
+
+    #[test]
+    fn schemas_name_the_core_schema_and_every_extension_present() {
+        let (core, ext) = (
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        );
+        let e = json!({"schemas": [core], "username": "u"});
+        let judged = |a: Value| resource(&e, &a, &Sent::default(), "").map_err(|d| d.field);
+        assert_eq!(judged(json!({"schemas": [core], "username": "u"})), Ok(()));
+        assert_eq!(
+            judged(json!({"schemas": [], "username": "u"})),
+            Err(".schemas".into())
+        );
+        let extended = |schemas: Value| {
+            let mut a = json!({"schemas": schemas, "username": "u"});
+            a[ext.to_lowercase()] = json!({"department": "d"});
+            a
+        };
+        assert_eq!(judged(extended(json!([core, ext]))), Ok(()));
+        assert_eq!(judged(extended(json!([core]))), Err(".schemas".into()));
+    }
+
+    #[test]
+    fn a_refused_discovery_request_is_compared_as_an_error() {
+        let error = |status: &str| {
+            json_answer(
+                400,
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": status}),
+            )
+        };
+        let judged =
+            |a: &RecordedResponse| diverges(Method::Get, Purpose::Discovery, &error("400"), a);
+        assert_eq!(judged(&error("400")), None);
+        assert_eq!(judged(&error("409")).map(|d| d.0), Some(Kind::ErrorStatus));
+    }
+
+    #[test]
+    fn bulk_results_are_matched_by_bulk_id_with_their_status_and_location() {
+        // The ids are those of `diverges`: 1 and x are <a>, 2 and y are <b>.
+        let op = |base: &str, bulk_id: &str, status: Value, id: &str| json!({"bulkId": bulk_id, "status": status, "location": format!("{base}/Users/{id}")});
+        let response = |ops: Vec<Value>| {
+            json_answer(
+                200,
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkResponse"], "Operations": ops}),
+            )
+        };
+        let model = response(vec![
+            op("http://m", "u1", json!("201"), "1"),
+            op("http://m", "u2", json!("201"), "2"),
+        ]);
+        let judged = |ops: Vec<Value>| {
+            diverges(Method::Post, Purpose::Bulk, &model, &response(ops)).map(|d| (d.0, d.1))
+        };
+        // In any order, the status as a string or as RFC 7644's {"code": ...}.
+        let swapped = vec![
+            op("http://t", "u2", json!("201"), "y"),
+            op("http://t", "u1", json!({"code": "201"}), "x"),
+        ];
+        assert_eq!(judged(swapped), None);
+        let one = vec![op("http://t", "u1", json!("201"), "x")];
+        assert_eq!(judged(one), Some((Kind::Members, "operation".into())));
+        let refused = vec![
+            op("http://t", "u1", json!("201"), "x"),
+            op("http://t", "u2", json!("200"), "y"),
+        ];
+        assert_eq!(judged(refused).map(|d| d.0), Some(Kind::Status));
+        let elsewhere = vec![
+            op("http://t", "u1", json!("201"), "y"),
+            op("http://t", "u2", json!("201"), "y"),
+        ];
+        assert_eq!(judged(elsewhere).map(|d| d.0), Some(Kind::Location));
     }
 }

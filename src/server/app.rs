@@ -630,6 +630,15 @@ impl App {
         if self.defects.has(Defect::PatchRemoveIgnored) {
             ops.retain(|o| o.op != patch::Op::Remove);
         }
+        if self.defects.has(Defect::PatchFilteredRemoveWidens) {
+            // `emails[type eq "work"].display` loses its filter: every email loses display.
+            let removes = ops.iter_mut().filter(|o| o.op == patch::Op::Remove);
+            for path in removes.filter_map(|o| o.path.as_mut()) {
+                if path.path.sub.is_some() {
+                    path.filter = None;
+                }
+            }
+        }
         let ignore = self.emulation.patch_undeclared == PatchUndeclared::Ignored;
         let mut store = self.write();
         let old = self.current(kind, &store, id, pre)?.clone();

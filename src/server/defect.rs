@@ -34,6 +34,7 @@ pub enum Defect {
     PutKeepsOmitted,
     PatchRemoveIgnored,
     PatchNotAtomic,
+    PatchFilteredRemoveWidens,
     EtagUnchanged,
     IfMatchIgnored,
     #[value(name = "delete-200")]
@@ -113,6 +114,10 @@ impl Defect {
             Defect::PatchNotAtomic => (
                 "P-patch-04",
                 "a failing PATCH keeps the operations before the failure",
+            ),
+            Defect::PatchFilteredRemoveWidens => (
+                "P-patch-20",
+                "a remove of a sub-attribute of filtered values removes it from every value",
             ),
             Defect::EtagUnchanged => ("P-etag-05", "meta.version stays the same on change"),
             Defect::IfMatchIgnored => ("P-etag-03", "a stale If-Match is not refused with 412"),

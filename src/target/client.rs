@@ -571,4 +571,58 @@ mod tests {
         );
         assert_eq!(retry_after("soon", now), None);
     }
+
+    /// A connection dropped before any answer is tried again for GET, PUT and DELETE, and
+    /// never for POST or PATCH, which might then happen twice.
+    #[tokio::test]
+    async fn only_idempotent_requests_are_sent_again_after_a_connection_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(conn);
+            }
+        });
+        let policy = Policy {
+            retries: 2,
+            backoff: Duration::from_millis(1),
+            ..Policy::default()
+        };
+        let client = Client::new(&base, Auth::None, Duration::from_secs(5))
+            .unwrap()
+            .with_policy(policy);
+        let body = Body::Json(serde_json::json!({}));
+        for (method, sent) in [
+            (Method::Post, 1),
+            (Method::Patch, 1),
+            (Method::Get, 3),
+            (Method::Put, 3),
+            (Method::Delete, 3),
+        ] {
+            let before = accepted.load(std::sync::atomic::Ordering::SeqCst);
+            let out = Outgoing {
+                method,
+                path: "/Users/x",
+                query: &[],
+                headers: &[],
+                body: matches!(method, Method::Post | Method::Patch | Method::Put).then_some(&body),
+                credentials: Credentials::Target,
+            };
+            let exchange = client.send(out).await;
+            assert!(
+                matches!(exchange.outcome, Outcome::Error(_)),
+                "{method:?} got an answer"
+            );
+            let after = accepted.load(std::sync::atomic::Ordering::SeqCst);
+            assert_eq!(
+                after - before,
+                sent,
+                "{method:?} was sent {} times",
+                after - before
+            );
+        }
+    }
 }

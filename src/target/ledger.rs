@@ -415,6 +415,29 @@ mod tests {
         );
     }
 
+    /// The file outlives a clean-up that left something behind, for `scimitar sweep`, and
+    /// goes once nothing is left.
+    #[test]
+    fn the_ledger_file_is_kept_until_everything_is_deleted() {
+        let dir = std::env::temp_dir().join(format!("scimitar-ledger-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ledger.jsonl");
+        let (base, user) = ("http://h/v2", "http://h/v2/Users/abc");
+        let l = Ledger::new("run1", Some(&path)).unwrap();
+        l.observe(
+            base,
+            &req(Method::Post, "http://h/v2/Users"),
+            &resp(201, r#"{"id":"abc"}"#),
+        );
+        l.observe(base, &req(Method::Delete, user), &resp(500, ""));
+        l.finish();
+        assert_eq!(Ledger::resume(&path).unwrap().remaining(), [user]);
+        l.observe(base, &req(Method::Delete, user), &resp(204, ""));
+        l.finish();
+        assert!(!path.exists(), "a ledger with nothing left is removed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn a_resource_is_claimed_only_when_its_own_attribute_carries_the_marker() {
         let base = "http://h/v2/";

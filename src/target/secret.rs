@@ -39,3 +39,17 @@ impl fmt::Display for Secret {
         f.write_str(REDACTED)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_prints_as_redacted_and_is_scrubbed_everywhere() {
+        let s = Secret::new("s3cret");
+        assert_eq!(format!("{s:?} {s}"), "[REDACTED] [REDACTED]");
+        assert_eq!(s.scrub("a s3cret, b s3cret"), "a [REDACTED], b [REDACTED]");
+        assert_eq!(Secret::new("").scrub("text"), "text");
+        assert_eq!(s.expose(), "s3cret");
+    }
+}

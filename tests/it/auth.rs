@@ -1,6 +1,7 @@
 //! Authentication modes against a server that checks each: bearer, HTTP basic, a custom
 //! header and OAuth2 client credentials (a fresh token fetched once the old one nears its
-//! expiry, the old one refused); no secret in any artifact; warnings for insecure set-ups.
+//! expiry, the old one refused); no secret in any artifact, even echoed twice in a body and a
+//! header; warnings for insecure set-ups.
 
 use crate::common;
 use common::*;
@@ -11,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
@@ -48,7 +50,7 @@ async fn token(
     )
 }
 
-async fn users(State(s): State<Issued>, headers: HeaderMap) -> (StatusCode, String) {
+async fn users(State(s): State<Issued>, headers: HeaderMap) -> Response {
     let auth = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -62,13 +64,18 @@ async fn users(State(s): State<Issued>, headers: HeaderMap) -> (StatusCode, Stri
         || key == API_KEY
         || auth == format!("Bearer {}", s.current.lock().unwrap());
     if ok {
-        (StatusCode::OK, json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0}).to_string())
+        // The credentials echoed twice, in the body and in a header, so that a scrub missing
+        // either, or stopping at the first occurrence, leaks them into the report.
+        let echo = format!("{auth}{key} {auth}{key}");
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0, "echo": echo});
+        (StatusCode::OK, [("x-echo", echo)], body.to_string()).into_response()
     } else {
         (
             StatusCode::UNAUTHORIZED,
             json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "401"})
                 .to_string(),
         )
+            .into_response()
     }
 }
 
@@ -157,6 +164,10 @@ fn every_mode_authenticates_and_no_secret_is_kept() {
         let shown = text(&out);
         assert_eq!(out.status.code(), Some(0), "{name}: {shown}");
         assert!(shown.contains("2 passed"), "{name}: {shown}");
+        assert!(
+            report.contains("x-echo") && report.contains("[REDACTED] "),
+            "{name}: the echo was not recorded"
+        );
         for artifact in [&shown, &report] {
             assert!(!artifact.contains(secret), "{name}: the secret leaked");
             assert!(

@@ -218,6 +218,9 @@ defect_tests! {
         "users::patch_remove_unassigns",
     ];
     patch_not_atomic: "patch-not-atomic" => ["users::patch_is_atomic"];
+    patch_filtered_remove_widens: "patch-filtered-remove-widens" => [
+        "patch::remove_sub_attribute_of_filtered_values",
+    ];
     etag_unchanged: "etag-unchanged" => [
         "etag::stale_if_match_is_412",
         "etag::version_changes_with_the_resource",

@@ -204,14 +204,23 @@ async fn rfc_put_replaces_and_sets_meta_location() {
         created["meta"]["location"],
         format!("{}/Users/{id}", t.base)
     );
-    let (_, after) = t
+    let (status, after) = t
         .call(
             Method::PUT,
             &format!("/Users/{id}"),
-            Some(json!({"userName": "put"})),
+            Some(json!({"userName": "put", "title": "Ms"})),
         )
         .await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(after["title"], "Ms", "{after}");
     assert!(after.get("nickName").is_none(), "{after}");
+    let (_, stored) = t.get(&format!("/Users/{id}")).await;
+    assert_eq!(
+        (&stored["title"], stored.get("nickName")),
+        (&json!("Ms"), None),
+        "{stored}"
+    );
+    assert_eq!(stored["meta"]["location"], created["meta"]["location"]);
 }
 
 #[tokio::test]

@@ -102,6 +102,22 @@ fn an_interrupted_run_leaves_nothing_it_created() {
     assert!(!ledger.exists(), "a fully swept ledger is removed");
 }
 
+/// A case that fails after creating a user still runs its teardown, which deletes the user
+/// (not only the end-of-run sweep).
+#[test]
+fn a_failed_case_still_runs_its_teardown() {
+    let dir = temp_dir("teardown-after-failure");
+    let suite = ["--suite", "tests/data/teardown-after-failure.yaml"];
+    let (out, report) = common::run_with_defects(&[], &suite, &dir);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let case = common::case(&report, "teardown-after-failure::fails_after_creating");
+    assert_eq!(case["status"], "failed", "{case}");
+    let last = case["steps"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["teardown"], true, "no teardown ran: {case}");
+    assert_eq!(last["exchange"]["request"]["method"], "DELETE", "{case}");
+    assert_eq!(last["exchange"]["response"]["status"], 204, "{case}");
+}
+
 #[test]
 fn sweep_deletes_what_a_ledger_lists() {
     let token = "sweep-token";

@@ -142,20 +142,45 @@ fn errors_carry_the_rfc_scim_types() {
 }
 
 #[test]
-fn a_failing_operation_leaves_the_input_untouched() {
-    let reg = Registry::core();
-    let kind = Kind {
-        registry: &reg,
-        rt: reg.resource_type("User").unwrap(),
-    };
-    let original = user();
-    let ops = parse(&json!({"schemas": [PATCH_OP], "Operations": [
+fn a_later_failing_operation_fails_the_whole_patch() {
+    // The first operation applies; the second's error is the answer, and no half-patched
+    // resource comes back for the store to keep.
+    let e = patch(json!([
         {"op": "replace", "path": "nickName", "value": "Changed"},
         {"op": "replace", "path": "nosuch", "value": 1}
-    ]}))
+    ]))
+    .unwrap_err();
+    assert_eq!(e.scim_type, Some(ScimType::InvalidPath));
+}
+
+#[test]
+fn replace_of_a_filtered_value_replaces_it_whole() {
+    let r = patch(json!([{"op": "replace", "path": "emails[type eq \"work\"]",
+        "value": {"value": "new@work.example", "type": "work"}}]))
     .unwrap();
-    assert!(apply(kind, &original, &ops).is_err());
-    assert_eq!(original["nickName"], "Babs");
+    assert_eq!(
+        r["emails"][0],
+        json!({"value": "new@work.example", "type": "work"}),
+        "replaced, not merged: `primary` is gone"
+    );
+    assert_eq!(r["emails"][1]["value"], "b@home.example");
+}
+
+#[test]
+fn remove_of_a_sub_attribute_of_filtered_values_spares_the_others() {
+    let r = patch(json!([
+        {"op": "replace", "path": "emails", "value": [
+            {"value": "b@work.example", "type": "work", "display": "Work"},
+            {"value": "b@home.example", "type": "home", "display": "Home"}
+        ]},
+        {"op": "remove", "path": "emails[type eq \"work\"].display"}
+    ]))
+    .unwrap();
+    let emails = r["emails"].as_array().unwrap();
+    let work = emails.iter().find(|e| e["type"] == "work").unwrap();
+    let home = emails.iter().find(|e| e["type"] == "home").unwrap();
+    assert!(work.get("display").is_none(), "{r:?}");
+    assert_eq!(home["display"], "Home", "{r:?}");
 }
 
 #[test]

@@ -162,7 +162,8 @@ fn serve(mut s: TcpStream, state: &State) {
             respond(&mut s, "302 Found", &[("Location", to)], b"");
         }
         "echo" => {
-            // Echoes the credential back, in a header and in the body.
+            // Echoes the credential back twice, in a header and in the body: a scrub that
+            // stops at the first occurrence leaves one.
             let auth = head
                 .lines()
                 .find_map(|l| {
@@ -170,8 +171,8 @@ fn serve(mut s: TcpStream, state: &State) {
                     k.eq_ignore_ascii_case("authorization").then(|| v.trim().to_string())
                 })
                 .unwrap_or_default();
-            let body = serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400", "detail": format!("you sent {auth}")});
-            respond(&mut s, "400 Bad Request", &[("Content-Type", SCIM.into()), ("X-Echo", auth)], body.to_string().as_bytes());
+            let body = serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400", "detail": format!("you sent {auth}, {auth}")});
+            respond(&mut s, "400 Bad Request", &[("Content-Type", SCIM.into()), ("X-Echo", format!("{auth} {auth}"))], body.to_string().as_bytes());
         }
         "crowded" => {
             let serving = state.crowd.fetch_add(1, Ordering::SeqCst) + 1;
