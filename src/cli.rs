@@ -430,8 +430,8 @@ fn parse_fill(s: &str) -> Result<FillArg, String> {
         Some((ep, a)) => (format!("/{ep}"), a),
         None => ("/Users".to_string(), attr),
     };
-    if attr.is_empty() {
-        return Err("the attribute name is empty".into());
+    if attr.split(['.', ':']).any(str::is_empty) {
+        return Err(format!("`{attr}` is not an attribute name"));
     }
     let leaf = serde_json::from_str(template)
         .unwrap_or_else(|_| serde_json::Value::String(template.into()));

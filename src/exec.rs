@@ -309,12 +309,14 @@ impl Runner {
         if s.request.method == Method::Post
             && let Some(Body::Json(Value::Object(obj))) = &mut body
         {
+            // The profile's and --fill's members first: what the vendor asks for wins over
+            // the identity provider's defaults.
+            if fill && let Some(members) = self.fill.get(path.as_str()) {
+                self.fill_create(obj, members, vars);
+            }
             if at.complete_users && !s.as_sent && path == "/Users" {
                 let n = self.counter.fetch_add(1, Ordering::Relaxed);
                 realistic::complete_user(obj, &format!("scimitar-{}-{n}", self.run_id));
-            }
-            if fill && let Some(members) = self.fill.get(path.as_str()) {
-                self.fill_create(obj, members, vars);
             }
         }
         let credentials = match (&bearer, s.request.auth) {

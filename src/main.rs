@@ -423,11 +423,16 @@ fn with_fills(
     fills: Vec<scimitar::cli::FillArg>,
 ) -> scimitar::profile::Profile {
     for f in fills {
-        profile
-            .fill
-            .entry(f.endpoint)
-            .or_default()
-            .insert(f.member, f.value);
+        let members = profile.fill.entry(f.endpoint).or_default();
+        // Two fills of one complex member (`name.givenName`, `name.middleName`) merge.
+        match (members.get_mut(&f.member), f.value) {
+            (Some(serde_json::Value::Object(have)), serde_json::Value::Object(more)) => {
+                have.extend(more)
+            }
+            (_, value) => {
+                members.insert(f.member, value);
+            }
+        }
     }
     profile
 }

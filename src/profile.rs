@@ -38,18 +38,28 @@ pub fn builtin_names() -> Vec<String> {
 /// What a profile adds to creates: endpoint (`/Users`) → members.
 pub type Fill = BTreeMap<String, serde_json::Map<String, serde_json::Value>>;
 
-/// Adds to `obj` each of `members` it lacks (names compared case-insensitively), rendered
-/// with `vars`; the one way both the suites and the fuzzer complete a vendor's creates.
+/// Adds to `obj` each of `members` it lacks (names compared case-insensitively; into a
+/// complex member it has, what that lacks), rendered with `vars`; the one way both the suites and the fuzzer complete a vendor's creates.
 pub fn fill_missing(
     obj: &mut serde_json::Map<String, serde_json::Value>,
     members: &serde_json::Map<String, serde_json::Value>,
     vars: &crate::suite::template::Vars,
 ) {
     for (k, v) in members {
-        if !obj.keys().any(|have| have.eq_ignore_ascii_case(k))
-            && let Ok(v) = crate::suite::template::render_value(v, vars)
-        {
-            obj.insert(k.clone(), v);
+        let have = obj
+            .iter_mut()
+            .find(|(have, _)| have.eq_ignore_ascii_case(k));
+        match (have, v) {
+            // A complex member the create has: what it lacks of it (`name.middleName`).
+            (Some((_, serde_json::Value::Object(inner))), serde_json::Value::Object(wanted)) => {
+                fill_missing(inner, wanted, vars);
+            }
+            (Some(_), _) => {}
+            (None, v) => {
+                if let Ok(v) = crate::suite::template::render_value(v, vars) {
+                    obj.insert(k.clone(), v);
+                }
+            }
         }
     }
 }
@@ -555,6 +565,22 @@ mod tests {
             name.sub_attributes.len(),
             6,
             "a bare name keeps every sub-attribute"
+        );
+    }
+
+    #[test]
+    fn a_fill_adds_what_a_create_lacks_also_inside_a_complex_member() {
+        let mut create = serde_json::json!({"userName": "u", "Name": {"givenName": "Ada"}});
+        let fill = serde_json::json!({"name": {"middleName": "{{fill_id}}", "givenName": "x"}, "nickName": "n"});
+        let vars = crate::suite::template::Vars::from([("fill_id".into(), "f-1".into())]);
+        fill_missing(
+            create.as_object_mut().unwrap(),
+            fill.as_object().unwrap(),
+            &vars,
+        );
+        assert_eq!(
+            create,
+            serde_json::json!({"userName": "u", "Name": {"givenName": "Ada", "middleName": "f-1"}, "nickName": "n"})
         );
     }
 

@@ -57,6 +57,17 @@ impl Probes {
         } else {
             endpoint
         };
+        // A server refusing even the plainest filter has no filter support to decline parts
+        // of: nothing is excused.
+        let plain = if endpoint == "/Groups" {
+            "displayName"
+        } else {
+            "userName"
+        };
+        let baseline = format!("{plain} eq \"scimitar-probe\"");
+        if !self.accepts(client, &endpoint, &baseline).await {
+            return None;
+        }
         let mut leaves = Vec::new();
         let mut logic = Vec::new();
         parts(&parsed, &mut leaves, &mut logic);
@@ -71,9 +82,10 @@ impl Probes {
         }
         if let Some(x) = accepted {
             for op in logic {
+                // `x` is one comparison: only `not` needs the grammar's parentheses.
                 let probe = match op {
                     "not" => format!("not ({x})"),
-                    _ => format!("({x}) {op} ({x})"),
+                    _ => format!("{x} {op} {x}"),
                 };
                 if !self.accepts(client, &endpoint, &probe).await {
                     declined.push(op.to_string());

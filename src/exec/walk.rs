@@ -54,10 +54,11 @@ impl Runner {
         fill: bool,
         at: &Site<'_>,
     ) -> Vec<StepRecord> {
+        // The loader proves every variable is captured before it is used.
         let visits: Vec<String> = walk
             .visits
             .iter()
-            .filter_map(|v| template::render_str(v, vars).ok())
+            .map(|v| template::render_str(v, vars).unwrap_or_else(|m| format!("{{{{{}}}}}", m.0)))
             .collect();
         // Enough for pages of one, and a few empty ones a server may send (RFC 9865 §2: it
         // "MAY return fewer" than count).
@@ -93,7 +94,15 @@ impl Runner {
             }
         }
         let mut failures = judge(&pages, &visits, count_of(first));
+        if let Some(r) = remark(&pages) {
+            match records.last_mut() {
+                Some(last) => last.notes.push(r),
+                None => first.notes.push(r),
+            }
+        }
         if walk.back {
+            // From the second page on: the first page's previousCursor is a fault of its own
+            // (`cursor::first_page_has_no_previous_cursor`).
             for i in 1..pages.len() {
                 let Some(cursor) = pages[i].previous.clone() else {
                     continue;
@@ -114,6 +123,10 @@ impl Runner {
                 let back = Page::of(&record);
                 records.push(record);
                 if failed {
+                    // What the forward walk showed is reported too.
+                    if let Some(last) = records.last_mut() {
+                        last.failures.extend(failures);
+                    }
                     return records;
                 }
                 if let Some(why) = leads_back(&back.ids, &before) {
@@ -188,18 +201,23 @@ fn judge(pages: &[Page], visits: &[String], count: Option<usize>) -> Vec<String>
             ));
         }
     }
-    // RFC 9865 §2: "nextCursor MUST be omitted from a response only to indicate that there
-    // are no more result pages"; a page leading on to nothing did not say it was the last.
-    if let [.., before, last] = pages
-        && last.ids.is_empty()
-        && !before.ids.is_empty()
-    {
-        failures.push(format!(
+    failures
+}
+
+/// A remark on a finished walk that breaks no rule: RFC 9865 §2 has nextCursor omitted
+/// "only to indicate that there are no more result pages", which marks the end by its
+/// absence but does not oblige a server that cannot yet tell to omit it; a nextCursor that
+/// leads to an empty page costs the client a request.
+fn remark(pages: &[Page]) -> Option<String> {
+    let [.., before, last] = pages else {
+        return None;
+    };
+    (last.ids.is_empty() && !before.ids.is_empty()).then(|| {
+        format!(
             "page {} carried a nextCursor, but there were no more results: the page it led to is empty",
             pages.len() - 1
-        ));
-    }
-    failures
+        )
+    })
 }
 
 /// Why the page a previousCursor led to is not one before its page (`before`: the ids of

@@ -3,7 +3,8 @@
 //! changed one is refused as `invalidCursor` (§5.2), and bound to a snapshot of the store:
 //! a walk sees the resources that existed when it began, so creates meanwhile neither repeat
 //! nor push out one of them. A page continues after the resource the previous page ended
-//! with, so deletes meanwhile do not make it skip one either.
+//! with, so deleting others meanwhile skips nothing; where that resource itself was deleted,
+//! its offset stands in, which is exact unless others before it went too.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -172,7 +173,7 @@ pub fn slice(walk: &[u64], snapshot: u64, at: Option<Position>, size: usize) -> 
         Some(p) => match p.direction {
             Direction::Next => {
                 let start = find(p).map_or_else(|gone| gone, |i| i + 1);
-                start..(start + size).min(walk.len())
+                start..start.saturating_add(size).min(walk.len())
             }
             Direction::Previous => {
                 let end = find(p).unwrap_or_else(|gone| gone);
