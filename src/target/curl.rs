@@ -81,4 +81,25 @@ mod tests {
             "{c}"
         );
     }
+
+    #[test]
+    fn a_script_is_a_shell_script_of_the_requests_in_order() {
+        let get = |path: &str| RecordedRequest {
+            method: Method::Get,
+            url: format!("http://h{path}"),
+            headers: vec![],
+            body: None,
+        };
+        let s = script([&get("/Users/first"), &get("/Users/second")]);
+        assert!(s.starts_with("#!/bin/sh\n"), "{s}");
+        assert!(s.contains("\nset -e\n"), "{s}");
+        let first = s.find("curl -sS -i -X GET 'http://h/Users/first'");
+        let second = s.find("curl -sS -i -X GET 'http://h/Users/second'");
+        assert!(matches!((first, second), (Some(a), Some(b)) if a < b), "{s}");
+        let syntax = std::process::Command::new("sh")
+            .args(["-n", "-c", &s])
+            .status()
+            .expect("sh runs");
+        assert!(syntax.success(), "not valid sh:\n{s}");
+    }
 }

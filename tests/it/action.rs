@@ -31,6 +31,8 @@ struct Ran {
     artifact: Option<(String, PathBuf)>,
     /// stdout and stderr of every step.
     log: String,
+    /// RUNNER_TEMP, which holds the artifact: removed only with the run.
+    _runner_temp: TempDir,
 }
 
 impl Ran {
@@ -132,7 +134,8 @@ fn run_action(with: &[(&str, &str)], workspace: &Path, name: &str) -> Ran {
         assert!(inputs.contains_key(*k), "action.yml has no input `{k}`");
         inputs.insert(k.to_string(), v.to_string());
     }
-    let runner_temp = temp_dir(&format!("action-runner-{name}"));
+    let temp = temp_dir(&format!("action-runner-{name}"));
+    let runner_temp = temp.to_path_buf();
     let summary = runner_temp.join("step-summary.md");
     let mut ran = Ran {
         steps: vec![],
@@ -140,6 +143,7 @@ fn run_action(with: &[(&str, &str)], workspace: &Path, name: &str) -> Ran {
         summary: String::new(),
         artifact: None,
         log: String::new(),
+        _runner_temp: temp,
     };
     let mut failed = false;
     for (i, step) in action["runs"]["steps"]

@@ -5,7 +5,7 @@ use crate::common;
 
 use std::process::Command;
 
-use common::{scimitar, serve, temp_dir, text};
+use common::{TempDir, scimitar, serve, temp_dir, text};
 
 /// The number in `… N requests in …` of the summary line.
 fn requests(out: &str) -> u64 {
@@ -39,8 +39,8 @@ fn findings(report: &std::path::Path) -> Vec<serde_json::Value> {
 /// Fuzzes the bundled server with `defect` on until `max` findings; checks that one is the
 /// defect's (its rule, and `about` in its signature: the request, and the field or status
 /// it breaks), shrunk to at most 5 requests, failing exactly when the rule is a MUST.
-/// Returns the output and the path of the first finding's script.
-fn found(defect: &str, rule: &str, about: &str, must: bool) -> (String, std::path::PathBuf) {
+/// Returns the output and the directory holding the first finding's script, `repro.sh`.
+fn found(defect: &str, rule: &str, about: &str, must: bool) -> (String, TempDir) {
     found_among(defect, rule, about, must, 1)
 }
 
@@ -50,7 +50,7 @@ fn found_among(
     about: &str,
     must: bool,
     max: u8,
-) -> (String, std::path::PathBuf) {
+) -> (String, TempDir) {
     let dir = temp_dir(&format!("fuzz-{defect}"));
     let repro = dir.join("repro.sh");
     let report = dir.join("fuzz.json");
@@ -80,7 +80,7 @@ fn found_among(
     assert_eq!(f["fails"], must, "{defect}: {f}");
     let failing = all.iter().any(|f| f["fails"] == true);
     assert_eq!(out.status.code(), Some(if failing { 1 } else { 0 }), "{t}");
-    (t, repro)
+    (t, dir)
 }
 
 macro_rules! found {
@@ -337,8 +337,8 @@ fn statuses(script: &str) -> (u16, u16) {
 /// The printed script reproduces the divergence against a fresh server with the defect,
 /// and shows the reference's answer against a correct one.
 fn reproduces(defect: &str, rule: &str, about: &str) {
-    let (_, path) = found(defect, rule, about, true);
-    replays(defect, &path);
+    let (_, dir) = found(defect, rule, about, true);
+    replays(defect, &dir.join("repro.sh"));
 }
 
 /// The script reproduces the divergence against a fresh server with the defect, and shows
@@ -374,14 +374,15 @@ fn the_script_reproduces_a_duplicate_user_name() {
 fn the_script_reproduces_a_deleted_resource_that_stays() {
     // Its first divergences are what the kept user causes (a group member the model refuses,
     // a userName taken): the GET that finds the deleted user is among the first four.
-    let (_, path) = found_among(
+    let (_, dir) = found_among(
         "delete-keeps-resource",
         "P-delete-02",
         "· status 404→200",
         true,
         4,
     );
-    assert!(std::fs::read_to_string(path).unwrap().contains("curl "));
+    let script = std::fs::read_to_string(dir.join("repro.sh")).unwrap();
+    assert!(script.contains("curl "), "{script}");
 }
 
 #[test]

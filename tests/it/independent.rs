@@ -88,7 +88,8 @@ fn scimitar_on(
     args: &[&str],
     name: &str,
 ) -> (std::process::Output, serde_json::Value) {
-    let report = temp_dir(name).join("report.json");
+    let dir = temp_dir(name);
+    let report = dir.join("report.json");
     let out = scimitar()
         .args(args)
         .args(["--target", &server.base_url, "--report"])

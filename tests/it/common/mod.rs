@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
@@ -67,15 +67,40 @@ pub fn serve(token: &str, extra: &[&str]) -> Served {
     Served { child, base_url }
 }
 
-/// A fresh temporary directory under target/, unique to the test.
-pub fn temp_dir(name: &str) -> PathBuf {
+/// A fresh temporary directory under target/, unique to the test, removed when dropped
+/// unless the test is failing (its files are then left for a look).
+pub fn temp_dir(name: &str) -> TempDir {
     let dir = root()
         .join("target")
         .join("test-tmp")
         .join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    TempDir(dir)
+}
+
+/// See [`temp_dir`]: the action tests alone leave a 265 MB install each, run after run.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// Runs the suites against the bundled server with defects on; returns the JSON report.
@@ -115,7 +140,8 @@ pub fn names(report: &Value) -> Vec<String> {
 /// Runs scimitar with `args` and a JSON report in a fresh directory named after `name`;
 /// returns the output and the report.
 pub fn with_report(args: &[&str], name: &str) -> (Output, Value) {
-    let report = temp_dir(name).join("report.json");
+    let dir = temp_dir(name);
+    let report = dir.join("report.json");
     let out = scimitar()
         .args(args)
         .arg("--report")
