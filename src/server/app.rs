@@ -639,6 +639,20 @@ impl App {
                 }
             }
         }
+        if self.defects.has(Defect::PatchFilteredReplaceMerges) {
+            // `replace emails[type eq "home"]` with an object sets its members one by one,
+            // keeping the matching values' other sub-attributes.
+            ops = ops.into_iter().flat_map(merged_replace).collect();
+        }
+        if self.defects.has(Defect::PatchFilteredReplaceWidens) {
+            // `replace emails[type eq "home"]` loses its filter: every email is replaced.
+            let replaces = ops.iter_mut().filter(|o| o.op == patch::Op::Replace);
+            for op in replaces.filter(|o| o.path.as_ref().is_some_and(|p| p.path.sub.is_none())) {
+                if op.path.as_mut().and_then(|p| p.filter.take()).is_some() {
+                    op.value = op.value.take().map(|v| Value::Array(vec![v]));
+                }
+            }
+        }
         let ignore = self.emulation.patch_undeclared == PatchUndeclared::Ignored;
         let mut store = self.write();
         let old = self.current(kind, &store, id, pre)?.clone();
@@ -912,6 +926,30 @@ impl App {
             )),
             _ => Ok(()),
         }
+    }
+}
+
+/// The `patch-filtered-replace-merges` defect: a filtered replace of whole values becomes one
+/// replace per member of the new value, so the values' other sub-attributes stay.
+fn merged_replace(op: patch::Operation) -> Vec<patch::Operation> {
+    match op {
+        patch::Operation {
+            op: patch::Op::Replace,
+            path: Some(path),
+            value: Some(Value::Object(members)),
+        } if path.filter.is_some() && path.path.sub.is_none() => members
+            .into_iter()
+            .map(|(k, v)| {
+                let mut sub = path.clone();
+                sub.path.sub = Some(k);
+                patch::Operation {
+                    op: patch::Op::Replace,
+                    path: Some(sub),
+                    value: Some(v),
+                }
+            })
+            .collect(),
+        op => vec![op],
     }
 }
 

@@ -35,6 +35,8 @@ pub enum Defect {
     PatchRemoveIgnored,
     PatchNotAtomic,
     PatchFilteredRemoveWidens,
+    PatchFilteredReplaceMerges,
+    PatchFilteredReplaceWidens,
     EtagUnchanged,
     IfMatchIgnored,
     #[value(name = "delete-200")]
@@ -118,6 +120,14 @@ impl Defect {
             Defect::PatchFilteredRemoveWidens => (
                 "P-patch-20",
                 "a remove of a sub-attribute of filtered values removes it from every value",
+            ),
+            Defect::PatchFilteredReplaceMerges => (
+                "P-patch-27",
+                "a replace of filtered values merges the new value into them",
+            ),
+            Defect::PatchFilteredReplaceWidens => (
+                "P-patch-27",
+                "a replace of filtered values replaces every value of the attribute",
             ),
             Defect::EtagUnchanged => ("P-etag-05", "meta.version stays the same on change"),
             Defect::IfMatchIgnored => ("P-etag-03", "a stale If-Match is not refused with 412"),

@@ -95,7 +95,10 @@ mod tests {
         assert!(s.contains("\nset -e\n"), "{s}");
         let first = s.find("curl -sS -i -X GET 'http://h/Users/first'");
         let second = s.find("curl -sS -i -X GET 'http://h/Users/second'");
-        assert!(matches!((first, second), (Some(a), Some(b)) if a < b), "{s}");
+        assert!(
+            matches!((first, second), (Some(a), Some(b)) if a < b),
+            "{s}"
+        );
         let syntax = std::process::Command::new("sh")
             .args(["-n", "-c", &s])
             .status()

@@ -221,6 +221,12 @@ defect_tests! {
     patch_filtered_remove_widens: "patch-filtered-remove-widens" => [
         "patch::remove_sub_attribute_of_filtered_values",
     ];
+    patch_filtered_replace_merges: "patch-filtered-replace-merges" => [
+        "patch::replace_with_a_value_filter_replaces_values_whole",
+    ];
+    patch_filtered_replace_widens: "patch-filtered-replace-widens" => [
+        "patch::replace_with_a_value_filter",
+    ];
     etag_unchanged: "etag-unchanged" => [
         "etag::stale_if_match_is_412",
         "etag::version_changes_with_the_resource",
@@ -344,6 +350,7 @@ defect_tests! {
         "patch::replace_multi_valued_replaces_all",
         "patch::replace_of_a_missing_attribute_adds_it",
         "patch::replace_with_a_value_filter",
+        "patch::replace_with_a_value_filter_replaces_values_whole",
         "patch::replace_without_path",
         "patch::unassigning_with_null_or_empty",
         "patch::value_filter_matching_nothing_is_no_target",

@@ -44,13 +44,7 @@ fn found(defect: &str, rule: &str, about: &str, must: bool) -> (String, TempDir)
     found_among(defect, rule, about, must, 1)
 }
 
-fn found_among(
-    defect: &str,
-    rule: &str,
-    about: &str,
-    must: bool,
-    max: u8,
-) -> (String, TempDir) {
+fn found_among(defect: &str, rule: &str, about: &str, must: bool, max: u8) -> (String, TempDir) {
     let dir = temp_dir(&format!("fuzz-{defect}"));
     let repro = dir.join("repro.sh");
     let report = dir.join("fuzz.json");
