@@ -248,6 +248,91 @@ mod tests {
         );
     }
 
+    /// A token endpoint granting `tok-N` (N counting from 1) for `expires_in` seconds, or
+    /// answering `status` with the secret echoed; returns its URL and the count of grants.
+    async fn token_endpoint(
+        expires_in: u64,
+        status: u16,
+    ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let grants = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = grants.clone();
+        let app = axum::Router::new().route(
+            "/token",
+            axum::routing::post(move |body: String| {
+                let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
+                async move {
+                    let status = axum::http::StatusCode::from_u16(status).unwrap();
+                    let json = if status.is_success() {
+                        format!(r#"{{"access_token":"tok-{n}","expires_in":{expires_in}}}"#)
+                    } else {
+                        format!(r#"{{"error":"invalid_client","got":"{body}"}}"#)
+                    };
+                    (status, json)
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/token", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, grants)
+    }
+
+    fn http() -> reqwest::Client {
+        crate::target::install_crypto_provider();
+        reqwest::Client::new()
+    }
+
+    fn oauth(url: String) -> OAuth {
+        OAuth::new(
+            url,
+            "app".into(),
+            Secret::new("client-secret-0123456789"),
+            None,
+        )
+    }
+
+    fn count(grants: &std::sync::atomic::AtomicUsize) -> usize {
+        grants.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A token is fetched once and used until 30 s before it expires; one the target refused
+    /// is fetched anew.
+    #[tokio::test]
+    async fn an_access_token_is_cached_until_shortly_before_it_expires() {
+        let http = http();
+        let (url, grants) = token_endpoint(3600, 200).await;
+        let o = oauth(url);
+        assert_eq!(o.token(&http).await.unwrap().expose(), "tok-1");
+        assert_eq!(o.token(&http).await.unwrap().expose(), "tok-1");
+        assert_eq!(count(&grants), 1);
+        o.invalidate().await;
+        assert_eq!(o.token(&http).await.unwrap().expose(), "tok-2");
+        assert_eq!(count(&grants), 2);
+        // Granted for 20 s: within the 30 s of early renewal from the start.
+        let (url, grants) = token_endpoint(20, 200).await;
+        let o = oauth(url);
+        o.token(&http).await.unwrap();
+        assert_eq!(o.token(&http).await.unwrap().expose(), "tok-2");
+        assert_eq!(count(&grants), 2);
+    }
+
+    /// A refusal of the token endpoint is an error naming its status, without the secret.
+    #[tokio::test]
+    async fn a_refused_token_request_is_an_error_without_the_secret() {
+        let (url, _) = token_endpoint(3600, 401).await;
+        let err = oauth(url).token(&http()).await.unwrap_err();
+        assert!(err.contains("answered 401"), "{err}");
+        assert!(!err.contains("client-secret-0123456789"), "{err}");
+    }
+
+    /// Without credentials, scimitar warns before sending anything (main.rs).
+    #[test]
+    fn only_no_credentials_is_none() {
+        assert!(Auth::None.is_none());
+        assert!(!Auth::Bearer(Secret::new("a-bearer-token-0123")).is_none());
+    }
+
     #[test]
     fn basic_credentials_are_scrubbed_raw_and_encoded() {
         let a = Auth::Basic {

@@ -572,6 +572,66 @@ mod tests {
         assert_eq!(retry_after("soon", now), None);
     }
 
+    fn exchange(outcome: Outcome, retries: u32) -> Exchange {
+        Exchange {
+            request: RecordedRequest {
+                method: Method::Delete,
+                url: "http://h/Users/1".into(),
+                headers: vec![],
+                body: None,
+            },
+            outcome,
+            elapsed_ms: 1.0,
+            retries,
+        }
+    }
+
+    fn answered(status: u16) -> Outcome {
+        Outcome::Response(RecordedResponse {
+            status,
+            headers: vec![("Retry-After".into(), "2".into())],
+            body: String::new(),
+            truncated: false,
+        })
+    }
+
+    /// The sweep counts a resource as gone on 200, 204 and 404, and on nothing else.
+    #[test]
+    fn a_delete_succeeded_on_200_204_and_404_only() {
+        for (status, gone) in [
+            (200, true),
+            (204, true),
+            (404, true),
+            (409, false),
+            (500, false),
+        ] {
+            assert_eq!(exchange(answered(status), 0).deleted(), gone, "{status}");
+        }
+        assert!(!exchange(Outcome::Error("reset".into()), 0).deleted());
+    }
+
+    /// Reports mention retries only where there were some.
+    #[test]
+    fn retries_are_reported_when_there_were_any() {
+        let json = |retries| serde_json::to_value(exchange(answered(204), retries)).unwrap();
+        assert_eq!(json(0).get("retries"), None, "{}", json(0));
+        assert_eq!(json(3)["retries"], 3, "{}", json(3));
+    }
+
+    /// Jitter adds up to the base, and not always nothing: clients do not retry in step.
+    #[test]
+    fn jitter_is_at_most_the_base_and_not_always_zero() {
+        let base = Duration::from_millis(100);
+        let draws: Vec<Duration> = (0..50)
+            .map(|_| {
+                std::thread::sleep(Duration::from_micros(7));
+                jitter(base)
+            })
+            .collect();
+        assert!(draws.iter().all(|d| *d <= base), "{draws:?}");
+        assert!(draws.iter().any(|d| *d > Duration::ZERO), "{draws:?}");
+    }
+
     /// A connection dropped before any answer is tried again for GET, PUT and DELETE, and
     /// never for POST or PATCH, which might then happen twice.
     #[tokio::test]
