@@ -63,6 +63,11 @@ impl Runner {
         // Enough for pages of one, and a few empty ones a server may send (RFC 9865 §2: it
         // "MAY return fewer" than count).
         let limit = visits.len() * 2 + 3;
+        // One page: the step again, with the cursor in place of its own.
+        let page = async |vars: &mut Vars, label: String, cursor: &str| {
+            self.run_step(step, vars, label, false, fill, at, Some(cursor))
+                .await
+        };
         let mut pages = vec![Page::of(first)];
         let mut records: Vec<StepRecord> = Vec::new();
         while let Some(cursor) = pages.last().and_then(|p| p.next.clone()) {
@@ -75,17 +80,7 @@ impl Runner {
                 return records;
             }
             let n = pages.len() + 1;
-            let record = self
-                .run_step(
-                    step,
-                    vars,
-                    format!("{label}, page {n}"),
-                    false,
-                    fill,
-                    at,
-                    Some(&cursor),
-                )
-                .await;
+            let record = page(vars, format!("{label}, page {n}"), &cursor).await;
             let failed = !record.failures.is_empty();
             pages.push(Page::of(&record));
             records.push(record);
@@ -107,17 +102,8 @@ impl Runner {
                 let Some(cursor) = pages[i].previous.clone() else {
                     continue;
                 };
-                let record = self
-                    .run_step(
-                        step,
-                        vars,
-                        format!("{label}, previousCursor of page {}", i + 1),
-                        false,
-                        fill,
-                        at,
-                        Some(&cursor),
-                    )
-                    .await;
+                let label = format!("{label}, previousCursor of page {}", i + 1);
+                let record = page(vars, label, &cursor).await;
                 let failed = !record.failures.is_empty();
                 let before: Vec<&String> = pages[..i].iter().flat_map(|p| &p.ids).collect();
                 let back = Page::of(&record);
