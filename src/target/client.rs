@@ -595,6 +595,42 @@ mod tests {
         })
     }
 
+    /// A body of up to 8 MiB is read whole; a longer one is cut there and marked so. The
+    /// header lookup ignores case, as HTTP does.
+    #[tokio::test]
+    async fn bodies_are_kept_up_to_8_mib() {
+        let app = axum::Router::new().route(
+            "/{size}",
+            axum::routing::get(|axum::extract::Path(size): axum::extract::Path<usize>| async move {
+                ([("X-Size", size.to_string())], "x".repeat(size))
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = Client::new(&base, Auth::None, Duration::from_secs(30)).unwrap();
+        for (size, kept, truncated) in [
+            (5 << 20, 5 << 20, false),
+            (MAX_BODY, MAX_BODY, false),
+            (9 << 20, 8 << 20, true),
+        ] {
+            let path = format!("/{size}");
+            let out = Outgoing {
+                method: Method::Get,
+                path: &path,
+                query: &[],
+                headers: &[],
+                body: None,
+                credentials: Credentials::Target,
+            };
+            let Outcome::Response(r) = client.send(out).await.outcome else {
+                panic!("no answer for {size} bytes");
+            };
+            assert_eq!((r.body.len(), r.truncated), (kept, truncated), "{size} bytes");
+            assert_eq!(r.header("X-SIZE"), Some(size.to_string().as_str()));
+        }
+    }
+
     /// The sweep counts a resource as gone on 200, 204 and 404, and on nothing else.
     #[test]
     fn a_delete_succeeded_on_200_204_and_404_only() {
