@@ -341,9 +341,7 @@ fn rename(attrs: &[Attribute], obj: &Map<String, Value>) -> Map<String, Value> {
                 None => (k.clone(), v.clone()),
                 Some(a) => {
                     let sub = |v: &Value| match v {
-                        Value::Object(o) if !a.sub_attributes.is_empty() => {
-                            Value::Object(rename(&a.sub_attributes, o))
-                        }
+                        Value::Object(o) => Value::Object(rename(&a.sub_attributes, o)),
                         other => other.clone(),
                     };
                     let v = match v {
@@ -474,15 +472,9 @@ fn taken_read_only(
                     "declared schema (P-create-06): {name} is readOnly, yet the server kept the value the create sent: {s}"
                 ));
             }
-        } else if a.kind == AttrType::Complex && !a.multi_valued {
-            taken_read_only(
-                decl,
-                &a.sub_attributes,
-                s.as_object(),
-                g.as_object().unwrap_or(&Map::new()),
-                &format!("{name}."),
-                f,
-            );
+        } else if let (Some(s), Some(g)) = (s.as_object(), g.as_object()) {
+            // A single-valued complex value: its sub-attributes in turn.
+            taken_read_only(decl, &a.sub_attributes, Some(s), g, &format!("{name}."), f);
         }
     }
 }

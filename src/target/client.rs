@@ -601,9 +601,11 @@ mod tests {
     async fn bodies_are_kept_up_to_8_mib() {
         let app = axum::Router::new().route(
             "/{size}",
-            axum::routing::get(|axum::extract::Path(size): axum::extract::Path<usize>| async move {
-                ([("X-Size", size.to_string())], "x".repeat(size))
-            }),
+            axum::routing::get(
+                |axum::extract::Path(size): axum::extract::Path<usize>| async move {
+                    ([("X-Size", size.to_string())], "x".repeat(size))
+                },
+            ),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -626,7 +628,11 @@ mod tests {
             let Outcome::Response(r) = client.send(out).await.outcome else {
                 panic!("no answer for {size} bytes");
             };
-            assert_eq!((r.body.len(), r.truncated), (kept, truncated), "{size} bytes");
+            assert_eq!(
+                (r.body.len(), r.truncated),
+                (kept, truncated),
+                "{size} bytes"
+            );
             assert_eq!(r.header("X-SIZE"), Some(size.to_string().as_str()));
         }
     }

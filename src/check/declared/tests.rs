@@ -161,3 +161,160 @@ fn unknown_members_of_discovery_documents_are_ignored_but_broken_ones_are_errors
     let e = Declared::from_documents(&all, &types).err().unwrap();
     assert!(e.contains("cannot be read"), "{e}");
 }
+
+/// Discovery reads a ListResponse or a bare array of documents; any other answer is an
+/// error that says what came back.
+#[tokio::test]
+async fn discovery_reads_list_responses_and_bare_arrays_only() {
+    let reg = Registry::core();
+    let docs = |path: &str| -> Vec<Value> {
+        if path == "Schemas" {
+            reg.schemas
+                .iter()
+                .map(|s| reg.schema_document(s, "http://x"))
+                .collect()
+        } else {
+            reg.resource_types
+                .iter()
+                .map(|t| reg.resource_type_document(t, "http://x"))
+                .collect()
+        }
+    };
+    let answers: std::collections::HashMap<String, (u16, String)> = ["Schemas", "ResourceTypes"]
+        .into_iter()
+        .flat_map(|p| {
+            let list = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "Resources": docs(p)});
+            [
+                (format!("list/{p}"), (200, list.to_string())),
+                (format!("bare/{p}"), (200, Value::Array(docs(p)).to_string())),
+                (format!("gone/{p}"), (404, json!({"status": "404"}).to_string())),
+                (format!("odd/{p}"), (200, json!({"Resources": 5}).to_string())),
+                (format!("scalar/{p}"), (200, "5".to_string())),
+            ]
+        })
+        .collect();
+    let app = axum::Router::new().route(
+        "/{kind}/{doc}",
+        axum::routing::get(
+            move |axum::extract::Path((kind, doc)): axum::extract::Path<(String, String)>| {
+                let (status, body) = answers[&format!("{kind}/{doc}")].clone();
+                async move { (axum::http::StatusCode::from_u16(status).unwrap(), body) }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let discover = async |kind: &str| {
+        let client = Client::new(
+            &format!("http://{addr}/{kind}"),
+            crate::target::Auth::None,
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap();
+        Declared::discover(&client).await
+    };
+    for kind in ["list", "bare"] {
+        let d = discover(kind).await.unwrap();
+        let endpoints: Vec<String> = d.shapes().into_iter().map(|s| s.endpoint).collect();
+        assert_eq!(endpoints, ["Users", "Groups"], "{kind}");
+    }
+    for (kind, why) in [
+        ("gone", "GET /Schemas answered 404"),
+        ("odd", "no Resources array"),
+        ("scalar", "not a list"),
+    ] {
+        let e = discover(kind).await.err().unwrap();
+        assert!(e.contains(why), "{kind}: {e}");
+    }
+}
+
+/// Sub-attributes are found in any case (RFC 7643 §2.1), so their types are checked too;
+/// a single-valued attribute sent as an array is a violation, and its items are not taken
+/// for canonical values.
+#[test]
+fn sub_attributes_in_any_case_are_checked_and_arrays_are_not_single_values() {
+    let d = declared();
+    let body = user(json!({"name": {"GIVENNAME": 5}}));
+    let f = d.check(&get("http://x/Users/1"), 200, Some(&body));
+    assert_eq!(f.violations.len(), 1, "{f:?}");
+    let body = user(json!({"emails": [{"value": "a@x", "type": ["bogus"]}]}));
+    let f = d.check(&get("http://x/Users/1"), 200, Some(&body));
+    assert_eq!(f.violations.len(), 1, "{f:?}");
+    assert_eq!(f.notes, Vec::<String>::new());
+}
+
+/// A caseExact attribute's canonical values match only in their own case.
+#[test]
+fn case_exact_canonical_values_match_in_their_case_only() {
+    let reg = Registry::core();
+    let mut schemas: Vec<Value> = reg
+        .schemas
+        .iter()
+        .map(|s| reg.schema_document(s, "http://x"))
+        .collect();
+    let emails = schemas[0]["attributes"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|a| a["name"] == "emails")
+        .unwrap();
+    let kind = emails["subAttributes"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|a| a["name"] == "type")
+        .unwrap();
+    kind["caseExact"] = json!(true);
+    let types: Vec<Value> = reg
+        .resource_types
+        .iter()
+        .map(|t| reg.resource_type_document(t, "http://x"))
+        .collect();
+    let d = Declared::from_documents(&schemas, &types).unwrap();
+    let with = |t: &str| user(json!({"emails": [{"value": "a@x", "type": t}]}));
+    let notes = |t| d.check(&get("http://x/Users/1"), 200, Some(&with(t))).notes;
+    assert_eq!(notes("work"), Vec::<String>::new());
+    assert_eq!(notes("WORK").len(), 1);
+}
+
+/// A vendor's own member of a schemaExtensions entry is ignored, as elsewhere.
+#[test]
+fn unknown_members_of_schema_extensions_are_ignored() {
+    let reg = Registry::core();
+    let schemas: Vec<Value> = reg
+        .schemas
+        .iter()
+        .map(|s| reg.schema_document(s, "http://x"))
+        .collect();
+    let mut types: Vec<Value> = reg
+        .resource_types
+        .iter()
+        .map(|t| reg.resource_type_document(t, "http://x"))
+        .collect();
+    types[0]["schemaExtensions"] =
+        json!([{"schema": schema::ENTERPRISE_USER, "required": false, "x-vendor": 1}]);
+    if let Err(e) = Declared::from_documents(&schemas, &types) {
+        panic!("{e}");
+    }
+}
+
+/// Only meta.resourceType naming the resource's own type may be kept from a create.
+#[test]
+fn a_kept_resource_type_of_another_type_is_a_violation() {
+    let d = declared();
+    let post = RecordedRequest {
+        method: Method::Post,
+        url: "http://x/Users".into(),
+        headers: vec![],
+        body: Some(Body::Json(user(json!({"meta": {"resourceType": "Group"}})))),
+    };
+    let kept = user(json!({"meta": {"resourceType": "Group", "created": "2024-01-01T00:00:00Z"}}));
+    let f = d.check(&post, 201, Some(&kept));
+    assert!(
+        f.violations
+            .iter()
+            .any(|v| v.contains("meta.resourceType is readOnly")),
+        "{f:?}"
+    );
+}
