@@ -139,3 +139,74 @@ fn schema_violations_name_the_place() {
     assert!(f.iter().any(|m| m.contains("/id")), "{f:?}");
     assert!(f.len() >= 2, "{f:?}");
 }
+
+/// Every operator, on JSON members and on headers, both ways: each row passes or fails as
+/// marked, so an operator that always passes or never does is caught.
+#[test]
+fn every_operator_passes_and_fails() {
+    let mut r = response(
+        200,
+        "application/scim+json; charset=utf-8",
+        r#"{"id": "u1", "n": 1.0, "i": 3, "s": "hello", "nil": null,
+            "arr": [1, 2, 3], "fl": [1.0, 2.0], "o": {"a": 1, "b": [1, 2]}, "of": {"a": 1.0}}"#,
+    );
+    r.headers.push(("x-tag".into(), "abc".into()));
+    let rows: &[(&str, bool)] = &[
+        ("json: {/id: u1}", true),
+        ("json: {/id: u2}", false),
+        ("json: {/i: 3}", true),
+        ("json: {/i: 4}", false),
+        ("json: {/n: 1}", true),
+        ("json: {/n: 2}", false),
+        ("json: {/fl: [1, 2]}", true),
+        ("json: {/arr: [1, 2]}", false),
+        ("json: {/arr: [1, 2, 4]}", false),
+        ("json: {/of: {equals: {a: 1}}}", true),
+        ("json: {/of: {equals: {a: 1, c: 2}}}", false),
+        ("json: {/o: {equals: {a: 1}}}", false),
+        ("json: {/id: {one_of: [x, u1]}}", true),
+        ("json: {/id: {one_of: [x, y]}}", false),
+        ("json: {/s: {contains: ell}}", true),
+        ("json: {/s: {contains: xyz}}", false),
+        ("json: {/s: {regex: '^h.l'}}", true),
+        ("json: {/s: {regex: '^x'}}", false),
+        ("json: {/s: {type: string}}", true),
+        ("json: {/s: {type: number}}", false),
+        ("json: {/id: {not_equals: u2}}", true),
+        ("json: {/id: {not_equals: u1}}", false),
+        ("json: {/i: {at_most: 3}}", true),
+        ("json: {/i: {at_most: 2}}", false),
+        ("json: {/arr: {at_most: 3}}", true),
+        ("json: {/arr: {at_most: 2}}", false),
+        ("json: {/s: {at_most: 9}}", false),
+        ("json: {/arr: {length: 3}}", true),
+        ("json: {/s: {length: 5}}", true),
+        ("json: {/o: {length: 2}}", true),
+        ("json: {/o: {length: 3}}", false),
+        ("json: {/i: {length: 1}}", false),
+        ("json: {/arr: {excludes: 4}}", true),
+        ("json: {/arr: {excludes: 2}}", false),
+        ("json: {/nil: {excludes: 2}}", true),
+        ("json: {/s: {excludes: 2}}", false),
+        ("headers: {X-Tag: abc}", true),
+        ("headers: {X-Tag: abd}", false),
+        ("headers: {Content-Type: application/scim+json}", true),
+        ("headers: {X-Tag: {exists: true}}", true),
+        ("headers: {X-Tag: {absent: true}}", false),
+        ("headers: {X-Other: {exists: true}}", false),
+        ("headers: {X-Other: {absent: true}}", true),
+        ("headers: {X-Tag: {one_of: [x, abc]}}", true),
+        ("headers: {X-Tag: {one_of: [x, y]}}", false),
+        ("headers: {X-Tag: {contains: b}}", true),
+        ("headers: {X-Tag: {contains: z}}", false),
+        ("headers: {X-Tag: {regex: '^a'}}", true),
+        ("headers: {X-Tag: {regex: '^b'}}", false),
+        ("headers: {X-Tag: {not_equals: abd}}", true),
+        ("headers: {X-Tag: {not_equals: abc}}", false),
+        ("headers: {X-Tag: {length: 3}}", false),
+    ];
+    for (yaml, passes) in rows {
+        let f = failures(yaml, &r);
+        assert_eq!(f.is_empty(), *passes, "{yaml}: {f:?}");
+    }
+}
