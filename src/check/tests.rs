@@ -210,3 +210,23 @@ fn every_operator_passes_and_fails() {
         assert_eq!(f.is_empty(), *passes, "{yaml}: {f:?}");
     }
 }
+
+/// A failure quotes what was wanted and what came, cut to a readable length on a character
+/// boundary, saying how much was left out.
+#[test]
+fn failures_quote_both_sides_cut_to_length() {
+    assert_eq!(cut("héllo wörld", 5), "héllo… (7 more bytes)");
+    assert_eq!(cut("short", 5), "short");
+    let long = "x".repeat(500);
+    let r = response(
+        200,
+        "application/scim+json",
+        &json!({"id": "u1", "long": long}).to_string(),
+    );
+    assert_eq!(
+        failures("json: {/id: u2}", &r),
+        [r#"/id: expected "u2", got "u1""#]
+    );
+    let f = failures("json: {/long: y}", &r);
+    assert!(f[0].ends_with("… (302 more bytes)"), "{f:?}");
+}
