@@ -78,3 +78,33 @@ impl Schemas {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `--fixtures` folder adds its `*.json` schemas and replaces those of the same name;
+    /// its other files are not schemas.
+    #[test]
+    fn a_folder_adds_and_replaces_json_files_only() {
+        let dir = std::env::temp_dir().join(format!("scimitar-schemas-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("mine.json"), r#"{"type": "object"}"#).unwrap();
+        std::fs::write(dir.join("user.json"), r#"{"type": "string"}"#).unwrap();
+        std::fs::write(dir.join("notes.txt"), "not a schema").unwrap();
+        let builtin = Schemas::builtin().unwrap();
+        assert!(builtin.names().contains("user.json"));
+        let all = Schemas::builtin().unwrap().with_dir(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let all = all.unwrap();
+        let mut added: Vec<String> = all.names().difference(&builtin.names()).cloned().collect();
+        added.sort();
+        assert_eq!(added, ["mine.json"]);
+        // user.json is now the folder's: a string, so a user object fails it.
+        assert_eq!(all.validate("user.json", &serde_json::json!({})).len(), 1);
+        assert_eq!(
+            all.validate("mine.json", &serde_json::json!({})),
+            Vec::<String>::new()
+        );
+    }
+}

@@ -199,4 +199,48 @@ mod tests {
 "#;
         assert_eq!(text, expected);
     }
+
+    /// Ids inside lists are found too, and an ETag is a version under any key.
+    #[test]
+    fn ids_in_lists_and_etags_anywhere_are_placeholders() {
+        let body = r#"{"Resources": [{"id": "u7"}], "see": "u7", "etag": "W/\"3\""}"#;
+        let text = render(200, body, "http://h", "r1");
+        assert!(text.contains(r#""see": "[id-1]""#), "{text}");
+        assert!(text.contains(r#""etag": "[version]""#), "{text}");
+        assert!(!render(200, r#"{"v": "3"}"#, "http://h", "r1").contains("[version]"));
+    }
+
+    /// Approved, the same content passes and leaves nothing pending; a change or a missing
+    /// approval fails with the reason and leaves the new one pending beside it.
+    #[test]
+    fn a_snapshot_passes_only_as_approved() {
+        let dir = std::env::temp_dir().join(format!("scimitar-snap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let snaps = |mode| Snapshots {
+            dir: dir.clone(),
+            mode,
+        };
+        let approved = dir.join("users__get__read.snap");
+        let pending = dir.join("users__get__read.snap.new");
+        let check =
+            |content: &str| snaps(Mode::Check).assert("users::get", "read", "s.yaml", content);
+        let e = check("status: 200\n").unwrap_err();
+        assert!(e.contains("no approved version"), "{e}");
+        assert!(pending.exists() && !approved.exists());
+        snaps(Mode::Update)
+            .assert("users::get", "read", "s.yaml", "status: 200\n")
+            .unwrap();
+        assert!(approved.exists() && !pending.exists());
+        check("status: 200\n").unwrap();
+        assert!(!pending.exists());
+        let e = check("status: 404\n").unwrap_err();
+        assert!(
+            e.contains("-status: 200") && e.contains("+status: 404"),
+            "{e}"
+        );
+        assert!(pending.exists());
+        check("status: 200\n").unwrap();
+        assert!(!pending.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
