@@ -637,6 +637,357 @@ mod tests {
         }
     }
 
+    /// A scripted target: `/flaky/{n}` answers 503 (without Retry-After) n times, then 200;
+    /// `/status/{code}` always that; `/slow` after 50 ms; `/echo` the request's headers;
+    /// `/token` grants `granted-<n>`, and `/grants` says how many it granted.
+    async fn scripted() -> String {
+        use axum::extract::{Path, State};
+        use axum::http::{HeaderMap, StatusCode};
+        type Seen = Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>;
+        let flaky = async |State(seen): State<Seen>, Path(n): Path<u32>| {
+            let mut seen = seen.lock().unwrap();
+            let sent = seen.entry(n.to_string()).or_default();
+            *sent += 1;
+            if *sent <= n {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::OK
+            }
+        };
+        let token = async |State(seen): State<Seen>| {
+            let mut seen = seen.lock().unwrap();
+            let n = seen.entry("token".into()).or_default();
+            *n += 1;
+            format!(r#"{{"access_token": "granted-{n}", "expires_in": 3600}}"#)
+        };
+        let app = axum::Router::new()
+            .route("/flaky/{n}", axum::routing::get(flaky))
+            .route("/token", axum::routing::post(token))
+            .route(
+                "/grants",
+                axum::routing::get(async |State(seen): State<Seen>| {
+                    seen.lock()
+                        .unwrap()
+                        .get("token")
+                        .copied()
+                        .unwrap_or(0)
+                        .to_string()
+                }),
+            )
+            .route(
+                "/status/{code}",
+                axum::routing::get(async |Path(code): Path<u16>| {
+                    StatusCode::from_u16(code).unwrap()
+                }),
+            )
+            .route(
+                "/slow",
+                axum::routing::get(async || {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    "{}"
+                }),
+            )
+            .route(
+                "/echo",
+                axum::routing::any(async |headers: HeaderMap| {
+                    let seen: serde_json::Map<String, serde_json::Value> = headers
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_str().unwrap().into()))
+                        .collect();
+                    serde_json::Value::Object(seen).to_string()
+                }),
+            )
+            .with_state(Seen::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        base
+    }
+
+    fn get(path: &str) -> Outgoing<'_> {
+        Outgoing {
+            method: Method::Get,
+            path,
+            query: &[],
+            headers: &[],
+            body: None,
+            credentials: Credentials::Target,
+        }
+    }
+
+    fn quick(base: &str, policy: Policy) -> Client {
+        Client::new(base, Auth::None, Duration::from_secs(10))
+            .unwrap()
+            .with_policy(policy)
+    }
+
+    /// 429 and 503 are sent again, waiting the backoff doubled each time; other statuses
+    /// are answers. Only 5xx other than 501 and 505 count as trouble.
+    #[tokio::test]
+    async fn busy_answers_are_retried_with_a_doubling_backoff() {
+        let base = scripted().await;
+        let policy = Policy {
+            retries: 3,
+            backoff: Duration::from_millis(20),
+            ..Policy::default()
+        };
+        let client = quick(&base, policy);
+        let started = Instant::now();
+        let e = client.send(get("/flaky/2")).await;
+        let waited = started.elapsed();
+        assert!(
+            matches!(&e.outcome, Outcome::Response(r) if r.status == 200),
+            "{e:?}"
+        );
+        assert_eq!(e.retries, 2);
+        // 20 ms, then 40 ms, each with up to as much again of jitter.
+        assert!(waited >= Duration::from_millis(60), "{waited:?}");
+        for (status, retries) in [(429, 3), (500, 0), (501, 0), (400, 0)] {
+            let e = client.send(get(&format!("/status/{status}"))).await;
+            assert_eq!(e.retries, retries, "{status}");
+        }
+        // The two 503s, four 429s and the 500: not the 501.
+        assert_eq!(client.load().server_errors, 3);
+    }
+
+    /// A connection that fails is tried again after the same doubling backoff.
+    #[tokio::test]
+    async fn a_failed_connection_waits_the_backoff_before_it_is_tried_again() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let policy = Policy {
+            retries: 2,
+            backoff: Duration::from_millis(20),
+            ..Policy::default()
+        };
+        let started = Instant::now();
+        let e = quick(&base, policy).send(get("/Users")).await;
+        assert!(started.elapsed() >= Duration::from_millis(60));
+        assert_eq!(e.retries, 2);
+        let Outcome::Error(why) = &e.outcome else {
+            panic!("{e:?}");
+        };
+        assert!(why.contains("error sending request"), "{why}");
+    }
+
+    /// An OAuth token is used until the target refuses it with 401; then a new one is
+    /// fetched.
+    #[tokio::test]
+    async fn a_refused_access_token_is_replaced() {
+        let base = scripted().await;
+        let oauth = super::super::auth::OAuth::new(
+            format!("{base}/token"),
+            "app".into(),
+            super::super::Secret::new("client-secret-0123456789"),
+            None,
+        );
+        let client = Client::new(&base, Auth::OAuth(oauth), Duration::from_secs(10)).unwrap();
+        let grants_after = async |path: &str| {
+            client.send(get(path)).await;
+            let e = client.send(get("/grants")).await;
+            let Outcome::Response(r) = e.outcome else {
+                panic!("{e:?}");
+            };
+            r.body
+        };
+        assert_eq!(grants_after("/status/200").await, "1");
+        assert_eq!(grants_after("/status/200").await, "1");
+        // The 401 drops the token: the request for /grants fetches the second.
+        assert_eq!(grants_after("/status/401").await, "2");
+        assert_eq!(grants_after("/status/200").await, "2");
+    }
+
+    /// `--rate` spaces requests out: four at 20 a second take three intervals of 50 ms.
+    #[tokio::test]
+    async fn requests_are_paced_by_the_rate() {
+        let base = scripted().await;
+        let policy = Policy {
+            rate: Some(20.0),
+            ..Policy::default()
+        };
+        let client = quick(&base, policy);
+        let started = Instant::now();
+        for _ in 0..4 {
+            client.send(get("/status/200")).await;
+        }
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(150), "{took:?}");
+        assert!(took < Duration::from_millis(2500), "{took:?}");
+    }
+
+    /// The time an exchange took is in milliseconds.
+    #[tokio::test]
+    async fn elapsed_time_is_in_milliseconds() {
+        let base = scripted().await;
+        let e = quick(&base, Policy::default()).send(get("/slow")).await;
+        assert!((50.0..1000.0).contains(&e.elapsed_ms), "{}", e.elapsed_ms);
+    }
+
+    /// SCIM's media type is sent as Accept, and as Content-Type with a body, unless the
+    /// step sets its own; the base URL is kept without its trailing slash.
+    #[tokio::test]
+    async fn scim_media_types_are_sent_unless_the_step_sets_them() {
+        let base = scripted().await;
+        let client = quick(&format!("{base}/"), Policy::default());
+        assert_eq!(client.base_url(), base);
+        let seen = async |method, headers: &[(String, String)], body| {
+            let e = client
+                .send(Outgoing {
+                    method,
+                    path: "/echo",
+                    query: &[],
+                    headers,
+                    body,
+                    credentials: Credentials::Target,
+                })
+                .await;
+            let Outcome::Response(r) = e.outcome else {
+                panic!("{e:?}");
+            };
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()
+        };
+        let scim = "application/scim+json";
+        let got = seen(Method::Get, &[], None).await;
+        assert_eq!(
+            (got["accept"].as_str(), got.get("content-type")),
+            (Some(scim), None)
+        );
+        let json = Body::Json(serde_json::json!({}));
+        let got = seen(Method::Post, &[], Some(&json)).await;
+        assert_eq!(
+            (got["accept"].as_str(), got["content-type"].as_str()),
+            (Some(scim), Some(scim))
+        );
+        let own = [
+            ("accept".to_string(), "application/json".to_string()),
+            ("Content-Type".to_string(), "application/json".to_string()),
+        ];
+        let got = seen(Method::Post, &own, Some(&json)).await;
+        assert_eq!(got["accept"], "application/json");
+        assert_eq!(got["content-type"], "application/json");
+    }
+
+    /// With a ledger: what the run created is deleted when it stops, and once stopping only
+    /// deletes and the sweep's searches are sent; a Bulk request that would change another's
+    /// resource is refused unsent; what cannot be deleted is returned.
+    #[tokio::test]
+    async fn a_stopped_run_deletes_what_it_created_and_creates_nothing() {
+        let token = "ledger-test-token-0123456789";
+        let server = crate::server::start(
+            ([127, 0, 0, 1], 0).into(),
+            token.into(),
+            &crate::profile::Profile::rfc(),
+            crate::server::Defects::new(vec![]),
+        )
+        .await
+        .unwrap();
+        let ledger = Arc::new(crate::target::ledger::Ledger::new("run7", None).unwrap());
+        let client = Client::new(
+            &server.base_url,
+            Auth::Bearer(super::super::Secret::new(token)),
+            Duration::from_secs(10),
+        )
+        .unwrap()
+        .with_ledger(ledger);
+        let post = async |path, body: serde_json::Value| {
+            let body = Body::Json(body);
+            client
+                .send(Outgoing {
+                    method: Method::Post,
+                    path,
+                    query: &[],
+                    headers: &[],
+                    body: Some(&body),
+                    credentials: Credentials::Target,
+                })
+                .await
+                .outcome
+        };
+        let user = |name: &str| {
+            serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": format!("scimitar-run7-{name}")
+            })
+        };
+        let Outcome::Response(created) = post("/Users", user("1")).await else {
+            panic!("not created");
+        };
+        assert_eq!(created.status, 201);
+        let id = serde_json::from_str::<serde_json::Value>(&created.body).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let bulk = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": [{"method": "DELETE", "path": "/Users/someone-else"}]
+        });
+        let refused = post("/Bulk", bulk).await;
+        assert!(
+            matches!(&refused, Outcome::Error(e) if e.starts_with("refused")),
+            "{refused:?}"
+        );
+        assert!(!client.stopping());
+        assert_eq!(client.stop().await, Vec::<String>::new());
+        assert!(client.stopping());
+        let gone = client.send(get(&format!("/Users/{id}"))).await;
+        assert!(
+            matches!(&gone.outcome, Outcome::Error(e) if e.contains("stopping")),
+            "{gone:?}"
+        );
+        let searched = client.search("/Users", &[]).await;
+        assert!(matches!(&searched.outcome, Outcome::Response(r) if r.status == 200));
+        let after = post("/Users", user("2")).await;
+        assert!(
+            matches!(&after, Outcome::Error(e) if e.contains("stopping")),
+            "{after:?}"
+        );
+        assert!(
+            matches!(client.delete(&format!("/Users/{id}")).await.outcome,
+            Outcome::Response(r) if r.status == 404)
+        );
+        // A second run whose server is gone when it stops: its user is left, and said so.
+        let ledger = Arc::new(crate::target::ledger::Ledger::new("run8", None).unwrap());
+        let client = Client::new(
+            &server.base_url,
+            Auth::Bearer(super::super::Secret::new(token)),
+            Duration::from_secs(10),
+        )
+        .unwrap()
+        .with_policy(Policy {
+            retries: 0,
+            ..Policy::default()
+        })
+        .with_ledger(ledger);
+        let body = Body::Json(serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "scimitar-run8-1"
+        }));
+        let created = client
+            .send(Outgoing {
+                method: Method::Post,
+                path: "/Users",
+                query: &[],
+                headers: &[],
+                body: Some(&body),
+                credentials: Credentials::Target,
+            })
+            .await;
+        assert!(matches!(&created.outcome, Outcome::Response(r) if r.status == 201));
+        server.task.abort();
+        let _ = server.task.await;
+        // The user it could not delete, then the searches for what it may have left.
+        let left = client.stop().await;
+        assert!(
+            left[0].starts_with(&format!("{}/Users/", server.base_url)),
+            "{left:?}"
+        );
+        assert!(
+            left[1..].iter().all(|l| l.contains("not searched")),
+            "{left:?}"
+        );
+    }
+
     /// The sweep counts a resource as gone on 200, 204 and 404, and on nothing else.
     #[test]
     fn a_delete_succeeded_on_200_204_and_404_only() {
