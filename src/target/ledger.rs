@@ -415,6 +415,48 @@ mod tests {
         );
     }
 
+    /// Only a Bulk request is read for the operations it carries, and only a Bulk answer
+    /// for what they created; discovery endpoints, bulkIds and the run's own ids are never
+    /// someone else's; a create that failed created nothing.
+    #[test]
+    fn bulk_requests_and_answers_are_read_as_bulk_only() {
+        let base = "http://h/v2";
+        let l = Ledger::new("run1", None).unwrap();
+        let ops =
+            serde_json::json!({"Operations": [{"method": "DELETE", "path": "/Users/theirs"}]});
+        assert!(
+            l.refuses(base, Method::Post, "/Users", Some(&ops))
+                .is_none()
+        );
+        assert!(l.refuses(base, Method::Put, "/Bulk", Some(&ops)).is_none());
+        assert!(l.refuses(base, Method::Post, "/Bulk", Some(&ops)).is_some());
+        for own in ["/Schemas/urn:x", "/Users/bulkId:q1", "/Users/u-run1-2"] {
+            assert!(l.refuses(base, Method::Patch, own, None).is_none(), "{own}");
+        }
+        assert!(
+            l.refuses(base, Method::Patch, "/Users/u-run2-2", None)
+                .is_some()
+        );
+        let created = r#"{"Operations": [{"method": "POST", "status": "201", "location": "http://h/v2/Users/b1"}]}"#;
+        l.observe(
+            base,
+            &req(Method::Post, "http://h/v2/Users"),
+            &resp(400, created),
+        );
+        l.observe(
+            base,
+            &req(Method::Post, "http://h/v2/Users"),
+            &resp(409, r#"{"id": "c1"}"#),
+        );
+        assert_eq!(l.remaining(), Vec::<String>::new());
+        l.observe(
+            base,
+            &req(Method::Post, "http://h/v2/Bulk"),
+            &resp(200, created),
+        );
+        assert_eq!(l.remaining(), ["http://h/v2/Users/b1"]);
+    }
+
     /// The file outlives a clean-up that left something behind, for `scimitar sweep`, and
     /// goes once nothing is left.
     #[test]
@@ -502,6 +544,18 @@ mod tests {
             (
                 "userName",
                 json!({"id": "", "userName": "scimitar-1a2b3c4d-1"}),
+            ),
+            (
+                "userName",
+                json!({"id": ".", "userName": "scimitar-1a2b3c4d-1"}),
+            ),
+            (
+                "userName",
+                json!({"id": "..", "userName": "scimitar-1a2b3c4d-1"}),
+            ),
+            (
+                "userName",
+                json!({"id": "a b", "userName": "scimitar-1a2b3c4d-1"}),
             ),
         ] {
             assert_eq!(claim(attr, stranger.clone()), None, "{stranger}");
