@@ -162,7 +162,150 @@ fn fnv1a(s: &str) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::Partition;
+    use super::*;
+    use crate::suite::Loaded;
+
+    const SUITE: &str = r#"
+name: s
+tags: [users]
+requirements: [P-create-01]
+setup:
+  - request: {method: POST, path: /Users, body: {userName: "{{unique}}"}}
+    expect: {status: 201}
+    capture: {id: /id}
+cases:
+  - name: reads
+    level: MUST
+    requirements: [P-get-01, P-create-01]
+    steps:
+      - request: {method: GET, path: "/Users?count={{max_results}}"}
+        expect: {status: 200}
+  - name: searches
+    level: SHOULD
+    tags: [search]
+    requires: [sort]
+    steps:
+      - request: {method: POST, path: /Users/.search, body: {}}
+        expect: {status: 200}
+  - name: writes
+    level: MAY
+    steps:
+      - request: {method: PATCH, path: /Users/someone, body: {}}
+        expect: {status: 200}
+"#;
+
+    fn loaded(src: &str) -> Loaded {
+        let schemas = std::collections::HashSet::new();
+        Loaded {
+            path: "s.yaml".into(),
+            suite: crate::suite::load::parse("s.yaml".as_ref(), src, &schemas).unwrap(),
+        }
+    }
+
+    fn names(planned: &[Planned]) -> Vec<&str> {
+        planned.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    /// Tags select on the suite or the case, all of them; an excluded tag drops a case;
+    /// requirements are the suite's and the case's, once each; limits are those the steps
+    /// use; suites from `vendor_from` on are the profile's own.
+    #[test]
+    fn cases_are_chosen_by_tags_and_carry_what_they_cite() {
+        let suites = [
+            loaded(SUITE),
+            loaded(&SUITE.replace("name: s\n", "name: v\n")),
+        ];
+        let all = plan(&suites, &[], &[], 1);
+        assert_eq!(
+            names(&all),
+            [
+                "s::reads",
+                "s::searches",
+                "s::writes",
+                "v::reads",
+                "v::searches",
+                "v::writes"
+            ]
+        );
+        assert_eq!(all[0].requirements, ["P-create-01", "P-get-01"]);
+        assert_eq!(all[0].limits, ["max_results"]);
+        assert_eq!(all[1].requires, [Feature::Sort]);
+        assert_eq!(
+            (all[2].level, all[2].vendor, all[3].vendor),
+            (Level::May, false, true)
+        );
+        let tag = |t: &str| vec![t.to_string()];
+        assert_eq!(
+            names(&plan(&suites[..1], &tag("search"), &[], 1)),
+            ["s::searches"]
+        );
+        assert_eq!(names(&plan(&suites[..1], &tag("users"), &[], 1)).len(), 3);
+        let both = [tag("users"), tag("search")].concat();
+        assert_eq!(names(&plan(&suites[..1], &both, &[], 1)), ["s::searches"]);
+        assert_eq!(
+            names(&plan(&suites[..1], &[], &tag("search"), 1)),
+            ["s::reads", "s::writes"]
+        );
+        assert!(plan(&suites[..1], &[], &tag("users"), 1).is_empty());
+    }
+
+    /// Read-only: GETs and searches, in the case and in its suite's setup and teardown.
+    #[test]
+    fn only_gets_and_searches_change_nothing() {
+        let reading = SUITE.replace(
+            "  - request: {method: POST, path: /Users, body: {userName: \"{{unique}}\"}}\n    expect: {status: 201}\n    capture: {id: /id}",
+            "  - request: {method: GET, path: /Users}\n    expect: {status: 200}",
+        );
+        let suite = loaded(&reading).suite;
+        let quiet: Vec<bool> = (0..3).map(|c| changes_nothing(&suite, c)).collect();
+        assert_eq!(quiet, [true, true, false]);
+        // The setup creates a user: nothing of that suite is read-only.
+        let suite = loaded(SUITE).suite;
+        assert!((0..3).all(|c| !changes_nothing(&suite, c)));
+        let posting = reading.replace("path: /Users/.search", "path: /Users");
+        assert!(!changes_nothing(&loaded(&posting).suite, 1));
+    }
+
+    /// Shares deal every case to exactly one machine: by position, or by a hash of the
+    /// name that does not depend on the others.
+    #[test]
+    fn partitions_deal_each_case_once() {
+        let suites = [
+            loaded(SUITE),
+            loaded(&SUITE.replace("name: s\n", "name: t\n")),
+        ];
+        let all = plan(&suites, &[], &[], 2);
+        for by in ["count", "hash"] {
+            let shares: Vec<Vec<String>> = (1..=3)
+                .map(|k| {
+                    let p: Partition = format!("{by}:{k}/3").parse().unwrap();
+                    p.select(all.clone()).into_iter().map(|c| c.name).collect()
+                })
+                .collect();
+            let mut dealt: Vec<String> = shares.concat();
+            dealt.sort();
+            let mut every: Vec<String> = names(&all).iter().map(|n| n.to_string()).collect();
+            every.sort();
+            assert_eq!(dealt, every, "{by}");
+            if by == "count" {
+                assert_eq!(shares[0], ["s::reads", "t::reads"]);
+            }
+        }
+        // FNV-1a, as published: fixed across machines and Rust versions.
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+        let hash: Partition = "hash:2/3".parse().unwrap();
+        let picked = names(&hash.select(all.clone()))
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>();
+        let expected: Vec<String> = all
+            .iter()
+            .filter(|p| fnv1a(&p.name) % 3 == 1)
+            .map(|p| p.name.clone())
+            .collect();
+        assert_eq!(picked, expected);
+    }
 
     #[test]
     fn partitions_parse_and_refuse_nonsense() {
