@@ -234,6 +234,21 @@ mod tests {
         );
     }
 
+    /// At full use the limit grows by one only after as many successes in a row as it is.
+    #[tokio::test]
+    async fn the_limit_grows_after_as_many_successes_as_it_is() {
+        let l = Limiter::new(8);
+        l.record(Signal::ServerError);
+        assert_eq!(l.limit(), 4);
+        let slots = hold(&l, 4).await;
+        for s in &slots[..3] {
+            s.record(Signal::Success);
+        }
+        assert_eq!(l.limit(), 4);
+        slots[3].record(Signal::Success);
+        assert_eq!(l.limit(), 5);
+    }
+
     #[tokio::test]
     async fn a_cut_takes_free_permits_at_once_and_the_rest_as_requests_finish() {
         let l = Limiter::new(8);
