@@ -59,8 +59,8 @@ impl Capabilities {
             return Some("it depends on a ServiceProviderConfig the target does not give".into());
         };
         when.iter().find_map(|(pointer, want)| {
-            let got = spc.pointer(pointer);
-            (got != Some(want)).then(|| {
+            let got = lookup(spc, pointer);
+            (!got.is_some_and(|g| same(g, want))).then(|| {
                 format!(
                     "the target's ServiceProviderConfig has {pointer} {}, not {want}",
                     got.map_or("absent".to_string(), Value::to_string)
@@ -130,3 +130,74 @@ impl Capabilities {
 
 /// Limits above this are not probed: the request proving them would be unreasonably big.
 const PROBE_CEILING: usize = 16 * 1024 * 1024;
+
+/// The value at a JSON pointer, its member names matched without case: attribute names are
+/// case-insensitive (RFC 7643 §2.1), `Pagination` is `pagination`.
+fn lookup<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
+    pointer.split('/').skip(1).try_fold(v, |v, token| {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        match v {
+            Value::Object(o) => o
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&token))
+                .map(|(_, v)| v),
+            Value::Array(items) => items.get(token.parse::<usize>().ok()?),
+            _ => None,
+        }
+    })
+}
+
+/// Strings compare without case, as attributes whose caseExact is false (the default of
+/// RFC 7643 §2.2) do: `"Cursor"` is the method `cursor`.
+fn same(got: &Value, want: &Value) -> bool {
+    match (got, want) {
+        (Value::String(g), Value::String(w)) => g.eq_ignore_ascii_case(w),
+        _ => got == want,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A case's `when` holds whatever the case of the names and of string values, and
+    /// through arrays; anything else, or nothing there, does not hold.
+    #[test]
+    fn when_matches_names_and_strings_without_case() {
+        let spc = Capabilities::Advertised(json!({
+            "Pagination": {"cursor": true, "defaultPaginationMethod": "Cursor"},
+            "authenticationSchemes": [{"type": "oauthbearertoken"}],
+            "a/b": {"c~d": 1}
+        }));
+        let when = |pairs: &[(&str, Value)]| -> indexmap::IndexMap<String, Value> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect()
+        };
+        for holds in [
+            when(&[]),
+            when(&[("/pagination/defaultPaginationMethod", json!("cursor"))]),
+            when(&[("/pagination/cursor", json!(true))]),
+            when(&[("/authenticationSchemes/0/type", json!("OAuthBearerToken"))]),
+            when(&[("/a~1b/c~0d", json!(1))]),
+        ] {
+            assert_eq!(spc.unmet(&holds), None, "{holds:?}");
+        }
+        for fails in [
+            when(&[("/pagination/cursor", json!(false))]),
+            when(&[("/pagination/defaultPaginationMethod", json!("index"))]),
+            when(&[("/pagination/cursor", json!("true"))]),
+            when(&[("/authenticationSchemes/1/type", json!("oauthbearertoken"))]),
+            when(&[("/authenticationSchemes/x", json!(1))]),
+            when(&[("/pagination/cursor/deeper", json!(true))]),
+            when(&[("/etag/supported", json!(true))]),
+        ] {
+            let why = spc.unmet(&fails).unwrap_or_default();
+            assert!(
+                why.contains("ServiceProviderConfig has"),
+                "{fails:?}: {why}"
+            );
+        }
+    }
+}
