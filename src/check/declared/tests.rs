@@ -5,18 +5,24 @@ use crate::scim::schema::Registry;
 use crate::target::Body;
 
 fn declared() -> Declared {
+    let (schemas, types) = documents();
+    Declared::from_documents(&schemas, &types).unwrap()
+}
+
+/// The core registry's /Schemas and /ResourceTypes documents, as a server serves them.
+fn documents() -> (Vec<Value>, Vec<Value>) {
     let reg = Registry::core();
-    let schemas: Vec<Value> = reg
+    let schemas = reg
         .schemas
         .iter()
         .map(|s| reg.schema_document(s, "http://x"))
         .collect();
-    let types: Vec<Value> = reg
+    let types = reg
         .resource_types
         .iter()
         .map(|t| reg.resource_type_document(t, "http://x"))
         .collect();
-    Declared::from_documents(&schemas, &types).unwrap()
+    (schemas, types)
 }
 
 fn get(url: &str) -> RecordedRequest {
@@ -166,18 +172,12 @@ fn unknown_members_of_discovery_documents_are_ignored_but_broken_ones_are_errors
 /// error that says what came back.
 #[tokio::test]
 async fn discovery_reads_list_responses_and_bare_arrays_only() {
-    let reg = Registry::core();
+    let (schemas, types) = documents();
     let docs = |path: &str| -> Vec<Value> {
         if path == "Schemas" {
-            reg.schemas
-                .iter()
-                .map(|s| reg.schema_document(s, "http://x"))
-                .collect()
+            schemas.clone()
         } else {
-            reg.resource_types
-                .iter()
-                .map(|t| reg.resource_type_document(t, "http://x"))
-                .collect()
+            types.clone()
         }
     };
     let answers: std::collections::HashMap<String, (u16, String)> = ["Schemas", "ResourceTypes"]
@@ -247,12 +247,7 @@ fn sub_attributes_in_any_case_are_checked_and_arrays_are_not_single_values() {
 /// A caseExact attribute's canonical values match only in their own case.
 #[test]
 fn case_exact_canonical_values_match_in_their_case_only() {
-    let reg = Registry::core();
-    let mut schemas: Vec<Value> = reg
-        .schemas
-        .iter()
-        .map(|s| reg.schema_document(s, "http://x"))
-        .collect();
+    let (mut schemas, types) = documents();
     let emails = schemas[0]["attributes"]
         .as_array_mut()
         .unwrap()
@@ -266,11 +261,6 @@ fn case_exact_canonical_values_match_in_their_case_only() {
         .find(|a| a["name"] == "type")
         .unwrap();
     kind["caseExact"] = json!(true);
-    let types: Vec<Value> = reg
-        .resource_types
-        .iter()
-        .map(|t| reg.resource_type_document(t, "http://x"))
-        .collect();
     let d = Declared::from_documents(&schemas, &types).unwrap();
     let with = |t: &str| user(json!({"emails": [{"value": "a@x", "type": t}]}));
     let notes = |t| d.check(&get("http://x/Users/1"), 200, Some(&with(t))).notes;
@@ -281,17 +271,7 @@ fn case_exact_canonical_values_match_in_their_case_only() {
 /// A vendor's own member of a schemaExtensions entry is ignored, as elsewhere.
 #[test]
 fn unknown_members_of_schema_extensions_are_ignored() {
-    let reg = Registry::core();
-    let schemas: Vec<Value> = reg
-        .schemas
-        .iter()
-        .map(|s| reg.schema_document(s, "http://x"))
-        .collect();
-    let mut types: Vec<Value> = reg
-        .resource_types
-        .iter()
-        .map(|t| reg.resource_type_document(t, "http://x"))
-        .collect();
+    let (schemas, mut types) = documents();
     types[0]["schemaExtensions"] =
         json!([{"schema": schema::ENTERPRISE_USER, "required": false, "x-vendor": 1}]);
     if let Err(e) = Declared::from_documents(&schemas, &types) {
