@@ -22,6 +22,12 @@ pub enum Outcome {
     },
     /// Needs a feature the target does not advertise and did not work: why it is missing.
     Unsupported(String),
+    /// The case leaned on something the target has a fault in (`fault`, a sentence), which
+    /// is reported once on its own: blocked.
+    Leaning {
+        fault: String,
+        message: String,
+    },
     /// Needs a feature the target does not advertise, yet worked: why it is missing.
     WorksUnadvertised(String),
 }
@@ -64,6 +70,10 @@ pub fn classify(
             blocked_by = Some(setup);
             (Status::Blocked, Some(m))
         }
+        (Outcome::Leaning { fault, message }, _) => (
+            Status::Blocked,
+            Some(format!("blocked: {fault}\n{message}")),
+        ),
         (Outcome::Unsupported(why), _) => documented(format!("skipped: {why}")),
         (Outcome::WorksUnadvertised(why), _) => (
             Status::Warning,

@@ -5,19 +5,24 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use crate::check::declared::Declared;
 use crate::check::snapshot::{self, Snapshots};
 use crate::check::{self, Schemas, cut};
-use crate::profile::Fill;
 use crate::suite::template::{self, Vars};
 use crate::suite::{Case, Method, Step, Suite};
 use crate::target::{Body, Client, Credentials, Exchange, Outcome, Outgoing, curl};
+pub use declined::{INCONSISTENT_RULE, Refusal};
+use shape::Additions;
+pub use shape::Shaping;
 
 mod declined;
+mod kept;
+mod path_forms;
 mod realistic;
+mod shape;
 mod walk;
 
 /// How much of a response body a failure message shows.
@@ -29,8 +34,8 @@ pub struct Runner {
     pub schemas: Schemas,
     /// The target's own schema declarations; None when it serves none that can be read.
     pub declared: Option<Declared>,
-    /// What the profile adds to creates, by endpoint (see `Profile::fill`).
-    fill: Fill,
+    /// What shapes the bodies sent (`shape`).
+    shaping: Shaping,
     /// Variables with one value for the whole run (the `entra_*` spellings).
     constants: Vars,
     pub run_id: String,
@@ -38,7 +43,9 @@ pub struct Runner {
     /// Where approved snapshots are, when they are checked or written.
     snapshots: Option<Snapshots>,
     /// What the run learnt of the filters the target declines.
-    probes: declined::Probes,
+    pub probes: declined::Probes,
+    /// What the run learnt of the PATCH path forms the target declines.
+    path_forms: path_forms::PathForms,
 }
 
 /// Where a step is: its suite file and its case, `suite::case`, and whether the suite's
@@ -64,6 +71,9 @@ pub struct StepRecord {
     /// Why the step did not run (a teardown step whose variables were never captured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// What a create's answer shows the target did not keep of what was sent (`kept`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unkept: Option<String>,
 }
 
 /// The first step of a case that failed.
@@ -82,9 +92,13 @@ pub struct Failure {
 pub struct CaseRecord {
     pub steps: Vec<StepRecord>,
     pub failure: Option<Failure>,
-    /// Where the failure was a filter refused for parts the target declines (RFC 7644
-    /// Table 9, `invalidFilter`): those parts. The case is then unsupported, not failed.
-    pub declined: Option<Vec<String>>,
+    /// Where the failure was a filter or a PATCH path refused with 400: whether the target
+    /// declines parts or forms of it (RFC 7644 Table 9: the case is unsupported, not failed)
+    /// or answers a filter by the data stored (a fault of its own that blocks the case).
+    pub declined: Option<Refusal>,
+    /// Where the failure came after a create whose answer shows the target did not keep
+    /// data the case leans on: what it lost. The case is then unsupported, not failed.
+    pub unkept: Option<String>,
     pub warning: Option<String>,
     /// A script of the case's requests up to the failure (all of them when none failed), to
     /// reproduce what it showed by hand.
@@ -96,7 +110,7 @@ impl Runner {
         client: Arc<Client>,
         schemas: Schemas,
         declared: Option<Declared>,
-        fill: Fill,
+        shaping: Shaping,
         constants: Vars,
         run_id: String,
     ) -> Self {
@@ -104,12 +118,13 @@ impl Runner {
             client,
             schemas,
             declared,
-            fill,
+            shaping,
             constants,
             run_id,
             counter: AtomicU64::new(0),
             snapshots: None,
             probes: declined::Probes::default(),
+            path_forms: path_forms::PathForms::default(),
         }
     }
 
@@ -158,6 +173,8 @@ impl Runner {
         let mut steps = Vec::new();
         let mut failure = None;
         let mut declined = None;
+        let mut lost = None;
+        let mut unkept = None;
         let main: Vec<&Spanned<Step>> = suite.setup.iter().chain(&case.steps).collect();
         let total = main.len();
         for (i, step) in main.into_iter().enumerate() {
@@ -178,6 +195,10 @@ impl Runner {
             }
             records.insert(0, record);
             let failed = records.iter().find(|r| !r.failures.is_empty());
+            if failed.is_some() {
+                unkept = lost.take();
+            }
+            lost = lost.or_else(|| records.iter().find_map(|r| r.unkept.clone()));
             if let Some(r) = failed {
                 let refusable = step
                     .value
@@ -187,6 +208,15 @@ impl Runner {
                     .is_none_or(|s| !s.contains(400));
                 if refusable {
                     declined = self.probes.declined(&self.client, r).await;
+                }
+                // Also where a 400 was expected: one for the path form, not for what the
+                // case is about (`noTarget`), says nothing of it.
+                if declined.is_none() {
+                    declined = self
+                        .path_forms
+                        .declined(&self.client, r)
+                        .await
+                        .map(Refusal::PathForms);
                 }
                 failure = Some(Failure {
                     message: would_fail(&step.value, r) + &self.message(r, &r.failures),
@@ -231,6 +261,7 @@ impl Runner {
             steps,
             failure,
             declined,
+            unkept,
             warning: (!notes.is_empty()).then(|| notes.join("\n")),
             reproduction,
         }
@@ -256,6 +287,7 @@ impl Runner {
             failures: vec![],
             notes: vec![],
             skipped: None,
+            unkept: None,
         };
         let rendered = (|| -> Result<_, template::Missing> {
             let path = template::render_str(&s.request.path, vars)?;
@@ -306,18 +338,12 @@ impl Runner {
                 }
             }
         }
-        if s.request.method == Method::Post
-            && let Some(Body::Json(Value::Object(obj))) = &mut body
-        {
-            // The profile's and --fill's members first: what the vendor asks for wins over
-            // the identity provider's defaults.
-            if fill && let Some(members) = self.fill.get(path.as_str()) {
-                self.fill_create(obj, members, vars);
-            }
-            if at.complete_users && !s.as_sent && path == "/Users" {
-                let n = self.counter.fetch_add(1, Ordering::Relaxed);
-                realistic::complete_user(obj, &format!("scimitar-{}-{n}", self.run_id));
-            }
+        if let Some(Body::Json(json)) = &mut body {
+            let additions = Additions {
+                fill,
+                complete_users: at.complete_users && !s.as_sent,
+            };
+            self.shape(s.request.method, &path, json, additions, vars);
         }
         let credentials = match (&bearer, s.request.auth) {
             (Some(b), _) => Credentials::Bearer(b),
@@ -335,6 +361,8 @@ impl Runner {
                 credentials,
             })
             .await;
+        let sent = body.as_ref();
+        self.probes.saw(&self.client, &exchange);
         match &exchange.outcome {
             Outcome::Error(e) => record.failures.push(format!("no response: {e}")),
             Outcome::Response(resp) => {
@@ -369,6 +397,12 @@ impl Runner {
                 // unexpected success created; a value missing fails only a passing step
                 // answered with success (an error answer has nothing to capture).
                 let passed = record.failures.is_empty() && (200..300).contains(&resp.status);
+                if s.request.method == Method::Post
+                    && passed
+                    && let (Some(Body::Json(sent)), Ok(got)) = (sent, &body)
+                {
+                    record.unkept = kept::shortfall(sent, got);
+                }
                 for (name, pointer) in &s.capture {
                     match body.as_ref().ok().and_then(|b| b.pointer(&pointer.value)) {
                         Some(v) => {
@@ -385,17 +419,6 @@ impl Runner {
         }
         record.exchange = Some(exchange);
         record
-    }
-
-    /// Adds the members a create lacks; `{{fill_id}}` is fresh for each create.
-    fn fill_create(&self, obj: &mut Map<String, Value>, members: &Map<String, Value>, vars: &Vars) {
-        let mut vars = vars.clone();
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        vars.insert(
-            "fill_id".into(),
-            Value::String(format!("{}-{n}", self.run_id)),
-        );
-        crate::profile::fill_missing(obj, members, &vars);
     }
 
     /// The message shown for a step: what failed (or deserves a warning, `marked`), what was

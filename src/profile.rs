@@ -164,6 +164,53 @@ pub struct Emulation {
     /// Whether two resources of a type may not share an externalId (409 uniqueness).
     #[serde(default)]
     pub unique_external_id: bool,
+    /// What a create, PUT or PATCH value naming an undeclared attribute gets.
+    #[serde(default)]
+    pub undeclared: Undeclared,
+    /// Which email addresses a User may have.
+    #[serde(default)]
+    pub email_syntax: EmailSyntax,
+    /// The most emails a User keeps: the first ones sent; all of them when absent.
+    #[serde(default)]
+    pub emails_kept: Option<usize>,
+    /// The PATCH path forms taken.
+    #[serde(default)]
+    pub patch_paths: PatchPaths,
+}
+
+/// The PATCH path forms a server takes (RFC 7644 §3.5.2; Table 9 lets it answer a path it
+/// cannot act on with 400 invalidPath).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatchPaths {
+    /// Plain paths and value filters, with or without a sub-attribute.
+    #[default]
+    All,
+    /// Plain paths only: a value filter is refused with 400 invalidPath.
+    Plain,
+}
+
+/// What an attribute or sub-attribute the server does not declare gets in a resource body
+/// (see `server::input`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Undeclared {
+    /// Dropped (RFC 7644 §3.3: "the server is free to alter and/or ignore POSTed content").
+    #[default]
+    Ignored,
+    /// 400 invalidSyntax, as a server whose model forbids extra members answers.
+    Refused,
+}
+
+/// The email addresses a server accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailSyntax {
+    /// Any string.
+    #[default]
+    Any,
+    /// A local part of letters, digits, dots and hyphens only, as strict validators ask.
+    Plain,
 }
 
 /// How list answers are paged: index paging (RFC 7644 §3.4.2.4) always, cursor paging (RFC
@@ -453,7 +500,8 @@ mod tests {
                 "globalrelay",
                 "minimal",
                 "narrow",
-                "newrelic"
+                "newrelic",
+                "strict"
             ]
         );
         for name in names {
@@ -598,7 +646,7 @@ mod tests {
     fn unknown_profile_names_the_choices() {
         let e = Profile::find("nosuch").unwrap_err();
         assert!(
-            e.contains("rfc, cursor, globalrelay, minimal, narrow, newrelic"),
+            e.contains("rfc, cursor, globalrelay, minimal, narrow, newrelic, strict"),
             "{e}"
         );
     }

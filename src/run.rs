@@ -14,7 +14,7 @@ use crate::capabilities::Capabilities;
 use crate::check::Schemas;
 use crate::check::declared::Declared;
 use crate::classify::{self, Classified, Outcome};
-use crate::exec::{Failure, Runner};
+use crate::exec::{Failure, INCONSISTENT_RULE, Refusal, Runner, Shaping};
 use crate::plan::fit::{self, Fit, Shape};
 use crate::plan::{Planned, plan};
 use crate::profile::Profile;
@@ -161,8 +161,21 @@ pub fn run(mut opts: RunOptions) -> Result<Verdict, ConfigError> {
     let network = std::mem::take(&mut opts.network);
     let session = open_session(&runtime, &opts, auth, network)?;
     let target = discover(&runtime, &session.client);
-    let planned = plan_cases(&opts, &mut suites, &target);
-    let (shared, conclusion, took) = execute(&runtime, opts, suites, session, target, planned);
+    let fit = Fit::new(target.shapes.clone());
+    let lacking = fit.lacking_required();
+    if !lacking.is_empty() {
+        eprintln!(
+            "warning: the target's /Schemas does not declare {} (RFC 7643 §4 requires it): sent all the same",
+            lacking.join(", ")
+        );
+    }
+    let planned = plan_cases(&opts, &mut suites, &fit);
+    let shaping = Shaping {
+        fill: opts.profile.fill.clone(),
+        fit,
+    };
+    let (shared, conclusion, took) =
+        execute(&runtime, opts, suites, session, (target, shaping), planned);
     let mut report = collect(&shared, took);
     report.connection = connection;
     publish(&shared, &report)?;
@@ -365,9 +378,9 @@ fn discover(runtime: &tokio::runtime::Runtime, client: &Arc<Client>) -> Target {
 fn plan_cases(
     opts: &RunOptions,
     suites: &mut Suites,
-    target: &Target,
+    fit: &Fit,
 ) -> (Vec<Planned>, Vec<Vec<Option<String>>>) {
-    let skips = fit::suites(&Fit::new(target.shapes.clone()), &mut suites.loaded);
+    let skips = fit::suites(fit, &mut suites.loaded);
     let mut planned = plan(
         &suites.loaded,
         &opts.tags,
@@ -399,14 +412,14 @@ fn execute(
     opts: RunOptions,
     suites: Suites,
     session: Session,
-    target: Target,
+    (target, shaping): (Target, Shaping),
     (planned, skips): (Vec<Planned>, Vec<Vec<Option<String>>>),
 ) -> (Arc<Shared>, Conclusion, Duration) {
     let runner = Runner::new(
         session.client,
         suites.schemas,
         target.declared,
-        opts.profile.fill.clone(),
+        shaping,
         replay_variables(opts.replay.as_ref()),
         session.run_id.clone(),
     )
@@ -425,6 +438,8 @@ fn execute(
         confirm,
         under_load: Mutex::new(Vec::new()),
         declined: Mutex::new(Default::default()),
+        declining: Mutex::new(Vec::new()),
+        inconsistent: Mutex::new(Vec::new()),
         handle: runtime.handle().clone(),
         base_url: session.base_url,
         run_id: session.run_id,
@@ -446,6 +461,7 @@ fn execute(
     let started = Instant::now();
     let conclusion = libtest_mimic::run(&args, trials);
     let took = started.elapsed();
+    shared.reconcile_declined();
     if shared.runner.client.stopping() {
         // The stopping task deletes what the run created and ends the process.
         loop {
@@ -498,6 +514,7 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
         },
         declarations: classify::declarations(profile, &cases),
         declined: lock(&shared.declined).iter().cloned().collect(),
+        faults: shared.faults(),
         connection: Vec::new(),
         cases,
     }
@@ -535,7 +552,14 @@ fn judge(
             print!("{}", cmp.render(&path));
             !cmp.regressions.is_empty()
         }
-        None => conclusion.has_failed(),
+        // A case found blocked after the trials (`reconcile_declined`) fails the run too.
+        None => {
+            conclusion.has_failed()
+                || report
+                    .cases
+                    .iter()
+                    .any(|c| classify::fails_run(c.status, c.level))
+        }
     };
     if failed {
         Verdict::Failed
@@ -611,10 +635,86 @@ struct Shared {
     under_load: Mutex<Vec<String>>,
     /// The filter parts the target declined, for the run's summary.
     declined: Mutex<std::collections::BTreeSet<String>>,
+    /// The cases skipped for declined filter parts: their names, the endpoint and the parts.
+    declining: Mutex<Vec<(String, String, Vec<String>)>>,
+    /// The cases blocked by filters answered by the data stored, with the parts.
+    inconsistent: Mutex<Vec<(String, Vec<String>)>>,
     handle: tokio::runtime::Handle,
     base_url: String,
     run_id: String,
     opts: RunOptions,
+}
+
+/// What a case blocked by a filter answered by the data stored leaned on.
+const INCONSISTENT: &str = "its filter, which the target refuses at one time and accepts at another (its answers depend on the data stored, not on the filter): a fault reported once under P-filter-03";
+
+impl Shared {
+    /// Remembers how the target refused a case's filter; the parts it declines, if it does.
+    fn note_refusal(&self, case: &str, refusal: &Refusal) -> Option<String> {
+        match refusal {
+            Refusal::Declined { endpoint, parts } => {
+                lock(&self.declined).extend(parts.iter().cloned());
+                lock(&self.declining).push((case.into(), endpoint.clone(), parts.clone()));
+                Some(parts.join(", "))
+            }
+            Refusal::Inconsistent(parts) => {
+                lock(&self.inconsistent).push((case.into(), parts.clone()));
+                None
+            }
+            Refusal::PathForms(forms) => {
+                lock(&self.declined).extend(forms.iter().map(|f| format!("PATCH path {f}")));
+                None
+            }
+        }
+    }
+
+    /// After the run: a case skipped for a part the target "declined" that it accepted
+    /// later in the run was blocked by a filter answered by the data stored.
+    fn reconcile_declined(&self) {
+        let probes = &self.runner.probes;
+        let mut results = lock(&self.results);
+        for (case, endpoint, parts) in lock(&self.declining).iter() {
+            let accepted: Vec<String> = parts
+                .iter()
+                .filter(|part| probes.was_accepted(&format!("{endpoint} {part}")))
+                .cloned()
+                .collect();
+            if accepted.is_empty() {
+                continue;
+            }
+            let Some(done) = results.iter_mut().find(|r| r.name == *case) else {
+                continue;
+            };
+            done.status = Status::Blocked;
+            done.fault = Some(INCONSISTENT_RULE.to_string());
+            done.message = Some(format!(
+                "blocked: {INCONSISTENT}\n{} refused here, accepted elsewhere in the run",
+                accepted.join(", ")
+            ));
+            lock(&self.declined).retain(|d| !accepted.contains(d));
+            lock(&self.inconsistent).push((case.clone(), accepted));
+        }
+    }
+
+    /// The filter fault, if the run met it.
+    fn faults(&self) -> Vec<report::Fault> {
+        let seen = lock(&self.inconsistent);
+        if seen.is_empty() {
+            return Vec::new();
+        }
+        let mut parts: Vec<String> = seen.iter().flat_map(|(_, p)| p.clone()).collect();
+        parts.sort();
+        parts.dedup();
+        let mut cases: Vec<String> = seen.iter().map(|(c, _)| c.clone()).collect();
+        cases.sort();
+        vec![report::Fault {
+            rule: INCONSISTENT_RULE.into(),
+            level: crate::suite::Level::Must,
+            summary: "filters answered 400 at one time and with their matches at another, by the data stored (RFC 7644 lines 931-932: the resources matching SHALL be returned)".into(),
+            parts,
+            cases,
+        }]
+    }
 }
 
 /// A lock whose holder may have panicked: the data is still what it was.
@@ -639,6 +739,7 @@ fn result(p: &Planned, loaded: &Loaded, c: Classified) -> CaseResult {
         status: c.status,
         deviation: c.deviation,
         blocked_by: c.blocked_by,
+        fault: None,
         duration_ms: 0.0,
         message: c.message,
         reproduction: None,
@@ -693,7 +794,12 @@ fn trial(
                 };
                 // A failure while other cases ran is confirmed alone before it is reported.
                 let mut under_load = None;
-                if shared.confirm && record.failure.is_some() && !shared.runner.client.stopping()
+                // A filter answered by the data stored fails whatever runs beside it.
+                let inconsistent = matches!(record.declined, Some(Refusal::Inconsistent(_)));
+                if shared.confirm
+                    && record.failure.is_some()
+                    && !inconsistent
+                    && !shared.runner.client.stopping()
                 {
                     let _alone = shared.alone.write().unwrap_or_else(|e| e.into_inner());
                     let again = run(limits);
@@ -702,14 +808,29 @@ fn trial(
                     }
                     record = again;
                 }
-                if let Some(parts) = &record.declined {
-                    lock(&shared.declined).extend(parts.iter().cloned());
-                }
+                let refusal = record.declined.take();
+                let declined = refusal.as_ref().and_then(|r| shared.note_refusal(&p.name, r));
+                let inconsistent = matches!(refusal, Some(Refusal::Inconsistent(_)));
+                let forms = match &refusal {
+                    Some(Refusal::PathForms(forms)) => Some(forms.join(", ")),
+                    _ => None,
+                };
                 let outcome = match (record.failure, unadvertised, record.warning) {
                     (Some(_), Some(why), _) => Outcome::Unsupported(why),
-                    (Some(_), None, _) if record.declined.is_some() => Outcome::Unsupported(format!(
+                    (Some(_), None, _) if record.unkept.is_some() => Outcome::Unsupported(
+                        record.unkept.unwrap_or_default(),
+                    ),
+                    (Some(f), None, _) if inconsistent => Outcome::Leaning {
+                        fault: INCONSISTENT.to_string(),
+                        message: f.message,
+                    },
+                    (Some(_), None, _) if forms.is_some() => Outcome::Unsupported(format!(
+                        "the target declines the PATCH path forms {} (400: RFC 7644 Table 9 lets a server refuse a path it cannot act on)",
+                        forms.unwrap_or_default()
+                    )),
+                    (Some(_), None, _) if declined.is_some() => Outcome::Unsupported(format!(
                         "the target declines the filter operators {} (400 invalidFilter: RFC 7644 Table 9 lets a server refuse an attribute and operator it does not support)",
-                        record.declined.unwrap_or_default().join(", ")
+                        declined.unwrap_or_default()
                     )),
                     (
                         Some(Failure {
@@ -727,6 +848,7 @@ fn trial(
                 let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.opts.profile);
                 let kept = !matches!(c.status, Status::Passed | Status::Skipped);
                 let mut done = CaseResult {
+                    fault: inconsistent.then(|| INCONSISTENT_RULE.to_string()),
                     duration_ms: started.elapsed().as_secs_f64() * 1000.0,
                     reproduction: kept.then_some(record.reproduction),
                     steps: record.steps,

@@ -3,8 +3,14 @@
 //! whose filter is refused so is unsupported there, not failed. Which part was declined is
 //! found by probing each comparison alone, then each logical operator over an accepted
 //! comparison; a refusal whose every part is accepted alone stays a failure.
+//!
+//! A refusal is no choice, though, when the same filter is accepted when asked again, or a
+//! part of it was accepted elsewhere in the run: the answer then depends on the data stored,
+//! not on the filter. That breaks the filter rule itself (RFC 7644 lines 931-932: the
+//! resources matching SHALL be returned), and the case only leaned on the filter to scope
+//! its own resources: the fault is reported once, under that rule, and the case is blocked.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use serde_json::Value;
@@ -13,17 +19,66 @@ use super::StepRecord;
 use crate::scim::filter::{self, AttrPath, Filter};
 use crate::scim::schema::{GROUP, Registry, USER};
 use crate::suite::Method;
-use crate::target::client::{Body, Client, Credentials, Outcome, Outgoing};
+use crate::target::client::{Body, Client, Credentials, Exchange, Outcome, Outgoing};
 
-/// What the run has learnt of the target's filters: a probe's text → accepted.
+/// The rule a filter answered by the data stored rather than by the filter breaks.
+pub const INCONSISTENT_RULE: &str = "P-filter-03";
+
+/// What the run has learnt of the target's filters.
 #[derive(Default)]
-pub struct Probes(Mutex<HashMap<String, bool>>);
+pub struct Probes {
+    /// A probe's endpoint and text → accepted.
+    answers: Mutex<HashMap<String, bool>>,
+    /// The parts (`/Users externalId eq`) of every filter the target answered with success.
+    accepted: Mutex<HashSet<String>>,
+}
+
+/// Why the target refused a filter a case sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// The parts it declines at `endpoint`, each refused alone (Table 9): the case is
+    /// unsupported, unless the run sees a part accepted later.
+    Declined {
+        endpoint: String,
+        parts: Vec<String>,
+    },
+    /// The filter or parts of it that it accepted at another time: its filters answer by
+    /// the data stored ([`INCONSISTENT_RULE`]); the case is blocked by that fault.
+    Inconsistent(Vec<String>),
+    /// The PATCH path forms it declines, each refused alone (`path_forms`): the case is
+    /// unsupported.
+    PathForms(Vec<String>),
+}
 
 impl Probes {
-    /// The parts of the filter `step` sent that the target declines, where it refused the
-    /// filter with 400 `invalidFilter` (or a 400 without a scimType) though `step` expected
-    /// success; None when that is not what happened or when no part is declined alone.
-    pub async fn declined(&self, client: &Client, step: &StepRecord) -> Option<Vec<String>> {
+    /// Remembers the parts of the filter `x` sent, where the target answered with success.
+    pub fn saw(&self, client: &Client, x: &Exchange) {
+        let Outcome::Response(r) = &x.outcome else {
+            return;
+        };
+        if !(200..300).contains(&r.status) {
+            return;
+        }
+        let Some((endpoint, _, parsed)) = sent_filter(client, x) else {
+            return;
+        };
+        let (mut leaves, mut logic) = (Vec::new(), Vec::new());
+        parts(&parsed, &mut leaves, &mut logic);
+        let mut accepted = lock(&self.accepted);
+        for (label, _) in leaves {
+            accepted.insert(format!("{endpoint} {label}"));
+        }
+    }
+
+    /// Whether a part of a filter at `endpoint` was answered with success in this run.
+    pub fn was_accepted(&self, endpoint_and_label: &str) -> bool {
+        lock(&self.accepted).contains(endpoint_and_label)
+    }
+
+    /// Why the target refused the filter `step` sent with 400 `invalidFilter` (or a 400
+    /// without a scimType) though `step` expected success; None when that is not what
+    /// happened or when no part is refused alone.
+    pub async fn declined(&self, client: &Client, step: &StepRecord) -> Option<Refusal> {
         let x = step.exchange.as_ref()?;
         let Outcome::Response(r) = &x.outcome else {
             return None;
@@ -36,27 +91,20 @@ impl Probes {
         if r.status != 400 || scim_type.as_deref().is_some_and(|t| t != "invalidFilter") {
             return None;
         }
-        let url = url::Url::parse(&x.request.url).ok()?;
-        let in_query = url
-            .query_pairs()
-            .find(|(k, _)| k == "filter")
-            .map(|(_, v)| v.into_owned());
-        let text = in_query.or_else(|| match &x.request.body {
-            Some(Body::Json(b)) => b.get("filter")?.as_str().map(str::to_string),
-            _ => None,
-        })?;
-        let parsed = filter::parse(&text).ok()?;
-        // Probed where the case asked: the resource type's endpoint, by GET.
-        let endpoint = url
-            .path()
-            .trim_end_matches("/.search")
-            .strip_prefix(url::Url::parse(client.base_url()).ok()?.path())?
-            .to_string();
-        let endpoint = if endpoint.is_empty() {
-            "/Users".to_string()
-        } else {
-            endpoint
-        };
+        let (endpoint, text, parsed) = sent_filter(client, x)?;
+        let mut leaves = Vec::new();
+        let mut logic = Vec::new();
+        parts(&parsed, &mut leaves, &mut logic);
+        // Asked again, as it was: a filter refused once and accepted now is no choice.
+        if self
+            .answers_now(client, &endpoint, &text)
+            .await
+            .is_some_and(|status| (200..300).contains(&status))
+        {
+            let mut labels: Vec<String> = leaves.into_iter().map(|(label, _)| label).collect();
+            labels.dedup();
+            return Some(Refusal::Inconsistent(labels));
+        }
         // A server refusing even the plainest filter has no filter support to decline parts
         // of: nothing is excused.
         let plain = if endpoint == "/Groups" {
@@ -68,17 +116,27 @@ impl Probes {
         if !self.accepts(client, &endpoint, &baseline).await {
             return None;
         }
-        let mut leaves = Vec::new();
-        let mut logic = Vec::new();
-        parts(&parsed, &mut leaves, &mut logic);
         let mut declined = Vec::new();
+        let mut inconsistent = Vec::new();
         let mut accepted = None;
         for (label, leaf) in &leaves {
             if self.accepts(client, &endpoint, leaf).await {
                 accepted.get_or_insert_with(|| leaf.clone());
+            } else if self.was_accepted(&format!("{endpoint} {label}")) {
+                if !inconsistent.contains(label) {
+                    inconsistent.push(label.clone());
+                }
             } else if !declined.contains(label) {
                 declined.push(label.clone());
             }
+        }
+        // The very filter sent, refused here and accepted when probed before: by another
+        // time's data. (A probe spelt otherwise, without a URN, proves nothing of it.)
+        if declined.is_empty() && logic.is_empty() && leaves.iter().any(|(_, p)| *p == text) {
+            inconsistent.extend(leaves.into_iter().map(|(label, _)| label));
+        }
+        if !inconsistent.is_empty() {
+            return Some(Refusal::Inconsistent(inconsistent));
         }
         if let Some(x) = accepted {
             for op in logic {
@@ -92,15 +150,27 @@ impl Probes {
                 }
             }
         }
-        (!declined.is_empty()).then_some(declined)
+        (!declined.is_empty()).then_some(Refusal::Declined {
+            endpoint,
+            parts: declined,
+        })
     }
 
-    /// Whether the target answers `filter` alone at `endpoint` with success.
+    /// Whether the target answers `filter` alone at `endpoint` with success, as it did
+    /// when first asked.
     async fn accepts(&self, client: &Client, endpoint: &str, filter: &str) -> bool {
         let key = format!("{endpoint} {filter}");
-        if let Some(known) = lock(&self.0).get(&key) {
+        if let Some(known) = lock(&self.answers).get(&key) {
             return *known;
         }
+        // Only a 400 declines: a 5xx is the server's fault, whatever it was asked.
+        let ok = self.answers_now(client, endpoint, filter).await != Some(400);
+        lock(&self.answers).insert(key, ok);
+        ok
+    }
+
+    /// The status the target answers `filter` alone at `endpoint` with now, if it answers.
+    async fn answers_now(&self, client: &Client, endpoint: &str, filter: &str) -> Option<u16> {
         let query = [
             ("filter".to_string(), filter.to_string()),
             ("count".to_string(), "1".to_string()),
@@ -115,11 +185,38 @@ impl Probes {
                 credentials: Credentials::Target,
             })
             .await;
-        // Only a 400 declines: a 5xx is the server's fault, whatever it was asked.
-        let ok = !matches!(&x.outcome, Outcome::Response(r) if r.status == 400);
-        lock(&self.0).insert(key, ok);
-        ok
+        match &x.outcome {
+            Outcome::Response(r) => Some(r.status),
+            Outcome::Error(_) => None,
+        }
     }
+}
+
+/// The endpoint (`/Users`), the text and the parse of the filter an exchange sent, in its
+/// query or in a `.search` body.
+fn sent_filter(client: &Client, x: &Exchange) -> Option<(String, String, Filter)> {
+    let url = url::Url::parse(&x.request.url).ok()?;
+    let in_query = url
+        .query_pairs()
+        .find(|(k, _)| k == "filter")
+        .map(|(_, v)| v.into_owned());
+    let text = in_query.or_else(|| match &x.request.body {
+        Some(Body::Json(b)) => b.get("filter")?.as_str().map(str::to_string),
+        _ => None,
+    })?;
+    let parsed = filter::parse(&text).ok()?;
+    // Probed where the case asked: the resource type's endpoint, by GET.
+    let endpoint = url
+        .path()
+        .trim_end_matches("/.search")
+        .strip_prefix(url::Url::parse(client.base_url()).ok()?.path())?
+        .to_string();
+    let endpoint = if endpoint.is_empty() {
+        "/Users".to_string()
+    } else {
+        endpoint
+    };
+    Some((endpoint, text, parsed))
 }
 
 /// The comparisons (and value filters) of `f`, each as a label (`name.familyName co`) and
@@ -215,7 +312,8 @@ fn canonical(f: &Filter) -> Filter {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// A lock whose holder may have panicked: the data is still what it was.
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

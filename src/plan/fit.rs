@@ -1,9 +1,9 @@
 //! Fitting the suites to what the target declares (RFC 7644 §3.1, §3.3: a server may support
 //! a subset of the schema and ignore the rest). Read from the cases themselves, so suite
 //! authors write nothing extra:
-//! - every request body is cut to the attributes and extensions the target declares for the
-//!   resource type it goes to (PATCH values and Bulk data included), and so are the values
-//!   expectations compare with;
+//! - every request body is cut, when it is sent (`exec::shape`), to the attributes and
+//!   extensions the target declares for the resource type it goes to (PATCH values and Bulk
+//!   data included), and at plan time so are the values expectations compare with;
 //! - a case whose own steps are about an attribute the target does not declare (a PATCH
 //!   path, a filter, `attributes`/`excludedAttributes`/`sortBy`, an expectation's pointer)
 //!   is skipped with the reason;
@@ -122,9 +122,9 @@ impl Fit {
             .collect()
     }
 
-    /// Cuts a request body for `path` as the suites' setup steps are cut: undeclared
-    /// attributes, extensions and PATCH operations on them are dropped (the fuzzer's
-    /// generated requests, which have no subject to skip).
+    /// Cuts a request body for `path` to what the target declares: undeclared attributes,
+    /// extensions and PATCH operations on them are dropped; what RFC 7643 requires of the
+    /// resource type is kept.
     pub fn body(&self, method: Method, path: &str, body: &mut Value) {
         let Value::Object(obj) = body else {
             return;
@@ -139,17 +139,19 @@ impl Fit {
         }
     }
 
-    /// Cuts one step; returns the undeclared attributes it is about (when `own`, a case's
-    /// own step) — elsewhere what is about them is dropped instead.
+    /// Fits one step's expectations; returns the undeclared attributes it is about (when
+    /// `own`, a case's own step) — elsewhere what is about them is dropped instead.
     fn step(&self, step: &mut Step, own: bool) -> Vec<String> {
         let path = step.request.path.clone();
         let endpoint = endpoint_of(&path);
         let mut about: Vec<String> = Vec::new();
-        let r = &mut step.request;
+        let r = &step.request;
         for (key, value) in &r.query {
             about.extend(self.query_param(endpoint, key, value));
         }
-        if let Some(Value::Object(body)) = &mut r.body {
+        // Bodies are only read here: they are fitted when sent, after what is added to them
+        // (`exec::shape`).
+        if let Some(Value::Object(body)) = &r.body {
             let search = r.method == Method::Post && r.path.ends_with(".search");
             if search {
                 for (key, value) in body.iter() {
@@ -157,12 +159,8 @@ impl Fit {
                         about.extend(self.query_param(endpoint, key, v));
                     }
                 }
-            } else if body.contains_key("Operations") && r.method == Method::Patch {
-                about.extend(self.patch(endpoint, body, own));
-            } else if body.contains_key("Operations") {
-                self.bulk(body);
-            } else {
-                self.resource(endpoint, body);
+            } else if own && body.contains_key("Operations") && r.method == Method::Patch {
+                about.extend(self.patch(endpoint, &mut body.clone(), true));
             }
         }
         let mut dropped = Vec::new();
@@ -372,8 +370,66 @@ impl Fit {
     }
 
     fn undeclared_path(&self, endpoint: Option<&str>, p: &AttrPath) -> Option<String> {
-        self.undeclared(endpoint, p.urn.as_deref(), Some(&p.attr), p.sub.as_deref())
-            .then(|| display(p))
+        if !self.undeclared(endpoint, p.urn.as_deref(), Some(&p.attr), p.sub.as_deref()) {
+            return None;
+        }
+        // A member every resource of its type has is missing only with the type itself.
+        Some(
+            match self.required_of(endpoint, p.urn.as_deref(), &p.attr, p.sub.as_deref()) {
+                Some(endpoint) => format!("the {endpoint} resource type"),
+                None => display(p),
+            },
+        )
+    }
+
+    /// The endpoint of the known resource type that `attr` is required of (RFC 7643 §4.1
+    /// userName, §4.2 displayName; §3 the core schema URN in `schemas`, `attr` None), if it
+    /// is: such a member is never cut and never a reason to skip while the target serves the
+    /// type at all.
+    fn required_of(
+        &self,
+        endpoint: Option<&str>,
+        urn: Option<&str>,
+        attr: &str,
+        sub: Option<&str>,
+    ) -> Option<&str> {
+        if sub.is_some() {
+            return None;
+        }
+        self.known
+            .iter()
+            .filter(|k| endpoint.is_none_or(|e| k.endpoint.eq_ignore_ascii_case(e)))
+            .filter(|k| urn.is_none_or(|u| u.eq_ignore_ascii_case(&k.core)))
+            .find(|k| {
+                REQUIRED
+                    .iter()
+                    .any(|(e, a)| k.endpoint == *e && a.eq_ignore_ascii_case(attr))
+            })
+            .map(|k| k.endpoint.as_str())
+    }
+
+    /// What RFC 7643 requires of a resource type that the target's declaration of it lacks
+    /// (`userName of Users`): sent all the same, and said once.
+    pub fn lacking_required(&self) -> Vec<String> {
+        REQUIRED
+            .iter()
+            .filter(|(endpoint, attr)| {
+                self.served(endpoint)
+                    && self
+                        .declared
+                        .iter()
+                        .filter(|d| d.endpoint.eq_ignore_ascii_case(endpoint))
+                        .all(|d| !d.has(None, Some(attr), None))
+            })
+            .map(|(endpoint, attr)| format!("{attr} of {endpoint}"))
+            .collect()
+    }
+
+    /// Whether the target declares a resource type at `endpoint`.
+    fn served(&self, endpoint: &str) -> bool {
+        self.declared
+            .iter()
+            .any(|d| d.endpoint.eq_ignore_ascii_case(endpoint))
     }
 
     /// Whether the RFC defines the attribute for the endpoint (any endpoint, when it is not
@@ -394,7 +450,15 @@ impl Fit {
         if known.peek().is_none() {
             return false;
         }
+        let core_urn = urn.is_some() && attr.is_none();
+        let required = |k: &Shape| {
+            core_urn && urn.is_some_and(|u| u.eq_ignore_ascii_case(&k.core))
+                || attr.is_some_and(|a| self.required_of(Some(&k.endpoint), urn, a, sub).is_some())
+        };
         known.all(|k| {
+            if required(k) {
+                return !self.served(&k.endpoint);
+            }
             !self
                 .declared
                 .iter()
@@ -412,6 +476,10 @@ impl Fit {
         })
     }
 }
+
+/// The members RFC 7643 requires of every resource of a type, by endpoint: userName of a User
+/// (§4.1), displayName of a Group (§4.2).
+const REQUIRED: [(&str, &str); 2] = [("Users", "userName"), ("Groups", "displayName")];
 
 /// What a pointer into a response points at.
 enum Position {

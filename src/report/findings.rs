@@ -176,12 +176,31 @@ pub fn headline(cases: &[CaseResult]) -> Option<String> {
             plural(failed, "case")
         ));
     }
-    if blocked > 0 {
+    let by_faults = cases.iter().filter(|c| c.fault.is_some()).count();
+    if blocked > by_faults {
         let n = setup_failures(cases).len();
         parts.push(format!(
-            "{blocked} {} blocked by {n} setup {}",
-            plural(blocked, "case"),
+            "{} {} blocked by {n} setup {}",
+            blocked - by_faults,
+            plural(blocked - by_faults, "case"),
             plural(n, "failure")
+        ));
+    }
+    if by_faults > 0 {
+        let mut rules: Vec<&str> = cases.iter().filter_map(|c| c.fault.as_deref()).collect();
+        rules.sort();
+        rules.dedup();
+        parts.push(format!(
+            "{by_faults} {} blocked by {} {} in what {} ({})",
+            plural(by_faults, "case"),
+            rules.len(),
+            plural(rules.len(), "fault"),
+            if by_faults == 1 {
+                "it leans on"
+            } else {
+                "they lean on"
+            },
+            rules.join(", ")
         ));
     }
     (!parts.is_empty()).then(|| parts.join("; "))

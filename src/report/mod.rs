@@ -42,9 +42,14 @@ pub struct RunReport {
     /// Cases that failed beside others and passed alone: the target's trouble under load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<LoadFinding>,
-    /// The filter comparisons and operators the target declined (400 `invalidFilter`).
+    /// The filter comparisons and operators (400 `invalidFilter`) and the PATCH path forms
+    /// (`PATCH path …`) the target declined.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub declined: Vec<String>,
+    /// Faults in what cases lean on without being about it (the filter scoping their own
+    /// resources), each reported once; the cases leaning on one are blocked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Fault>,
     pub cases: Vec<CaseResult>,
     /// Each deviation the profile declares, and what the run made of it.
     #[serde(default)]
@@ -84,6 +89,35 @@ impl Status {
             Status::Undocumented => "undocumented deviation",
             Status::Blocked => "blocked",
         }
+    }
+}
+
+/// A fault in what cases lean on, reported once under the rule it breaks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fault {
+    /// The requirement id it breaks.
+    pub rule: String,
+    pub level: Level,
+    /// What the target did, in a sentence.
+    pub summary: String,
+    /// What it did it with (the filter parts answered one way and then the other).
+    pub parts: Vec<String>,
+    /// The cases it blocked.
+    pub cases: Vec<String>,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} [{}] {}: {}; blocking {}: {}",
+            self.rule,
+            self.level,
+            self.summary,
+            self.parts.join(", "),
+            self.cases.len(),
+            self.cases.join(", ")
+        )
     }
 }
 
@@ -168,6 +202,9 @@ pub struct CaseResult {
     /// The suite setup step that failed, for a blocked case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked_by: Option<String>,
+    /// The rule of the fault (see [`Fault`]) that blocked the case instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
     pub duration_ms: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -303,12 +340,22 @@ pub fn summary(report: &RunReport) -> String {
             report.profile
         ),
     );
+    if !report.faults.is_empty() {
+        let _ = writeln!(
+            out,
+            "faults in what cases lean on, each reported once (the cases leaning on one are blocked, not failed under their own rules):"
+        );
+        for fault in &report.faults {
+            let _ = writeln!(out, "    {fault}");
+        }
+        out.push('\n');
+    }
     let setups = findings::setup_failures(&report.cases);
     if !setups.is_empty() {
         let _ = writeln!(
             out,
             "blocked: a step of the suite's setup failed, so these cases checked nothing ({}):",
-            report.blocked
+            setups.iter().map(|f| f.cases.len()).sum::<usize>()
         );
         for f in &setups {
             let names: Vec<&str> = f.cases.iter().map(|c| c.name.as_str()).collect();
@@ -337,7 +384,7 @@ pub fn summary(report: &RunReport) -> String {
     if !report.declined.is_empty() {
         let _ = writeln!(
             out,
-            "filter operators declined (the cases using them are skipped): {}\n",
+            "filter operators and PATCH path forms declined (the cases using them are skipped): {}\n",
             report.declined.join(", ")
         );
     }

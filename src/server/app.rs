@@ -6,7 +6,8 @@ use std::sync::RwLock;
 use serde_json::{Map, Value, json};
 
 use super::cursor::{self, Binding, Cursors, Direction, Position};
-use super::defect::{Defect, Defects};
+use super::defect::{self, Defect, Defects};
+use super::input;
 use super::store::Store;
 use crate::profile::{DiscoveryFilter, Emulation, PagingMethod, PatchUndeclared, Profile, PutMode};
 use crate::scim::error::{ScimError, ScimType};
@@ -313,6 +314,13 @@ impl App {
         let requested_start = query.start_index.max(1);
         self.bend_query(&mut query, params.start_index.is_some());
         let store = self.read();
+        if self.defects.has(Defect::FilterFailsOnMissing)
+            && let Some(f) = &query.filter
+        {
+            for kind in kinds {
+                defect::refuse_if_any_lacks(f, kind, store.all(&kind.rt.name), &dialect)?;
+            }
+        }
         let sources = kinds.iter().map(|k| (*k, store.all(&k.rt.name)));
         let hits = list::select(sources, &query, &dialect)?;
         let max = if self.defects.has(Defect::MaxResultsIgnored) {
@@ -538,7 +546,9 @@ impl App {
         params: &Params,
     ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
+        self.check_input(kind, body)?;
         let mut r = resource::from_request(kind, body)?;
+        input::keep_emails(&self.emulation, kind, &mut r);
         self.check_email_identity(kind, &r)?;
         let mut store = self.write();
         let keys = self.unique_keys(kind, &r);
@@ -595,6 +605,7 @@ impl App {
         pre: &Preconditions,
     ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
+        self.check_input(kind, body)?;
         let mut store = self.write();
         let old = self.current(kind, &store, id, pre)?.clone();
         let partial =
@@ -627,6 +638,21 @@ impl App {
         self.entra_strictness(body)?;
         self.okta_strictness(body)?;
         let mut ops = patch::parse(body)?;
+        input::refuse_undeclared_in_patch(&self.emulation, kind, &ops)?;
+        input::refuse_value_filters(&self.emulation, &ops)?;
+        for op in &ops {
+            let named_emails = op
+                .path
+                .as_ref()
+                .is_some_and(|p| p.path.attr.eq_ignore_ascii_case("emails"));
+            match &op.value {
+                Some(v) if op.path.is_none() => input::check_email_syntax(&self.emulation, v)?,
+                Some(v) if named_emails => {
+                    input::check_email_syntax(&self.emulation, &json!({"emails": v}))?
+                }
+                _ => {}
+            }
+        }
         if self.defects.has(Defect::PatchRemoveIgnored) {
             ops.retain(|o| o.op != patch::Op::Remove);
         }
@@ -692,6 +718,7 @@ impl App {
         new.insert("id".into(), Value::String(id.clone()));
         new.insert("meta".into(), old["meta"].clone());
         resource::check_immutable(kind, &old, &new)?;
+        input::keep_emails(&self.emulation, kind, &mut new);
         self.check_email_identity(kind, &new)?;
         let keys = self.unique_keys(kind, &new);
         self.check_unique(kind, store, &keys, Some(&id))?;
@@ -766,6 +793,12 @@ impl App {
             keys.push(format!("externalId\0{e}"));
         }
         keys
+    }
+
+    /// What a stricter server refuses of a resource body before reading it (`input`).
+    fn check_input(&self, kind: Kind, body: &Value) -> Result<(), ScimError> {
+        input::refuse_undeclared(&self.emulation, kind, body)?;
+        input::check_email_syntax(&self.emulation, body)
     }
 
     /// Where the profile asks it, a User needs an email address: in `emails`, or as its

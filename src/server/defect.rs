@@ -3,7 +3,11 @@
 
 use clap::ValueEnum;
 
-use crate::scim::filter::{CompareOp, Filter};
+use serde_json::{Map, Value};
+
+use crate::scim::error::{ScimError, ScimType};
+use crate::scim::filter::{AttrPath, CompareOp, Dialect, Filter, Matcher};
+use crate::scim::resource::Kind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
 #[value(rename_all = "kebab-case")]
@@ -24,6 +28,7 @@ pub enum Defect {
     FilterNamesCaseSensitive,
     #[value(name = "bad-filter-500")]
     BadFilter500,
+    FilterFailsOnMissing,
     SortIgnored,
     TotalResultsPageSize,
     StartIndexZeroBased,
@@ -188,6 +193,10 @@ impl Defect {
                 "the first page of a cursor walk carries a previousCursor",
             ),
             Defect::InvalidCursor500 => ("P-cursor-08", "an invalid cursor answers 500"),
+            Defect::FilterFailsOnMissing => (
+                "P-filter-03",
+                "a filter answers 400 invalidFilter while any stored resource lacks an attribute it names",
+            ),
             Defect::UnderstatedFeatures => (
                 "C-discovery-05",
                 "ServiceProviderConfig calls bulk, sort and etag unsupported, though they work",
@@ -227,5 +236,46 @@ pub fn co_as_eq(f: &mut Filter) {
             co_as_eq(b);
         }
         Filter::Not(a) | Filter::ValuePath { filter: a, .. } => co_as_eq(a),
+    }
+}
+
+/// `filter-fails-on-missing-attribute`: refuses `f` while any of `resources` has no value for
+/// an attribute it names, where a conformant server would just not match that resource
+/// (RFC 7644 lines 931-932: only the resources matching are returned).
+pub fn refuse_if_any_lacks<'r>(
+    f: &Filter,
+    kind: &Kind,
+    resources: impl Iterator<Item = &'r Map<String, Value>>,
+    dialect: &Dialect,
+) -> Result<(), ScimError> {
+    let mut named = Vec::new();
+    attributes(f, &mut named);
+    let matcher = Matcher::new(kind, dialect);
+    for r in resources {
+        for path in &named {
+            if !matcher
+                .matches(&Filter::Present(path.clone()), r)
+                .unwrap_or(true)
+            {
+                return Err(ScimError::bad(
+                    ScimType::InvalidFilter,
+                    format!("a resource has no {}", path.attr),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The attributes a filter names (a value filter by its attribute).
+fn attributes(f: &Filter, out: &mut Vec<AttrPath>) {
+    match f {
+        Filter::Compare { path, .. } | Filter::Present(path) => out.push(path.clone()),
+        Filter::ValuePath { path, .. } => out.push(path.clone()),
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            attributes(a, out);
+            attributes(b, out);
+        }
+        Filter::Not(a) => attributes(a, out),
     }
 }

@@ -8,6 +8,7 @@ mod cursor;
 pub mod defect;
 mod discovery;
 mod http;
+mod input;
 mod reference;
 mod store;
 pub mod tls;

@@ -152,6 +152,20 @@ pub struct Outgoing<'a> {
     pub credentials: Credentials<'a>,
 }
 
+impl<'a> Outgoing<'a> {
+    /// A GET of `path` with the target's credentials and nothing else.
+    pub fn get(path: &'a str) -> Self {
+        Outgoing {
+            method: Method::Get,
+            path,
+            query: &[],
+            headers: &[],
+            body: None,
+            credentials: Credentials::Target,
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 pub enum Credentials<'a> {
     Target,
@@ -705,14 +719,7 @@ mod tests {
     }
 
     fn get(path: &str) -> Outgoing<'_> {
-        Outgoing {
-            method: Method::Get,
-            path,
-            query: &[],
-            headers: &[],
-            body: None,
-            credentials: Credentials::Target,
-        }
+        Outgoing::get(path)
     }
 
     fn quick(base: &str, policy: Policy) -> Client {

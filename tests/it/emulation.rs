@@ -699,3 +699,54 @@ async fn overload_answers_html_500_beyond_four_requests_in_flight() {
     let answers = burst(&fine, 20).await;
     assert!(answers.iter().all(|a| a.0 == 200), "{answers:?}");
 }
+
+/// `strict` refuses what it does not declare, anywhere in a body, with 400 invalidSyntax
+/// naming the member (as a model forbidding extra members does), and email addresses
+/// beyond letters, digits, dots and hyphens; it takes what it declares.
+#[tokio::test]
+async fn strict_refuses_undeclared_members_and_unusual_addresses() {
+    let t = Target::start("strict").await;
+    let user = |email: &str, extra: Value| {
+        let mut u = json!({"schemas": [USER_URN], "userName": email,
+            "emails": [{"value": email, "primary": true}]});
+        u.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        u
+    };
+    let (s, created) = t
+        .call(
+            Method::POST,
+            "/Users",
+            Some(user("ada@example.com", json!({}))),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let refused = [
+        (
+            user(
+                "b@example.com",
+                json!({"emails": [{"value": "b@example.com", "type": "work"}]}),
+            ),
+            "emails[0].type",
+        ),
+        (
+            user("c@example.com", json!({"ims": [{"value": "c"}]})),
+            "ims",
+        ),
+        (user("d-~@example.com", json!({})), "d-~@example.com"),
+    ];
+    for (body, named) in refused {
+        let (s, e) = t.call(Method::POST, "/Users", Some(body)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+        assert!(e["detail"].as_str().unwrap().contains(named), "{e}");
+    }
+    let id = created["id"].as_str().unwrap();
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "emails", "value": [{"value": "e@example.com", "display": "x"}]}]});
+    let (s, e) = t
+        .call(Method::PATCH, &format!("/Users/{id}"), Some(patch))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["scimType"], "invalidSyntax", "{e}");
+}

@@ -26,6 +26,7 @@ mod realistic;
 mod reports;
 mod request_schemas;
 mod safety;
+mod scaffolding;
 mod suite_errors;
 mod tls;
 mod trust;

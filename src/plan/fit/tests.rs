@@ -2,6 +2,7 @@ use serde_json::json;
 
 use super::*;
 use crate::scim::schema::{ENTERPRISE_USER, GROUP, USER};
+use crate::suite::Method;
 
 /// A target declaring, of User, only userName, name.givenName, emails.value and active, no
 /// extension; and Group as the RFC has it.
@@ -86,11 +87,19 @@ cases:
       - request: {method: GET, path: /Groups, query: {attributes: displayName}}
 "#;
 
+/// The plan reads bodies and leaves them whole: they are fitted when sent, after what is
+/// added to them (`exec::shape`).
 #[test]
-fn bodies_are_cut_to_what_the_target_declares() {
+fn bodies_are_cut_to_what_the_target_declares_when_sent() {
     let mut s = suite(SUITE);
-    narrow().suite(&mut s);
-    let body = s.setup[0].value.request.body.clone().unwrap();
+    let fit = narrow();
+    fit.suite(&mut s);
+    let mut body = s.setup[0].value.request.body.clone().unwrap();
+    assert_eq!(
+        Some(&body),
+        suite(SUITE).setup[0].value.request.body.as_ref()
+    );
+    fit.body(Method::Post, "/Users", &mut body);
     assert_eq!(
         body,
         json!({
@@ -151,6 +160,34 @@ fn a_resource_type_the_target_lacks_makes_its_attributes_undeclared() {
     let skips = Fit::new(shapes).suite(&mut s);
     assert_eq!(
         skips[4].as_deref(),
-        Some("not declared by the target: displayName")
+        Some("not declared by the target: the Groups resource type")
     );
+}
+
+/// RFC 7643 requires userName of a User (§4.1), displayName of a Group (§4.2) and the core
+/// schema URN in `schemas` (§3): a declaration lacking them neither cuts them from what is
+/// sent nor skips a case about them, and says so once.
+#[test]
+fn what_the_rfc_requires_is_never_cut_nor_a_reason_to_skip() {
+    let mut shapes = Shape::of_registry(&Registry::core());
+    for s in &mut shapes {
+        s.attributes
+            .retain(|a| a.name != "userName" && a.name != "displayName");
+    }
+    let fit = Fit::new(shapes);
+    assert_eq!(
+        fit.lacking_required(),
+        ["userName of Users", "displayName of Groups"]
+    );
+    let mut body = json!({"schemas": [USER], "userName": "u", "displayName": "d"});
+    fit.body(Method::Post, "/Users", &mut body);
+    assert_eq!(body, json!({"schemas": [USER], "userName": "u"}));
+    let mut group = json!({"schemas": [GROUP], "displayName": "g"});
+    fit.body(Method::Post, "/Groups", &mut group);
+    assert_eq!(group, json!({"schemas": [GROUP], "displayName": "g"}));
+    let mut s = suite(SUITE);
+    let skips = fit.suite(&mut s);
+    assert_eq!(skips[0], None);
+    assert_eq!(skips[4], None);
+    assert!(narrow().lacking_required().is_empty());
 }
