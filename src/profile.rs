@@ -164,6 +164,23 @@ pub struct Emulation {
     /// Whether two resources of a type may not share an externalId (409 uniqueness).
     #[serde(default)]
     pub unique_external_id: bool,
+    /// How `/ResourceTypes` writes each `endpoint`.
+    #[serde(default)]
+    pub resource_type_endpoints: EndpointForm,
+}
+
+/// How a ResourceType's `endpoint` is written. RFC 7643 §6 defines it "relative to the Base
+/// URL" (`/Users`); servers are seen writing it with the base path or as an absolute URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointForm {
+    /// `/Users`.
+    #[default]
+    Relative,
+    /// `/scim/v2/Users`.
+    BasePath,
+    /// `http://host:port/scim/v2/Users`.
+    Absolute,
 }
 
 /// How list answers are paged: index paging (RFC 7644 §3.4.2.4) always, cursor paging (RFC
@@ -449,6 +466,7 @@ mod tests {
             names,
             [
                 "rfc",
+                "absolute-endpoints",
                 "cursor",
                 "globalrelay",
                 "minimal",
@@ -598,7 +616,7 @@ mod tests {
     fn unknown_profile_names_the_choices() {
         let e = Profile::find("nosuch").unwrap_err();
         assert!(
-            e.contains("rfc, cursor, globalrelay, minimal, narrow, newrelic"),
+            e.contains("rfc, absolute-endpoints, cursor, globalrelay, minimal, narrow, newrelic"),
             "{e}"
         );
     }

@@ -499,6 +499,12 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
         declarations: classify::declarations(profile, &cases),
         declined: lock(&shared.declined).iter().cloned().collect(),
         connection: Vec::new(),
+        discovery: shared
+            .runner
+            .declared
+            .as_ref()
+            .map(Declared::findings)
+            .unwrap_or_default(),
         cases,
     }
 }
