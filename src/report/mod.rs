@@ -402,7 +402,7 @@ fn skipped(out: &mut String, cases: &[CaseResult]) {
         .collect();
     let _ = writeln!(out, "skipped {total}: {}", counts.join("; "));
     for (why, names) in &by_reason {
-        let _ = writeln!(out, "    {why} ({}): {}", names.len(), names.join(", "));
+        let _ = writeln!(out, "    {why}: {}", names.join(", "));
     }
     out.push('\n');
 }
