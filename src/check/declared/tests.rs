@@ -320,7 +320,8 @@ fn endpoints(d: &Declared) -> Vec<String> {
 #[test]
 fn endpoints_are_placed_relative_to_the_base_url_in_any_form() {
     let base = "http://127.0.0.1:8080/scim/v2";
-    let forms: [(&str, fn(&str) -> String); 4] = [
+    type Rewrite = fn(&str) -> String;
+    let forms: [(&str, Rewrite); 4] = [
         ("relative", |e| e.to_string()),
         ("without slash", |e| e.trim_start_matches('/').to_string()),
         ("base path", |e| format!("/scim/v2{e}")),
