@@ -299,7 +299,7 @@ const ATTRIBUTE_MEMBERS: &[&str] = &[
 
 /// A schema whose complex attributes without `subAttributes` take the ones RFC 7643 gives the
 /// attribute of that name, when the schema is one of the RFC's. RFC 7643 §7 (lines
-/// 1716-1719) only says there SHOULD be `subAttributes` for a complex attribute, so leaving
+/// 1717-1719) only says there SHOULD be `subAttributes` for a complex attribute, so leaving
 /// them out is no statement that the server lacks any; for an attribute the RFC defines, its
 /// sub-attributes are those of §4 (and `meta`'s those of §3.1). Any other complex attribute
 /// stays without a list: its values are not held to one, and the plan judges no attribute
@@ -356,7 +356,9 @@ fn known_members(doc: &Value, members: &[&str]) -> Value {
             ),
             ("schemaExtensions", Value::Array(exts)) => Value::Array(
                 exts.iter()
-                    // `required` left out: a MAY-omit extension, as a resource may omit it.
+                    // `required` left out (RFC 7643 §6, lines 1653-1658, makes it REQUIRED):
+                    // read as false, the weaker claim, so resources are not held to more than
+                    // the server said.
                     .map(|e| {
                         let mut e = known_members(e, &["schema", "required"]);
                         if let Value::Object(o) = &mut e {

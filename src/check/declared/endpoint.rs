@@ -23,43 +23,37 @@ pub enum Placement {
 pub fn place(written: &str, base: Option<&Url>) -> Placement {
     let written = written.trim();
     let base_path = base.map_or("", |b| b.path().trim_matches('/'));
-    // With its base path, with or without the leading slash: `/scim/v2/Users`.
-    let under_base = |path: &str| {
-        let rest = strip_prefix_ignore_case(path.trim_start_matches('/'), base_path)?;
-        (!base_path.is_empty() && rest.starts_with('/')).then(|| segments(rest))
+    let absolute = Url::parse(written).ok().filter(Url::has_host);
+    let path = absolute.as_ref().map_or(written, |u| u.path());
+    let under_base = if base_path.is_empty() {
+        // At the root, an absolute URL is under it when it has the base's origin.
+        absolute
+            .as_ref()
+            .filter(|u| base.is_some_and(|b| same_origin(b, u)))
+            .map(|_| segments(path))
+    } else {
+        // Any origin with the base path (`/scim/v2/Users`, `https://proxy/scim/v2/Users`):
+        // behind a proxy, a server's name for itself is not the client's, its path is.
+        strip_prefix_ignore_case(path.trim_start_matches('/'), base_path)
+            .filter(|rest| rest.starts_with('/'))
+            .map(segments)
     };
-    if let Ok(url) = Url::parse(written)
-        && url.has_host()
-    {
-        // Another origin with the same base path: the server's own name for itself (behind
-        // a proxy, say); the path still says which endpoint it is.
-        let same_origin = base.is_some_and(|b| {
-            b.scheme() == url.scheme()
-                && b.host_str()
-                    .zip(url.host_str())
-                    .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
-                && b.port_or_known_default() == url.port_or_known_default()
-        });
-        return match under_base(url.path()) {
-            Some(rest) if !rest.is_empty() => Placement::Resolved(rest),
-            _ if same_origin && base_path.is_empty() => match segments(url.path()) {
-                rest if rest.is_empty() => Placement::Unplaced,
-                rest => Placement::Resolved(rest),
-            },
-            _ => Placement::Unplaced,
-        };
+    match (under_base, absolute) {
+        (Some(rest), _) if !rest.is_empty() => Placement::Resolved(rest),
+        (Some(_), _) | (None, Some(_)) => Placement::Unplaced,
+        (None, None) => match segments(written) {
+            rest if rest.is_empty() => Placement::Unplaced,
+            rest => Placement::Relative(rest),
+        },
     }
-    if let Some(rest) = under_base(written) {
-        return if rest.is_empty() {
-            Placement::Unplaced
-        } else {
-            Placement::Resolved(rest)
-        };
-    }
-    match segments(written) {
-        rest if rest.is_empty() => Placement::Unplaced,
-        rest => Placement::Relative(rest),
-    }
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str()
+            .zip(b.host_str())
+            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// The endpoint a resource type is fitted under, without the slash: where it was placed,
