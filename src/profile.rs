@@ -176,6 +176,23 @@ pub struct Emulation {
     /// The PATCH path forms taken.
     #[serde(default)]
     pub patch_paths: PatchPaths,
+    /// How `/ResourceTypes` writes each `endpoint`.
+    #[serde(default)]
+    pub resource_type_endpoints: EndpointForm,
+}
+
+/// How a ResourceType's `endpoint` is written. RFC 7643 §6 defines it "relative to the Base
+/// URL" (`/Users`); servers are seen writing it with the base path or as an absolute URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointForm {
+    /// `/Users`.
+    #[default]
+    Relative,
+    /// `/scim/v2/Users`.
+    BasePath,
+    /// `http://host:port/scim/v2/Users`.
+    Absolute,
 }
 
 /// The PATCH path forms a server takes (RFC 7644 §3.5.2; Table 9 lets it answer a path it
@@ -496,6 +513,7 @@ mod tests {
             names,
             [
                 "rfc",
+                "absolute-endpoints",
                 "cursor",
                 "globalrelay",
                 "minimal",
@@ -646,7 +664,9 @@ mod tests {
     fn unknown_profile_names_the_choices() {
         let e = Profile::find("nosuch").unwrap_err();
         assert!(
-            e.contains("rfc, cursor, globalrelay, minimal, narrow, newrelic, strict"),
+            e.contains(
+                "rfc, absolute-endpoints, cursor, globalrelay, minimal, narrow, newrelic, strict"
+            ),
             "{e}"
         );
     }

@@ -516,6 +516,12 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
         declined: lock(&shared.declined).iter().cloned().collect(),
         faults: shared.faults(),
         connection: Vec::new(),
+        discovery: shared
+            .runner
+            .declared
+            .as_ref()
+            .map(Declared::findings)
+            .unwrap_or_default(),
         cases,
     }
 }

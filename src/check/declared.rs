@@ -3,13 +3,18 @@
 //! its own declaration (C-discovery-04) — types, multiValued, required, `returned: never`,
 //! readOnly values not taken from a create — whatever case happened to fetch it.
 
+mod endpoint;
+
 use std::borrow::Cow;
 
 use serde_json::{Map, Value, json};
 
 use crate::plan::fit::Shape;
-use crate::scim::schema::{self, AttrType, Attribute, Mutability, ResourceType, Returned, Schema};
-use crate::suite::Method;
+use crate::report::DiscoveryFinding;
+use crate::scim::schema::{
+    self, AttrType, Attribute, Mutability, Registry, ResourceType, Returned, Schema,
+};
+use crate::suite::{Level, Method};
 use crate::target::client::{Credentials, Outcome, Outgoing};
 use crate::target::{Client, RecordedRequest};
 
@@ -18,6 +23,8 @@ const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 /// The compiled declarations of one target.
 pub struct Declared {
     types: Vec<Declaration>,
+    /// The resource types whose `endpoint` is not relative to the base URL: (name, as written).
+    not_relative: Vec<(String, String)>,
 }
 
 /// One resource type as the target declares it.
@@ -50,23 +57,42 @@ impl Declared {
     pub async fn discover(client: &Client) -> Result<Self, String> {
         let schemas = fetch(client, "/Schemas").await?;
         let types = fetch(client, "/ResourceTypes").await?;
-        Self::from_documents(&schemas, &types)
+        Self::from_documents(&schemas, &types, client.base_url())
     }
 
-    /// Compiles discovery documents as a server serves them.
-    pub fn from_documents(schemas: &[Value], types: &[Value]) -> Result<Self, String> {
+    /// Compiles discovery documents as the server at `base_url` serves them.
+    pub fn from_documents(
+        schemas: &[Value],
+        types: &[Value],
+        base_url: &str,
+    ) -> Result<Self, String> {
+        if types.is_empty() {
+            return Err("/ResourceTypes lists no resource type".into());
+        }
+        let rfc = Registry::core();
         let schemas: Vec<Schema> = schemas
             .iter()
             .map(|s| {
-                serde_json::from_value(known_members(s, SCHEMA_MEMBERS))
+                serde_json::from_value(or_member(known_members(s, SCHEMA_MEMBERS), "name", "id"))
+                    .map(|s| with_rfc_sub_attributes(s, &rfc))
                     .map_err(|e| format!("a /Schemas entry ({}) cannot be read: {e}", s["id"]))
             })
             .collect::<Result<_, _>>()?;
         let find = |urn: &str| schemas.iter().find(|s| s.id.eq_ignore_ascii_case(urn));
+        let base = reqwest::Url::parse(base_url).ok();
         let mut out = Vec::new();
+        let mut not_relative = Vec::new();
         for t in types {
-            let rt: ResourceType = serde_json::from_value(known_members(t, TYPE_MEMBERS))
-                .map_err(|e| format!("a /ResourceTypes entry ({}) cannot be read: {e}", t["id"]))?;
+            let rt: ResourceType =
+                serde_json::from_value(or_member(known_members(t, TYPE_MEMBERS), "id", "name"))
+                    .map_err(|e| {
+                        format!("a /ResourceTypes entry ({}) cannot be read: {e}", t["id"])
+                    })?;
+            let placed = endpoint::place(&rt.endpoint, base.as_ref());
+            if !matches!(placed, endpoint::Placement::Relative(_)) {
+                not_relative.push((rt.name.clone(), rt.endpoint.clone()));
+            }
+            let endpoint = endpoint::resolve(placed, &rt);
             let Some(core) = find(&rt.schema) else {
                 return Err(format!(
                     "resource type {} names schema {}, which /Schemas does not list",
@@ -91,26 +117,71 @@ impl Declared {
                 full: compile(true)?,
                 projected: compile(false)?,
                 name: rt.name,
-                endpoint: rt.endpoint.trim_start_matches('/').to_string(),
+                endpoint,
                 core: core.id.clone(),
                 attributes,
                 extensions,
             });
         }
-        Ok(Declared { types: out })
+        Ok(Declared {
+            types: out,
+            not_relative,
+        })
     }
 
-    /// The resource types as the plan stage fits the suites to them.
+    /// The resource types as the plan stage fits the suites to them. The attributes RFC 7643
+    /// requires of a User (`userName`, §4.1.1) and a Group (`displayName`, §4.2) are there
+    /// whatever `/Schemas` says: a server cannot do without them, so no case is skipped as if
+    /// they were optional (`id` is a common attribute, there already; `schemas` is the core
+    /// URN itself).
     pub fn shapes(&self) -> Vec<Shape> {
+        let rfc = Registry::core();
         self.types
             .iter()
-            .map(|d| Shape {
-                endpoint: d.endpoint.clone(),
-                core: d.core.clone(),
-                attributes: d.attributes.clone(),
-                extensions: d.extensions.clone(),
+            .map(|d| {
+                let mut attributes = d.attributes.clone();
+                for (urn, name) in [(schema::USER, "userName"), (schema::GROUP, "displayName")] {
+                    if d.core.eq_ignore_ascii_case(urn)
+                        && !attributes.iter().any(|a| a.name.eq_ignore_ascii_case(name))
+                        && let Some(a) = rfc.schema(urn).and_then(|s| s.attribute(name))
+                    {
+                        attributes.push(a.clone());
+                    }
+                }
+                Shape {
+                    endpoint: d.endpoint.clone(),
+                    core: d.core.clone(),
+                    attributes,
+                    extensions: d.extensions.clone(),
+                }
             })
             .collect()
+    }
+
+    /// What the documents show once for the whole run: resource type endpoints that are not
+    /// relative to the base URL. RFC 7643 §6 (lines 1635-1636, and the `endpoint` attribute
+    /// of §8.7.2, lines 4492-4493) defines `endpoint` as "relative to the Base URL of the
+    /// service provider, e.g., "Users"". It is a definition without a BCP 14 keyword, so by
+    /// the catalogue's rule for such rows (basis `defined`) a SHOULD; C-discovery-02 is the
+    /// row of the `endpoint` attribute, whose MUST is about its presence only. The run goes on
+    /// with each endpoint resolved against the base URL.
+    pub fn findings(&self) -> Vec<DiscoveryFinding> {
+        if self.not_relative.is_empty() {
+            return Vec::new();
+        }
+        let written: Vec<String> = self
+            .not_relative
+            .iter()
+            .map(|(name, endpoint)| format!("{name}: {endpoint:?}"))
+            .collect();
+        vec![DiscoveryFinding {
+            requirement: "C-discovery-02".into(),
+            level: Level::Should,
+            message: format!(
+                "/ResourceTypes gives endpoints that are not relative to the base URL ({}); RFC 7643 §6 defines `endpoint` relative to it, e.g. \"/Users\". Resolved against the base URL for this run",
+                written.join(", ")
+            ),
+        }]
     }
 
     /// Checks every resource in a successful response (`body`, when it is JSON), a list's
@@ -226,6 +297,46 @@ const ATTRIBUTE_MEMBERS: &[&str] = &[
     "subAttributes",
 ];
 
+/// A schema whose complex attributes without `subAttributes` take the ones RFC 7643 gives the
+/// attribute of that name, when the schema is one of the RFC's. RFC 7643 §7 (lines
+/// 1717-1719) only says there SHOULD be `subAttributes` for a complex attribute, so leaving
+/// them out is no statement that the server lacks any; for an attribute the RFC defines, its
+/// sub-attributes are those of §4 (and `meta`'s those of §3.1). Any other complex attribute
+/// stays without a list: its values are not held to one, and the plan judges no attribute
+/// the RFC does not define.
+fn with_rfc_sub_attributes(mut s: Schema, rfc: &Registry) -> Schema {
+    let common = schema::common_attributes();
+    let own = rfc
+        .schema(&s.id)
+        .map_or(&[][..], |r| r.attributes.as_slice());
+    for a in &mut s.attributes {
+        if a.kind != AttrType::Complex || !a.sub_attributes.is_empty() {
+            continue;
+        }
+        if let Some(r) = own
+            .iter()
+            .chain(&common)
+            .find(|r| r.name.eq_ignore_ascii_case(&a.name))
+        {
+            a.sub_attributes = r.sub_attributes.clone();
+        }
+    }
+    s
+}
+
+/// A member RFC 7643 makes optional and serde needs, filled in from another: a Schema's
+/// `name` from its `id` (§7: "OPTIONAL"), a ResourceType's `id` from its `name` (§6:
+/// "OPTIONAL", "often the same value as the "name" attribute").
+fn or_member(mut doc: Value, missing: &str, from: &str) -> Value {
+    if let Value::Object(obj) = &mut doc
+        && !obj.contains_key(missing)
+        && let Some(v) = obj.get(from).cloned()
+    {
+        obj.insert(missing.into(), v);
+    }
+    doc
+}
+
 /// A discovery document with only the members scimitar reads, attributes recursively.
 fn known_members(doc: &Value, members: &[&str]) -> Value {
     let Value::Object(obj) = doc else {
@@ -245,7 +356,16 @@ fn known_members(doc: &Value, members: &[&str]) -> Value {
             ),
             ("schemaExtensions", Value::Array(exts)) => Value::Array(
                 exts.iter()
-                    .map(|e| known_members(e, &["schema", "required"]))
+                    // `required` left out (RFC 7643 §6, lines 1653-1658, makes it REQUIRED):
+                    // read as false, the weaker claim, so resources are not held to more than
+                    // the server said.
+                    .map(|e| {
+                        let mut e = known_members(e, &["schema", "required"]);
+                        if let Value::Object(o) = &mut e {
+                            o.entry("required").or_insert(Value::Bool(false));
+                        }
+                        e
+                    })
                     .collect(),
             ),
             _ => v.clone(),
@@ -272,9 +392,12 @@ async fn fetch(client: &Client, path: &str) -> Result<Vec<Value>, String> {
         Outcome::Error(e) => return Err(format!("GET {path}: {e}")),
     };
     match serde_json::from_str(&r.body) {
-        // RFC 7644 §4 serves a ListResponse; some servers answer a bare array.
+        // RFC 7644 §4 serves a ListResponse; some servers answer a bare array, some leave out
+        // `totalResults`. Without any resource `Resources` may be absent (RFC 7644 §3.4.2:
+        // "REQUIRED if "totalResults" is non-zero").
         Ok(Value::Object(mut o)) => match o.remove("Resources") {
             Some(Value::Array(items)) => Ok(items),
+            None if o.get("totalResults").and_then(Value::as_u64) == Some(0) => Ok(vec![]),
             _ => Err(format!("GET {path}: the answer has no Resources array")),
         },
         Ok(Value::Array(items)) => Ok(items),

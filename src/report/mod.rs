@@ -57,6 +57,18 @@ pub struct RunReport {
     /// What the connection check found against Entra's requirements (see [`crate::tls`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connection: Vec<String>,
+    /// What the target's discovery documents show once for the run, not case by case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discovery: Vec<DiscoveryFinding>,
+}
+
+/// A departure the discovery documents show (see [`crate::check::declared`]): one finding
+/// for the run, at its requirement's level, which no case fails.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscoveryFinding {
+    pub requirement: String,
+    pub level: Level,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,11 +331,7 @@ pub fn summary(report: &RunReport) -> String {
         Status::Warning,
         "warnings: failed SHOULD/MAY cases, unadvertised features that work, values the RFC only suggests; the run still passes",
     );
-    listed(
-        &mut out,
-        Status::Skipped,
-        "skipped: the target does not advertise what these cases need",
-    );
+    skipped(&mut out, &report.cases);
     listed(
         &mut out,
         Status::Undocumented,
@@ -378,6 +386,13 @@ pub fn summary(report: &RunReport) -> String {
         }
         out.push('\n');
     }
+    for d in &report.discovery {
+        let _ = writeln!(
+            out,
+            "warning: discovery ({} {}): {}\n",
+            d.level, d.requirement, d.message
+        );
+    }
     if let Some(load) = &report.load {
         let _ = writeln!(out, "warning: load, not conformance: {load}\n");
     }
@@ -409,6 +424,34 @@ pub fn summary(report: &RunReport) -> String {
         let _ = writeln!(out, "{line}\n");
     }
     out
+}
+
+/// The skipped cases grouped by reason, most first: how many, then each reason's cases.
+fn skipped(out: &mut String, cases: &[CaseResult]) {
+    use std::fmt::Write;
+    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+    for c in cases.iter().filter(|c| c.status == Status::Skipped) {
+        let why = c.message.as_deref().unwrap_or("no reason given");
+        let why = why.trim_start_matches("skipped: ").trim();
+        match by_reason.iter_mut().find(|(r, _)| *r == why) {
+            Some((_, names)) => names.push(&c.name),
+            None => by_reason.push((why, vec![&c.name])),
+        }
+    }
+    if by_reason.is_empty() {
+        return;
+    }
+    by_reason.sort_by_key(|(_, names)| std::cmp::Reverse(names.len()));
+    let total: usize = by_reason.iter().map(|(_, n)| n.len()).sum();
+    let counts: Vec<String> = by_reason
+        .iter()
+        .map(|(why, names)| format!("{} {why}", names.len()))
+        .collect();
+    let _ = writeln!(out, "skipped {total}: {}", counts.join("; "));
+    for (why, names) in &by_reason {
+        let _ = writeln!(out, "    {why}: {}", names.join(", "));
+    }
+    out.push('\n');
 }
 
 /// The first `✗` line of a case's message, else its first line.

@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use super::app::{App, LIST_RESPONSE, Params, Reply};
 use super::defect::Defect;
+use crate::profile::EndpointForm;
 use crate::scim::error::ScimError;
+use crate::scim::schema::ResourceType;
 
 impl App {
     pub fn service_provider_config(&self, params: &Params) -> Result<Reply, ScimError> {
@@ -59,9 +61,24 @@ impl App {
             .registry
             .resource_types
             .iter()
-            .map(|rt| self.registry.resource_type_document(rt, &self.base_url))
+            .map(|rt| self.resource_type_document(rt))
             .collect();
         Ok(Self::discovery_list(docs))
+    }
+
+    /// A ResourceType document, its `endpoint` written as the profile says.
+    fn resource_type_document(&self, rt: &ResourceType) -> Value {
+        let mut doc = self.registry.resource_type_document(rt, &self.base_url);
+        let base = self.base_url.trim_end_matches('/');
+        let prefix = match self.emulation.resource_type_endpoints {
+            EndpointForm::Relative => return doc,
+            EndpointForm::BasePath => reqwest::Url::parse(base)
+                .map(|u| u.path().trim_end_matches('/').to_string())
+                .unwrap_or_default(),
+            EndpointForm::Absolute => base.to_string(),
+        };
+        doc["endpoint"] = json!(format!("{prefix}{}", rt.endpoint));
+        doc
     }
 
     pub fn resource_type(&self, name: &str) -> Result<Reply, ScimError> {
@@ -69,10 +86,7 @@ impl App {
             .registry
             .resource_type(name)
             .ok_or_else(|| ScimError::not_found(format!("no resource type `{name}`")))?;
-        Ok(Reply::json(
-            200,
-            self.registry.resource_type_document(rt, &self.base_url),
-        ))
+        Ok(Reply::json(200, self.resource_type_document(rt)))
     }
 
     pub fn schemas(&self, params: &Params) -> Result<Reply, ScimError> {

@@ -12,6 +12,7 @@ mod completions;
 mod coverage;
 mod cursor;
 mod defects;
+mod discovery;
 mod emulation;
 mod entra;
 mod fuzz;

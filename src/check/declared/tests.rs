@@ -6,7 +6,7 @@ use crate::target::Body;
 
 fn declared() -> Declared {
     let (schemas, types) = documents();
-    Declared::from_documents(&schemas, &types).unwrap()
+    Declared::from_documents(&schemas, &types, "http://x").unwrap()
 }
 
 /// The core registry's /Schemas and /ResourceTypes documents, as a server serves them.
@@ -162,14 +162,16 @@ fn unknown_members_of_discovery_documents_are_ignored_but_broken_ones_are_errors
         .map(|s| reg.schema_document(s, "http://x"))
         .collect();
     all[0] = schema;
-    assert!(Declared::from_documents(&all, &types).is_ok());
+    assert!(Declared::from_documents(&all, &types, "http://x").is_ok());
     all[0]["attributes"][0]["type"] = json!("text");
-    let e = Declared::from_documents(&all, &types).err().unwrap();
+    let e = Declared::from_documents(&all, &types, "http://x")
+        .err()
+        .unwrap();
     assert!(e.contains("cannot be read"), "{e}");
 }
 
-/// Discovery reads a ListResponse or a bare array of documents; any other answer is an
-/// error that says what came back.
+/// Discovery reads a ListResponse (with or without `totalResults`, as `list` has it) or a
+/// bare array of documents; any other answer is an error that says what came back.
 #[tokio::test]
 async fn discovery_reads_list_responses_and_bare_arrays_only() {
     let (schemas, types) = documents();
@@ -190,6 +192,8 @@ async fn discovery_reads_list_responses_and_bare_arrays_only() {
                 (format!("gone/{p}"), (404, json!({"status": "404"}).to_string())),
                 (format!("odd/{p}"), (200, json!({"Resources": 5}).to_string())),
                 (format!("scalar/{p}"), (200, "5".to_string())),
+                // Nothing listed: `Resources` may be left out (RFC 7644 §3.4.2).
+                (format!("empty/{p}"), (200, json!({"totalResults": 0}).to_string())),
             ]
         })
         .collect();
@@ -223,6 +227,7 @@ async fn discovery_reads_list_responses_and_bare_arrays_only() {
         ("gone", "GET /Schemas answered 404"),
         ("odd", "no Resources array"),
         ("scalar", "not a list"),
+        ("empty", "/ResourceTypes lists no resource type"),
     ] {
         let e = discover(kind).await.err().unwrap();
         assert!(e.contains(why), "{kind}: {e}");
@@ -261,7 +266,7 @@ fn case_exact_canonical_values_match_in_their_case_only() {
         .find(|a| a["name"] == "type")
         .unwrap();
     kind["caseExact"] = json!(true);
-    let d = Declared::from_documents(&schemas, &types).unwrap();
+    let d = Declared::from_documents(&schemas, &types, "http://x").unwrap();
     let with = |t: &str| user(json!({"emails": [{"value": "a@x", "type": t}]}));
     let notes = |t| d.check(&get("http://x/Users/1"), 200, Some(&with(t))).notes;
     assert_eq!(notes("work"), Vec::<String>::new());
@@ -274,7 +279,7 @@ fn unknown_members_of_schema_extensions_are_ignored() {
     let (schemas, mut types) = documents();
     types[0]["schemaExtensions"] =
         json!([{"schema": schema::ENTERPRISE_USER, "required": false, "x-vendor": 1}]);
-    if let Err(e) = Declared::from_documents(&schemas, &types) {
+    if let Err(e) = Declared::from_documents(&schemas, &types, "http://x") {
         panic!("{e}");
     }
 }
@@ -297,4 +302,146 @@ fn a_kept_resource_type_of_another_type_is_a_violation() {
             .any(|v| v.contains("meta.resourceType is readOnly")),
         "{f:?}"
     );
+}
+
+/// The core registry's documents with each resource type's `endpoint` rewritten.
+fn with_endpoints(endpoint: impl Fn(&str) -> String) -> (Vec<Value>, Vec<Value>) {
+    let (schemas, mut types) = documents();
+    for t in &mut types {
+        t["endpoint"] = json!(endpoint(t["endpoint"].as_str().unwrap()));
+    }
+    (schemas, types)
+}
+
+fn endpoints(d: &Declared) -> Vec<String> {
+    d.shapes().into_iter().map(|s| s.endpoint).collect()
+}
+
+#[test]
+fn endpoints_are_placed_relative_to_the_base_url_in_any_form() {
+    let base = "http://127.0.0.1:8080/scim/v2";
+    type Rewrite = fn(&str) -> String;
+    let forms: [(&str, Rewrite); 4] = [
+        ("relative", |e| e.to_string()),
+        ("without slash", |e| e.trim_start_matches('/').to_string()),
+        ("base path", |e| format!("/scim/v2{e}")),
+        ("absolute", |e| format!("http://127.0.0.1:8080/scim/v2{e}")),
+    ];
+    for (form, endpoint) in forms {
+        let (schemas, types) = with_endpoints(endpoint);
+        let d = Declared::from_documents(&schemas, &types, base).unwrap();
+        assert_eq!(endpoints(&d), ["Users", "Groups"], "{form}");
+        let findings = d.findings();
+        if form == "relative" || form == "without slash" {
+            assert_eq!(findings, [], "{form}");
+            continue;
+        }
+        // One finding for the run, naming every resource type as written.
+        assert_eq!(findings.len(), 1, "{form}: {findings:?}");
+        let f = &findings[0];
+        assert_eq!(
+            (f.requirement.as_str(), f.level),
+            ("C-discovery-02", Level::Should)
+        );
+        for written in types.iter().map(|t| t["endpoint"].as_str().unwrap()) {
+            assert!(f.message.contains(written), "{form}: {}", f.message);
+        }
+    }
+}
+
+#[test]
+fn endpoints_nowhere_under_the_base_url_fall_back_to_the_schema_then_the_name() {
+    let (schemas, mut types) = with_endpoints(|e| format!("https://elsewhere/api/v1{e}"));
+    // A User type under another name: its core schema URN alone places it.
+    types[0]["name"] = json!("Person");
+    let d = Declared::from_documents(&schemas, &types, "https://h/scim/v2").unwrap();
+    assert_eq!(endpoints(&d), ["Users", "Groups"]);
+    assert_eq!(d.findings().len(), 1);
+}
+
+#[test]
+fn the_rfc_required_attributes_are_always_in_the_shapes() {
+    let (mut schemas, types) = documents();
+    for s in &mut schemas {
+        s["attributes"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|a| a["name"] != "userName" && a["name"] != "displayName");
+    }
+    let d = Declared::from_documents(&schemas, &types, "http://x").unwrap();
+    for (core, name) in [(schema::USER, "userName"), (schema::GROUP, "displayName")] {
+        let shape = d.shapes().into_iter().find(|s| s.core == core).unwrap();
+        assert!(shape.attributes.iter().any(|a| a.name == name), "{core}");
+        assert!(shape.attributes.iter().any(|a| a.name == "id"), "{core}");
+    }
+}
+
+#[test]
+fn complex_attributes_without_sub_attributes_have_the_rfcs() {
+    let (mut schemas, types) = documents();
+    let attrs = schemas[0]["attributes"].as_array_mut().unwrap();
+    for a in attrs.iter_mut() {
+        if let Value::Object(a) = a {
+            a.remove("subAttributes");
+        }
+    }
+    // A vendor's complex attribute without them keeps none: any members are accepted.
+    attrs.push(json!({"name": "badge", "type": "complex", "multiValued": false}));
+    let d = Declared::from_documents(&schemas, &types, "http://x").unwrap();
+    let user = d
+        .shapes()
+        .into_iter()
+        .find(|s| s.core == schema::USER)
+        .unwrap();
+    let attr = |n: &str| user.attributes.iter().find(|a| a.name == n).unwrap();
+    assert!(attr("emails").sub("type").is_some());
+    assert!(attr("name").sub("givenName").is_some());
+    assert!(attr("badge").sub_attributes.is_empty());
+    // The RFC's sub-attributes are held to their types, a vendor's are not.
+    let body = self::user(json!({
+        "emails": [{"value": "a@x", "type": "work"}],
+        "badge": {"anything": 1},
+    }));
+    assert_eq!(
+        d.check(&get("http://x/Users/1"), 200, Some(&body)),
+        Findings::default()
+    );
+    let body = self::user(json!({"emails": [{"value": 5}]}));
+    assert_eq!(
+        d.check(&get("http://x/Users/1"), 200, Some(&body))
+            .violations
+            .len(),
+        1
+    );
+}
+
+/// What RFC 7643 makes optional may be left out: a Schema's `name` (§7), a ResourceType's
+/// `id` (§6); a schemaExtensions entry without `required` is read as not required.
+#[test]
+fn optional_members_of_discovery_documents_may_be_left_out() {
+    let (mut schemas, mut types) = documents();
+    for s in &mut schemas {
+        s.as_object_mut().unwrap().remove("name");
+    }
+    for t in &mut types {
+        t.as_object_mut().unwrap().remove("id");
+    }
+    types[0]["schemaExtensions"] = json!([{"schema": schema::ENTERPRISE_USER}]);
+    let d = Declared::from_documents(&schemas, &types, "http://x").unwrap();
+    assert_eq!(endpoints(&d), ["Users", "Groups"]);
+    let user = d
+        .shapes()
+        .into_iter()
+        .find(|s| s.core == schema::USER)
+        .unwrap();
+    assert_eq!(user.extensions.len(), 1);
+}
+
+#[test]
+fn no_resource_type_is_an_error_not_an_empty_plan() {
+    let (schemas, _) = documents();
+    let e = Declared::from_documents(&schemas, &[], "http://x")
+        .err()
+        .unwrap();
+    assert!(e.contains("lists no resource type"), "{e}");
 }
