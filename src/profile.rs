@@ -164,6 +164,10 @@ pub struct Emulation {
     /// Whether two resources of a type may not share an externalId (409 uniqueness).
     #[serde(default)]
     pub unique_external_id: bool,
+    /// Whether userName is kept in upper case, as RFC 7643 lines 1750-1752 let a server
+    /// alter the case of a value whose caseExact is false.
+    #[serde(default)]
+    pub upper_case_user_names: bool,
 }
 
 /// How list answers are paged: index paging (RFC 7644 §3.4.2.4) always, cursor paging (RFC
@@ -267,6 +271,9 @@ pub enum PutMode {
     Replace,
     /// Kept: only the attributes sent change.
     Partial,
+    /// Defaulted, as RFC 7644 lines 1647-1651 also allow: a User's omitted `displayName`
+    /// becomes its userName and its omitted `name` `{formatted: userName}`; the rest is cleared.
+    Default,
 }
 
 /// A schema extension a profile adds to a resource type.

@@ -499,6 +499,7 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
         declarations: classify::declarations(profile, &cases),
         declined: lock(&shared.declined).iter().cloned().collect(),
         connection: Vec::new(),
+        optional_features: report::optional::table(&cases),
         cases,
     }
 }
@@ -643,6 +644,7 @@ fn result(p: &Planned, loaded: &Loaded, c: Classified) -> CaseResult {
         message: c.message,
         reproduction: None,
         steps: vec![],
+        features: vec![],
     }
 }
 
@@ -666,16 +668,15 @@ fn trial(
         let loaded = &shared.suites[p.suite];
         let case = &loaded.suite.cases[p.case].value;
         let done = match limits {
-            Err(why) => result(
-                &p,
-                loaded,
-                classify::classify(
-                    &p,
-                    case.shows.as_deref(),
-                    Outcome::Unsupported(why),
-                    &shared.opts.profile,
-                ),
-            ),
+            Err(why) => {
+                let outcome = Outcome::Unsupported(why);
+                let features = classify::uses(&p, case, unadvertised.as_deref(), &outcome);
+                let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.opts.profile);
+                CaseResult {
+                    features,
+                    ..result(&p, loaded, c)
+                }
+            }
             Ok(limits) => {
                 let started = Instant::now();
                 let run = |limits: Vars| {
@@ -705,7 +706,7 @@ fn trial(
                 if let Some(parts) = &record.declined {
                     lock(&shared.declined).extend(parts.iter().cloned());
                 }
-                let outcome = match (record.failure, unadvertised, record.warning) {
+                let outcome = match (record.failure, unadvertised.clone(), record.warning) {
                     (Some(_), Some(why), _) => Outcome::Unsupported(why),
                     (Some(_), None, _) if record.declined.is_some() => Outcome::Unsupported(format!(
                         "the target declines the filter operators {} (400 invalidFilter: RFC 7644 Table 9 lets a server refuse an attribute and operator it does not support)",
@@ -719,17 +720,24 @@ fn trial(
                         None,
                         _,
                     ) => Outcome::Blocked { setup, message },
-                    (Some(f), None, _) => Outcome::Failed(f.message),
+                    (Some(f), None, _) => {
+                        classify::failed(case, &record.steps, &shared.runner.schemas, f.message)
+                    }
+                    (None, Some(why), _) if classify::expects_an_error(case) => Outcome::Unsupported(format!(
+                        "{why}; its steps expect an error, which a target without the feature may answer for another reason (a filter it declines answers 400): passing proves nothing"
+                    )),
                     (None, Some(why), _) => Outcome::WorksUnadvertised(why),
                     (None, None, Some(w)) => Outcome::Noted(w),
                     (None, None, None) => Outcome::Passed,
                 };
+                let features = classify::uses(&p, case, unadvertised.as_deref(), &outcome);
                 let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.opts.profile);
                 let kept = !matches!(c.status, Status::Passed | Status::Skipped);
                 let mut done = CaseResult {
                     duration_ms: started.elapsed().as_secs_f64() * 1000.0,
                     reproduction: kept.then_some(record.reproduction),
                     steps: record.steps,
+                    features,
                     ..result(&p, loaded, c)
                 };
                 if let Some(m) = under_load {

@@ -6,6 +6,7 @@ pub mod findings;
 pub mod github;
 mod json;
 mod junit;
+pub mod optional;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -52,6 +53,9 @@ pub struct RunReport {
     /// What the connection check found against Entra's requirements (see [`crate::tls`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connection: Vec<String>,
+    /// Each optional feature the cases bear on: offered, not offered, or offered and broken.
+    #[serde(default)]
+    pub optional_features: Vec<optional::OptionalFeature>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,6 +178,9 @@ pub struct CaseResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduction: Option<String>,
     pub steps: Vec<StepRecord>,
+    /// What the case showed of the optional features it bears on (the report's table).
+    #[serde(skip)]
+    pub features: Vec<optional::Use>,
 }
 
 /// A format that can be written to a file.
@@ -280,12 +287,12 @@ pub fn summary(report: &RunReport) -> String {
     listed(
         &mut out,
         Status::Warning,
-        "warnings: failed SHOULD/MAY cases, unadvertised features that work, values the RFC only suggests; the run still passes",
+        "warnings: failed SHOULD cases, offered optional features that misbehave, unadvertised features that work, values the RFC only suggests; the run still passes",
     );
     listed(
         &mut out,
         Status::Skipped,
-        "skipped: the target does not advertise what these cases need",
+        "skipped: the target does not offer or advertise what these cases need, or its answer leaves them nothing to judge",
     );
     listed(
         &mut out,
@@ -331,6 +338,7 @@ pub fn summary(report: &RunReport) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&optional::render(&report.optional_features));
     if let Some(load) = &report.load {
         let _ = writeln!(out, "warning: load, not conformance: {load}\n");
     }

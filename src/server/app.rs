@@ -539,6 +539,7 @@ impl App {
     ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
         let mut r = resource::from_request(kind, body)?;
+        self.alter_case(&mut r);
         self.check_email_identity(kind, &r)?;
         let mut store = self.write();
         let keys = self.unique_keys(kind, &r);
@@ -610,7 +611,11 @@ impl App {
             }
             resource::from_request(kind, &Value::Object(merged))?
         } else {
-            resource::from_request(kind, body)?
+            let mut new = resource::from_request(kind, body)?;
+            if self.emulation.put == PutMode::Default {
+                put_defaults(kind, &mut new);
+            }
+            new
         };
         self.finish_update(kind, &mut store, old, new, params)
     }
@@ -692,6 +697,7 @@ impl App {
         new.insert("id".into(), Value::String(id.clone()));
         new.insert("meta".into(), old["meta"].clone());
         resource::check_immutable(kind, &old, &new)?;
+        self.alter_case(&mut new);
         self.check_email_identity(kind, &new)?;
         let keys = self.unique_keys(kind, &new);
         self.check_unique(kind, store, &keys, Some(&id))?;
@@ -766,6 +772,15 @@ impl App {
             keys.push(format!("externalId\0{e}"));
         }
         keys
+    }
+
+    /// `upper_case_user_names`: a userName is kept in upper case.
+    fn alter_case(&self, r: &mut Map<String, Value>) {
+        if self.emulation.upper_case_user_names
+            && let Some(Value::String(name)) = r.get_mut("userName")
+        {
+            *name = name.to_uppercase();
+        }
     }
 
     /// Where the profile asks it, a User needs an email address: in `emails`, or as its
@@ -1009,4 +1024,17 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// `put: default`: a User's names a PUT omits get defaults made of its userName.
+fn put_defaults(kind: Kind, r: &mut Map<String, Value>) {
+    if kind.rt.schema != USER {
+        return;
+    }
+    let Some(user_name) = r.get("userName").cloned() else {
+        return;
+    };
+    r.entry("displayName").or_insert(user_name.clone());
+    r.entry("name")
+        .or_insert_with(|| json!({ "formatted": user_name }));
 }

@@ -163,6 +163,17 @@ pub fn parse(path: &Path, src: &str, schemas: &HashSet<String>) -> Result<Suite,
         for step in case.value.teardown.iter().chain(&suite.teardown) {
             check_step(step, &defined, schemas, &err)?;
         }
+        // Judged after the case, against the answer of the step that failed: no variables.
+        let answers = (case.value.optional.iter().flat_map(|o| &o.unoffered))
+            .chain(case.value.skip_if.iter().map(|s| &s.answer));
+        for a in answers {
+            if let Some(name) = a.variables().first() {
+                return Err(err(
+                    case.referenced,
+                    &format!("`optional` and `skip_if` answers cannot use variables (`{{{{{name}}}}}`)"),
+                ));
+            }
+        }
     }
     Ok(suite)
 }
