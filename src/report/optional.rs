@@ -127,11 +127,11 @@ pub fn status(r: &OptionalFeature) -> &'static str {
     }
 }
 
-/// The cases behind a row: every one that found it missing or broken; those it worked in,
-/// by number when more than a few.
+/// The cases behind a row: every one that found it broken; the others by number when more
+/// than a few (the skipped list names those that found it missing).
 fn shown(r: &OptionalFeature) -> String {
     match r.cases.len() {
-        n if n > 3 && r.status == Offer::Offered => format!("{n} cases"),
+        n if n > 3 && r.status != Offer::Broken => format!("{n} cases"),
         _ => r.cases.join(", "),
     }
 }

@@ -29,3 +29,4 @@ mod safety;
 mod suite_errors;
 mod tls;
 mod trust;
+mod verdicts;
