@@ -36,15 +36,28 @@ pub enum Outcome {
     Inapplicable { because: String, message: String },
 }
 
-/// A failed case's outcome, read from the answer of the step that failed: the case's
-/// optional feature not offered (its `optional.unoffered`), nothing to judge (a `skip_if`),
-/// else a failure.
-pub fn failed(case: &Case, steps: &[StepRecord], schemas: &Schemas, message: String) -> Outcome {
-    let Some(step) = steps.iter().find(|s| !s.teardown && !s.failures.is_empty()) else {
+/// A failed case's outcome, read from the answer of the step that failed (after `setup`
+/// steps of its suite): the case's optional feature not offered (an `optional.unoffered`
+/// answer), nothing to judge (a `skip_if`), else a failure.
+pub fn failed(
+    case: &Case,
+    setup: usize,
+    steps: &[StepRecord],
+    schemas: &Schemas,
+    message: String,
+) -> Outcome {
+    let Some(record) = steps.iter().find(|s| !s.teardown && !s.failures.is_empty()) else {
         return Outcome::Failed(message);
     };
-    let meets = |want: &Expect| match step.exchange.as_ref().map(|x| &x.outcome) {
-        Some(Answer::Response(r)) => {
+    // Its label begins `step N/TOTAL`, N counting the suite's setup steps first.
+    let own = record
+        .label
+        .strip_prefix("step ")
+        .and_then(|l| l.split_once('/'))
+        .and_then(|(n, _)| n.parse::<usize>().ok())
+        .and_then(|n| n.checked_sub(setup));
+    let meets = |step: usize, want: &Expect| match record.exchange.as_ref().map(|x| &x.outcome) {
+        Some(Answer::Response(r)) if own == Some(step) => {
             let body = serde_json::from_str(&r.body);
             check::check(want, r, &body, &Vars::new(), schemas).is_empty()
         }
@@ -53,14 +66,14 @@ pub fn failed(case: &Case, steps: &[StepRecord], schemas: &Schemas, message: Str
     if let Some(o) = case
         .optional
         .as_ref()
-        .filter(|o| o.unoffered.iter().any(meets))
+        .filter(|o| o.unoffered.iter().any(|a| meets(a.step, &a.answer)))
     {
         return Outcome::NotOffered {
             feature: o.feature.clone(),
             message,
         };
     }
-    match case.skip_if.iter().find(|s| meets(&s.answer)) {
+    match case.skip_if.iter().find(|s| meets(s.step, &s.answer)) {
         Some(s) => Outcome::Inapplicable {
             because: s.because.clone(),
             message,

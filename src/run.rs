@@ -721,10 +721,11 @@ fn trial(
                         _,
                     ) => Outcome::Blocked { setup, message },
                     (Some(f), None, _) => {
-                        classify::failed(case, &record.steps, &shared.runner.schemas, f.message)
+                        let setup = loaded.suite.setup.len();
+                        classify::failed(case, setup, &record.steps, &shared.runner.schemas, f.message)
                     }
                     (None, Some(why), _) if classify::expects_an_error(case) => Outcome::Unsupported(format!(
-                        "{why}; its steps expect an error, which a target without the feature may answer for another reason (a filter it declines answers 400): passing proves nothing"
+                        "{why}; its steps expect an error, which a target without the feature may answer for another reason (a filter it declines: 400): passing proves nothing"
                     )),
                     (None, Some(why), _) => Outcome::WorksUnadvertised(why),
                     (None, None, Some(w)) => Outcome::Noted(w),

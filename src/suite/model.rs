@@ -73,7 +73,7 @@ pub struct Case {
     pub teardown: Vec<Spanned<Step>>,
 }
 
-/// An optional feature a case is about. Where the step that fails is answered as
+/// An optional feature a case is about. Where the step that fails is answered as one of
 /// `unoffered` says, the target does not offer the feature: the case is skipped and the run's
 /// optional features table says so. Any other failure is the offered feature misbehaving.
 #[derive(Debug, Deserialize)]
@@ -81,9 +81,18 @@ pub struct Case {
 pub struct Optional {
     /// Its name in the optional features table (`nested groups`).
     pub feature: String,
-    /// The answers of a server without it, any of which shows it missing; no variables
-    /// (they are judged after the case).
-    pub unoffered: Vec<Expect>,
+    /// The answers of a server without it.
+    pub unoffered: Vec<Answer>,
+}
+
+/// What one of the case's own steps may answer. It is judged after the case, against the
+/// answer of the step that failed, so it uses no variables.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// Which of the case's steps, 1 for its first.
+    pub step: usize,
+    pub answer: Expect,
 }
 
 /// An answer of the step that fails after which the case has nothing to judge (`/Me` for a
@@ -91,7 +100,9 @@ pub struct Optional {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SkipIf {
-    /// No variables (it is judged after the case).
+    /// Which of the case's steps, 1 for its first.
+    pub step: usize,
+    /// No variables, as an [`Answer`]'s.
     pub answer: Expect,
     pub because: String,
 }
