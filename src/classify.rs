@@ -31,9 +31,15 @@ pub enum Outcome {
     WorksUnadvertised(String),
     /// Failed where a target without the case's optional feature fails: the feature, and the
     /// failure that shows it.
-    NotOffered { feature: String, message: String },
+    NotOffered {
+        feature: String,
+        message: String,
+    },
     /// Failed with an answer that leaves the case nothing to judge: why, and the failure.
-    Inapplicable { because: String, message: String },
+    Inapplicable {
+        because: String,
+        message: String,
+    },
 }
 
 /// A failed case's outcome, read from the answer of the step that failed (after `setup`
@@ -128,10 +134,12 @@ pub fn uses(p: &Planned, case: &Case, unadvertised: Option<&str>, outcome: &Outc
             .into_iter()
             .chain(named(Offer::Offered))
             .collect(),
-        Outcome::WorksUnadvertised(_) => spc(&|ad| Some(if ad { Offer::Offered } else { Offer::Broken }))
-            .into_iter()
-            .chain(named(Offer::Offered))
-            .collect(),
+        Outcome::WorksUnadvertised(_) => {
+            spc(&|ad| Some(if ad { Offer::Offered } else { Offer::Broken }))
+                .into_iter()
+                .chain(named(Offer::Offered))
+                .collect()
+        }
         Outcome::Unsupported(_) => spc(&|ad| (!ad).then_some(Offer::NotOffered)),
         Outcome::NotOffered { .. } => named(Offer::NotOffered).collect(),
         Outcome::Failed(_) => spc(&|_| Some(Offer::Broken))

@@ -193,14 +193,16 @@ fn json(
         Assertion::Excludes(unwanted) => {
             let unwanted = render(unwanted, vars)?;
             match got {
-                Some(Value::Array(items)) => match items.iter().find(|i| includes(i, &unwanted, at)) {
-                    Some(i) => Err(format!(
-                        "expected no item like {}, got {}",
-                        short(&unwanted),
-                        short(i)
-                    )),
-                    None => Ok(()),
-                },
+                Some(Value::Array(items)) => {
+                    match items.iter().find(|i| includes(i, &unwanted, at)) {
+                        Some(i) => Err(format!(
+                            "expected no item like {}, got {}",
+                            short(&unwanted),
+                            short(i)
+                        )),
+                        None => Ok(()),
+                    }
+                }
                 None | Some(Value::Null) => Ok(()),
                 Some(other) => Err(format!("expected an array, got {}", short(other))),
             }
@@ -208,7 +210,9 @@ fn json(
         Assertion::NotEquals(unwanted) => {
             let unwanted = render(unwanted, vars)?;
             match got {
-                Some(v) if same(v, &unwanted, at) => Err(format!("expected anything but {}", short(v))),
+                Some(v) if same(v, &unwanted, at) => {
+                    Err(format!("expected anything but {}", short(v)))
+                }
                 _ => Ok(()),
             }
         }

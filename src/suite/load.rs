@@ -176,7 +176,10 @@ pub fn parse(path: &Path, src: &str, schemas: &HashSet<String>) -> Result<Suite,
                 Some(name) => format!("answers cannot use variables (`{{{{{name}}}}}`)"),
                 None => continue,
             };
-            return Err(err(case.referenced, &format!("`optional`, `skip_if`: {why}")));
+            return Err(err(
+                case.referenced,
+                &format!("`optional`, `skip_if`: {why}"),
+            ));
         }
     }
     Ok(suite)

@@ -12,7 +12,11 @@ use crate::common::*;
 fn profile(dir: &std::path::Path, name: &str, edit: impl Fn(String) -> String) -> String {
     let rfc = std::fs::read_to_string(root().join("fixtures/profiles/rfc.yaml")).unwrap();
     let path = dir.join(format!("{name}.yaml"));
-    std::fs::write(&path, edit(rfc.replace("name: rfc", &format!("name: {name}")))).unwrap();
+    std::fs::write(
+        &path,
+        edit(rfc.replace("name: rfc", &format!("name: {name}"))),
+    )
+    .unwrap();
     path.display().to_string()
 }
 
@@ -29,6 +33,24 @@ fn with_line(rfc: String, key: &str, line: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
+}
+
+/// The status of case `name` in a run with `defect` on.
+fn status_with(defect: &str, args: &[&str], dir: &std::path::Path, name: &str) -> Value {
+    let (_, report) = run_with_defects(&[defect], args, dir);
+    case(&report, name)["status"].clone()
+}
+
+/// The response to the last of a case's own steps.
+fn last_answer(case: &Value) -> &Value {
+    let steps = case["steps"].as_array().unwrap();
+    let last = steps.iter().rev().find(|s| s["teardown"] == false);
+    &last.unwrap()["exchange"]["response"]
+}
+
+/// A response's body, parsed.
+fn body(response: &Value) -> Value {
+    serde_json::from_str(response["body"].as_str().unwrap()).unwrap()
 }
 
 /// The optional features table's row for `feature`.
@@ -51,13 +73,16 @@ fn optional_features_not_offered_are_a_table_not_warnings() {
     let dir = temp_dir("verdicts-optional");
     let html = dir.join("report.html");
     let html_arg = format!("html={}", html.display());
+    let md = dir.join("report.md");
+    let md_arg = format!("markdown={}", md.display());
     let suites = [
         "--suite",
         "suites/rfc7644/search.yaml",
         "--suite",
         "suites/rfc7644/groups.yaml",
     ];
-    let args = [&suites[..], &["--emulate", "narrow", "--report", &html_arg]].concat();
+    let reports = ["--report", &html_arg, "--report", &md_arg];
+    let args = [&suites[..], &["--emulate", "narrow"], &reports[..]].concat();
     let (out, report) = run_with_defects(&["user-groups-missing"], &args, &dir);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
@@ -73,7 +98,10 @@ fn optional_features_not_offered_are_a_table_not_warnings() {
         let c = case(&report, name);
         assert_eq!(c["status"], "skipped", "{c}");
         let why = c["message"].as_str().unwrap();
-        assert!(why.starts_with(&format!("skipped: not offered: {feature}")), "{why}");
+        assert!(
+            why.starts_with(&format!("skipped: not offered: {feature}")),
+            "{why}"
+        );
         let r = row(&report, feature);
         assert_eq!(r["status"], "not_offered", "{r}");
         assert_eq!(r["cases"], serde_json::json!([name]), "{r}");
@@ -81,7 +109,10 @@ fn optional_features_not_offered_are_a_table_not_warnings() {
     // What the server does offer is listed as offered.
     assert_eq!(row(&report, "nested groups")["status"], "offered");
     assert_eq!(row(&report, "patch")["advertised"], true);
-    assert!(t.contains("optional features (a target may leave them out"), "{t}");
+    assert!(
+        t.contains("optional features (a target may leave them out"),
+        "{t}"
+    );
     assert!(
         t.lines()
             .any(|l| l.contains("groups on users") && l.contains("not offered")),
@@ -90,6 +121,11 @@ fn optional_features_not_offered_are_a_table_not_warnings() {
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<h2>Optional features</h2>"), "{page}");
     assert!(page.contains("groups on users"), "{page}");
+    let page = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        page.contains("| groups on users | not offered | groups::user_groups_reflect_membership |"),
+        "{page}"
+    );
 
     let (out, report) = run_with_defects(&["start-index-zero-based"], &suites, &dir);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -101,7 +137,10 @@ fn optional_features_not_offered_are_a_table_not_warnings() {
     );
     let r = row(&report, "POST .search on a resource type");
     assert_eq!(r["status"], "broken", "{r}");
-    assert_eq!(r["cases"], serde_json::json!(["search::search_on_a_resource_type"]));
+    assert_eq!(
+        r["cases"],
+        serde_json::json!(["search::search_on_a_resource_type"])
+    );
 }
 
 /// A case needing a feature the target does not advertise runs as a probe, and a probe that
@@ -119,7 +158,12 @@ fn a_probe_expecting_an_error_proves_nothing() {
         let cut = rfc.find("  pagination:").unwrap();
         rfc[..cut].to_string()
     });
-    let args = ["--emulate", &emulate, "--suite", "suites/rfc9865/cursor.yaml"];
+    let args = [
+        "--emulate",
+        &emulate,
+        "--suite",
+        "suites/rfc9865/cursor.yaml",
+    ];
     let (out, report) = run_with_defects(&[], &args, &dir);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(warned(&report), Vec::<String>::new(), "{}", text(&out));
@@ -131,8 +175,7 @@ fn a_probe_expecting_an_error_proves_nothing() {
         "{why}"
     );
     // The 400 came from the declined filter: the probe did pass.
-    let answered = &c["steps"].as_array().unwrap().iter().rev().find(|s| s["teardown"] == false);
-    assert_eq!(answered.unwrap()["exchange"]["response"]["status"], 400);
+    assert_eq!(last_answer(c)["status"], 400);
     assert_eq!(row(&report, "pagination.cursor")["status"], "not_offered");
 
     // Bulk advertised as unsupported, though it works: a probe expecting success warns, one
@@ -146,7 +189,10 @@ fn a_probe_expecting_an_error_proves_nothing() {
     let c = case(&report, "bulk::more_operations_than_max_operations_is_413");
     assert_eq!(c["status"], "skipped", "{c}");
     let r = row(&report, "bulk");
-    assert_eq!((&r["status"], &r["advertised"]), (&"broken".into(), &false.into()));
+    assert_eq!(
+        (&r["status"], &r["advertised"]),
+        (&"broken".into(), &false.into())
+    );
 }
 
 /// `/Me` is an alias of "the User or other resource associated with the currently
@@ -158,22 +204,31 @@ fn a_probe_expecting_an_error_proves_nothing() {
 fn me_without_a_resource_to_alias_is_skipped() {
     let dir = temp_dir("verdicts-me");
     let emulate = profile(&dir, "me-404", |rfc| with_line(rfc, "me", "me: not_found"));
-    let args = ["--emulate", &emulate, "--suite", "suites/rfc7644/search.yaml"];
+    let args = [
+        "--emulate",
+        &emulate,
+        "--suite",
+        "suites/rfc7644/search.yaml",
+    ];
     let (out, report) = run_with_defects(&[], &args, &dir);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let c = case(&report, "search::me_unsupported_is_501");
     assert_eq!(c["status"], "skipped", "{c}");
     let why = c["message"].as_str().unwrap();
-    assert!(why.contains("3669-3671") && why.contains("no resource"), "{why}");
     assert!(
-        text(&out).contains("search::me_unsupported_is_501 [SHOULD P-me-01] skipped: /Me answered 404"),
+        why.contains("3669-3671") && why.contains("no resource"),
+        "{why}"
+    );
+    assert!(
+        text(&out)
+            .contains("search::me_unsupported_is_501 [SHOULD P-me-01] skipped: /Me answered 404"),
         "{}",
         text(&out)
     );
 
-    let (_, report) = run_with_defects(&["not-found-without-body"], &args, &dir);
+    let name = "search::me_unsupported_is_501";
     assert_eq!(
-        case(&report, "search::me_unsupported_is_501")["status"],
+        status_with("not-found-without-body", &args, &dir, name),
         "warning"
     );
 }
@@ -185,27 +240,26 @@ fn me_without_a_resource_to_alias_is_skipped() {
 #[test]
 fn put_may_clear_or_default_what_it_omits() {
     let dir = temp_dir("verdicts-put");
-    let emulate = profile(&dir, "put-default", |rfc| with_line(rfc, "put", "put: default"));
-    let args = ["--emulate", &emulate, "--suite", "suites/rfc7644/users.yaml"];
+    let emulate = profile(&dir, "put-default", |rfc| {
+        with_line(rfc, "put", "put: default")
+    });
+    let args = [
+        "--emulate",
+        &emulate,
+        "--suite",
+        "suites/rfc7644/users.yaml",
+    ];
     let (out, report) = run_with_defects(&[], &args, &dir);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let c = case(&report, "users::put_clears_omitted_attributes");
     assert_eq!(c["status"], "passed", "{c}");
     // The server did give a default: the read-back has a name the PUT did not send.
-    let read = c["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|s| s["teardown"] == false)
-        .unwrap();
-    let body: Value =
-        serde_json::from_str(read["exchange"]["response"]["body"].as_str().unwrap()).unwrap();
+    let body = body(last_answer(c));
     assert!(body["name"]["formatted"].is_string(), "{body}");
 
-    let (_, report) = run_with_defects(&["put-keeps-omitted"], &args, &dir);
+    let name = "users::put_clears_omitted_attributes";
     assert_eq!(
-        case(&report, "users::put_clears_omitted_attributes")["status"],
+        status_with("put-keeps-omitted", &args, &dir, name),
         "warning"
     );
 }
@@ -226,10 +280,12 @@ fn a_server_may_alter_the_case_of_a_user_name() {
     assert_eq!(warned(&report), Vec::<String>::new(), "{t}");
     let c = case(&report, "users::get_by_id");
     assert_eq!(c["status"], "passed");
-    let body = c["steps"].as_array().unwrap().iter().rev().find(|s| s["teardown"] == false);
-    let body = body.unwrap()["exchange"]["response"]["body"].as_str().unwrap();
-    let user: Value = serde_json::from_str(body).unwrap();
+    let user = body(last_answer(c));
     let name = user["userName"].as_str().unwrap();
-    assert_eq!(name, name.to_uppercase(), "the server kept the userName's case");
+    assert_eq!(
+        name,
+        name.to_uppercase(),
+        "the server kept the userName's case"
+    );
     assert_ne!(name, name.to_lowercase());
 }
