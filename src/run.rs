@@ -650,8 +650,10 @@ fn result(p: &Planned, loaded: &Loaded, c: Classified) -> CaseResult {
 
 /// One case as a libtest trial. A case needing a feature the target does not advertise
 /// still runs, as a probe: if it fails it is skipped with the reason; if it works the target
-/// half-supports what it disowns, a warning (C-discovery-05). The profile then classifies
-/// the outcome (see [`classify`]).
+/// half-supports what it disowns, a warning (C-discovery-05), unless its steps expect an
+/// error, which proves nothing. A failure answered as the case's `optional` or `skip_if`
+/// says is skipped. The profile then classifies the outcome (see [`classify`]); what it
+/// showed of the optional features goes to the run's table.
 fn trial(
     p: Planned,
     unadvertised: Option<String>,

@@ -289,3 +289,29 @@ fn a_server_may_alter_the_case_of_a_user_name() {
     );
     assert_ne!(name, name.to_lowercase());
 }
+
+/// `optional` and `skip_if` answers are judged after the case, against the step that failed:
+/// one naming a step the case does not have, or using a variable, is a load error (exit 2).
+#[test]
+fn answers_name_a_step_of_the_case_and_use_no_variables() {
+    let dir = temp_dir("verdicts-load");
+    for (answer, says) in [
+        ("{step: 2, answer: {status: 501}}", "the case has no step 2"),
+        (
+            "{step: 1, answer: {json: {/id: \"{{unique}}\"}}}",
+            "cannot use variables",
+        ),
+    ] {
+        let suite = dir.join("bad.yaml");
+        std::fs::write(
+            &suite,
+            format!(
+                "name: bad\ncases:\n  - name: c\n    level: MAY\n    optional: {{feature: f, unoffered: [{answer}]}}\n    steps:\n      - request: {{method: GET, path: /Users}}\n"
+            ),
+        )
+        .unwrap();
+        let out = run(&["list", "--suite", suite.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains(says), "{}", text(&out));
+    }
+}
