@@ -2,11 +2,16 @@
 //! documented deviation (declared and observed) or undocumented deviation (observed, not
 //! declared); and, over the whole run, which declarations were observed and which are stale.
 
+use crate::check::{self, Schemas};
+use crate::exec::StepRecord;
 use crate::plan::Planned;
 use crate::profile::Profile;
+use crate::report::optional::{Offer, Use};
 use crate::report::{CaseResult, Declaration, Standing, Status};
 use crate::requirements;
-use crate::suite::Level;
+use crate::suite::template::Vars;
+use crate::suite::{Case, Expect, Feature, Level};
+use crate::target::Outcome as Answer;
 
 /// How a case ran, before any profile is consulted.
 pub enum Outcome {
@@ -30,6 +35,141 @@ pub enum Outcome {
     },
     /// Needs a feature the target does not advertise, yet worked: why it is missing.
     WorksUnadvertised(String),
+    /// Failed where a target without the case's optional feature fails: the feature, and the
+    /// failure that shows it.
+    NotOffered {
+        feature: String,
+        message: String,
+    },
+    /// Failed with an answer that leaves the case nothing to judge: why, and the failure.
+    Inapplicable {
+        because: String,
+        message: String,
+    },
+}
+
+/// A failed case's outcome, read from the answer of the step that failed (after `setup`
+/// steps of its suite): the case's optional feature not offered (an `optional.unoffered`
+/// answer), nothing to judge (a `skip_if`), else a failure.
+pub fn failed(
+    case: &Case,
+    setup: usize,
+    steps: &[StepRecord],
+    schemas: &Schemas,
+    message: String,
+) -> Outcome {
+    let Some(record) = steps.iter().find(|s| !s.teardown && !s.failures.is_empty()) else {
+        return Outcome::Failed(message);
+    };
+    // Its label begins `step N/TOTAL`, N counting the suite's setup steps first.
+    let own = record
+        .label
+        .strip_prefix("step ")
+        .and_then(|l| l.split_once('/'))
+        .and_then(|(n, _)| n.parse::<usize>().ok())
+        .and_then(|n| n.checked_sub(setup));
+    let meets = |step: usize, want: &Expect| match record.exchange.as_ref().map(|x| &x.outcome) {
+        Some(Answer::Response(r)) if own == Some(step) => {
+            let body = serde_json::from_str(&r.body);
+            check::check(want, r, &body, &Vars::new(), schemas).is_empty()
+        }
+        _ => false,
+    };
+    if let Some(o) = case
+        .optional
+        .as_ref()
+        .filter(|o| o.unoffered.iter().any(|a| meets(a.step, &a.answer)))
+    {
+        return Outcome::NotOffered {
+            feature: o.feature.clone(),
+            message,
+        };
+    }
+    match case.skip_if.iter().find(|s| meets(s.step, &s.answer)) {
+        Some(s) => Outcome::Inapplicable {
+            because: s.because.clone(),
+            message,
+        },
+        None => Outcome::Failed(message),
+    }
+}
+
+/// Whether a case's own steps expect an error answer. Run as a probe of a feature the target
+/// does not advertise, such a case proves nothing by passing: a target without the feature
+/// may answer the same error for another reason (a filter it declines answers 400).
+pub fn expects_an_error(case: &Case) -> bool {
+    case.steps.iter().any(|s| {
+        s.value
+            .expect
+            .status
+            .as_ref()
+            .is_some_and(|set| set.0.iter().all(|&code| code >= 400))
+    })
+}
+
+/// What a case showed of the optional features it bears on: the ServiceProviderConfig
+/// features it requires (`unadvertised` names those the target does not advertise) and the
+/// feature it names `optional`. A vendor's own case shows its promises, not these.
+pub fn uses(p: &Planned, case: &Case, unadvertised: Option<&str>, outcome: &Outcome) -> Vec<Use> {
+    if p.vendor {
+        return Vec::new();
+    }
+    let advertised = |f: Feature| !unadvertised.is_some_and(|why| why.contains(&advertises(f)));
+    let spc = |offer: &dyn Fn(bool) -> Option<Offer>| -> Vec<Use> {
+        p.requires
+            .iter()
+            .filter_map(|&f| {
+                let ad = advertised(f);
+                offer(ad).map(|offer| Use {
+                    feature: name(f),
+                    advertised: Some(ad),
+                    offer,
+                })
+            })
+            .collect()
+    };
+    let named = |offer: Offer| {
+        case.optional.iter().map(move |o| Use {
+            feature: o.feature.clone(),
+            advertised: None,
+            offer,
+        })
+    };
+    match outcome {
+        Outcome::Passed | Outcome::Noted(_) => spc(&|_| Some(Offer::Offered))
+            .into_iter()
+            .chain(named(Offer::Offered))
+            .collect(),
+        Outcome::WorksUnadvertised(_) => {
+            spc(&|ad| Some(if ad { Offer::Offered } else { Offer::Broken }))
+                .into_iter()
+                .chain(named(Offer::Offered))
+                .collect()
+        }
+        Outcome::Unsupported(_) => spc(&|ad| (!ad).then_some(Offer::NotOffered)),
+        Outcome::NotOffered { .. } => named(Offer::NotOffered).collect(),
+        Outcome::Failed(_) => spc(&|_| Some(Offer::Broken))
+            .into_iter()
+            .chain(named(Offer::Broken))
+            .collect(),
+        Outcome::Blocked { .. } | Outcome::Leaning { .. } | Outcome::Inapplicable { .. } => {
+            Vec::new()
+        }
+    }
+}
+
+/// The ServiceProviderConfig member that advertises a feature, as `Capabilities::missing`
+/// names it (`bulk.supported`, `pagination.cursor`).
+fn advertises(f: Feature) -> String {
+    format!("{}.{}", f.key(), f.flag())
+}
+
+/// A feature's row in the optional features table: `bulk`, `pagination.cursor`.
+fn name(f: Feature) -> String {
+    match f.flag() {
+        "supported" => f.key().to_string(),
+        _ => advertises(f),
+    }
 }
 
 /// A case's status, its message, the declared deviation it bears on, and the setup step
@@ -75,6 +215,12 @@ pub fn classify(
             Some(format!("blocked: {fault}\n{message}")),
         ),
         (Outcome::Unsupported(why), _) => documented(format!("skipped: {why}")),
+        (Outcome::NotOffered { feature, message }, _) => documented(format!(
+            "skipped: not offered: {feature}, an optional feature (it is answered as a server without it answers)\n{message}"
+        )),
+        (Outcome::Inapplicable { because, message }, _) => {
+            documented(format!("skipped: {because}\n{message}"))
+        }
         (Outcome::WorksUnadvertised(why), _) => (
             Status::Warning,
             Some(format!(

@@ -179,6 +179,10 @@ pub struct Emulation {
     /// How `/ResourceTypes` writes each `endpoint`.
     #[serde(default)]
     pub resource_type_endpoints: EndpointForm,
+    /// Whether userName is kept in upper case, as RFC 7643 lines 1750-1752 let a server
+    /// alter the case of a value whose caseExact is false.
+    #[serde(default)]
+    pub upper_case_user_names: bool,
 }
 
 /// How a ResourceType's `endpoint` is written. RFC 7643 §6 defines it "relative to the Base
@@ -331,6 +335,9 @@ pub enum PutMode {
     Replace,
     /// Kept: only the attributes sent change.
     Partial,
+    /// Defaulted, as RFC 7644 lines 1647-1651 also allow: a User's omitted `displayName`
+    /// becomes its userName and its omitted `name` `{formatted: userName}`; the rest is cleared.
+    Default,
 }
 
 /// A schema extension a profile adds to a resource type.

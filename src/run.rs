@@ -522,6 +522,7 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
             .as_ref()
             .map(Declared::findings)
             .unwrap_or_default(),
+        optional_features: report::optional::table(&cases),
         cases,
     }
 }
@@ -750,13 +751,16 @@ fn result(p: &Planned, loaded: &Loaded, c: Classified) -> CaseResult {
         message: c.message,
         reproduction: None,
         steps: vec![],
+        features: vec![],
     }
 }
 
 /// One case as a libtest trial. A case needing a feature the target does not advertise
 /// still runs, as a probe: if it fails it is skipped with the reason; if it works the target
-/// half-supports what it disowns, a warning (C-discovery-05). The profile then classifies
-/// the outcome (see [`classify`]).
+/// half-supports what it disowns, a warning (C-discovery-05), unless its steps expect an
+/// error, which proves nothing. A failure answered as the case's `optional` or `skip_if`
+/// says is skipped. The profile then classifies the outcome (see [`classify`]); what it
+/// showed of the optional features goes to the run's table.
 fn trial(
     p: Planned,
     unadvertised: Option<String>,
@@ -773,16 +777,15 @@ fn trial(
         let loaded = &shared.suites[p.suite];
         let case = &loaded.suite.cases[p.case].value;
         let done = match limits {
-            Err(why) => result(
-                &p,
-                loaded,
-                classify::classify(
-                    &p,
-                    case.shows.as_deref(),
-                    Outcome::Unsupported(why),
-                    &shared.opts.profile,
-                ),
-            ),
+            Err(why) => {
+                let outcome = Outcome::Unsupported(why);
+                let features = classify::uses(&p, case, unadvertised.as_deref(), &outcome);
+                let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.opts.profile);
+                CaseResult {
+                    features,
+                    ..result(&p, loaded, c)
+                }
+            }
             Ok(limits) => {
                 let started = Instant::now();
                 let run = |limits: Vars| {
@@ -821,7 +824,7 @@ fn trial(
                     Some(Refusal::PathForms(forms)) => Some(forms.join(", ")),
                     _ => None,
                 };
-                let outcome = match (record.failure, unadvertised, record.warning) {
+                let outcome = match (record.failure, unadvertised.clone(), record.warning) {
                     (Some(_), Some(why), _) => Outcome::Unsupported(why),
                     (Some(_), None, _) if record.unkept.is_some() => Outcome::Unsupported(
                         record.unkept.unwrap_or_default(),
@@ -846,11 +849,18 @@ fn trial(
                         None,
                         _,
                     ) => Outcome::Blocked { setup, message },
-                    (Some(f), None, _) => Outcome::Failed(f.message),
+                    (Some(f), None, _) => {
+                        let setup = loaded.suite.setup.len();
+                        classify::failed(case, setup, &record.steps, &shared.runner.schemas, f.message)
+                    }
+                    (None, Some(why), _) if classify::expects_an_error(case) => Outcome::Unsupported(format!(
+                        "{why}; its steps expect an error, which a target without the feature may answer for another reason (a filter it declines: 400): passing proves nothing"
+                    )),
                     (None, Some(why), _) => Outcome::WorksUnadvertised(why),
                     (None, None, Some(w)) => Outcome::Noted(w),
                     (None, None, None) => Outcome::Passed,
                 };
+                let features = classify::uses(&p, case, unadvertised.as_deref(), &outcome);
                 let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.opts.profile);
                 let kept = !matches!(c.status, Status::Passed | Status::Skipped);
                 let mut done = CaseResult {
@@ -858,6 +868,7 @@ fn trial(
                     duration_ms: started.elapsed().as_secs_f64() * 1000.0,
                     reproduction: kept.then_some(record.reproduction),
                     steps: record.steps,
+                    features,
                     ..result(&p, loaded, c)
                 };
                 if let Some(m) = under_load {

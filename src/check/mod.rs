@@ -5,10 +5,13 @@ pub mod declared;
 pub mod schemas;
 pub mod snapshot;
 
+use std::sync::LazyLock;
+
 use serde_json::Value;
 
 pub use schemas::Schemas;
 
+use crate::scim::schema::{AttrType, Attribute, Registry, common_attributes};
 use crate::suite::template::{self, Vars};
 use crate::suite::{Assertion, Expect};
 use crate::target::RecordedResponse;
@@ -52,7 +55,7 @@ pub fn check(
         }
     };
     for (pointer, a) in &expect.json {
-        if let Err(why) = json(a, body.pointer(pointer), vars) {
+        if let Err(why) = json(a, body.pointer(pointer), vars, attribute_at(pointer)) {
             let at = if pointer.is_empty() { "body" } else { pointer };
             failures.push(format!("{at}: {why}"));
         }
@@ -69,7 +72,57 @@ fn render(v: &Value, vars: &Vars) -> Result<Value, String> {
     template::render_value(v, vars).map_err(|m| format!("variable `{}` has no value", m.0))
 }
 
-fn json(a: &Assertion, got: Option<&Value>, vars: &Vars) -> Result<(), String> {
+/// The RFC 7643 core schemas, whose characteristics say how values compare.
+static CORE: LazyLock<(Registry, Vec<Attribute>)> =
+    LazyLock::new(|| (Registry::core(), common_attributes()));
+
+/// The core attribute a JSON pointer into a SCIM body names (`/Resources/0/emails/1/value`
+/// is `emails.value`): the longest tail of its names, indices left out, that is a top-level
+/// attribute (by name or after its schema's URN) and then its sub-attributes. None for what
+/// is no attribute (`/totalResults`, `/schemas/0`, a whole resource).
+fn attribute_at(pointer: &str) -> Option<&'static Attribute> {
+    let names: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .filter(|t| t.parse::<usize>().is_err())
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let (registry, common) = &*CORE;
+    let top = |urn: Option<&str>, name: &str| -> Option<&'static Attribute> {
+        let schemas = registry.schemas.iter();
+        let mut found = schemas
+            .filter(|s| urn.is_none_or(|u| s.id.eq_ignore_ascii_case(u)))
+            .filter_map(|s| s.attribute(name));
+        let common = || common.iter().find(|a| a.name.eq_ignore_ascii_case(name));
+        found.next().or_else(common)
+    };
+    (0..names.len()).find_map(|start| {
+        let mut rest = names[start..].iter();
+        let first = rest.next()?;
+        let mut at = match registry.schema(first) {
+            Some(schema) => top(Some(&schema.id), rest.next()?)?,
+            None => top(None, first)?,
+        };
+        for name in rest {
+            at = at.sub(name)?;
+        }
+        Some(at)
+    })
+}
+
+/// Whether strings of this attribute compare without case: a string attribute whose
+/// caseExact is false (the default of RFC 7643 §2.2), which "the server MAY alter case for"
+/// (RFC 7643 lines 1748-1752). `id` and caseExact values compare exactly.
+fn folds(at: Option<&Attribute>) -> bool {
+    at.is_some_and(|a| a.kind == AttrType::String && !a.case_exact)
+}
+
+fn json(
+    a: &Assertion,
+    got: Option<&Value>,
+    vars: &Vars,
+    at: Option<&Attribute>,
+) -> Result<(), String> {
     let show = |v: Option<&Value>| v.map_or("nothing (absent)".to_string(), short);
     let unassigned = got.is_none_or(|v| v.is_null() || v.as_array().is_some_and(Vec::is_empty));
     match a {
@@ -87,7 +140,7 @@ fn json(a: &Assertion, got: Option<&Value>, vars: &Vars) -> Result<(), String> {
         Assertion::Equals(want) => {
             let want = render(want, vars)?;
             match got {
-                Some(v) if same(v, &want) => Ok(()),
+                Some(v) if same(v, &want, at) => Ok(()),
                 _ => Err(format!("expected {}, got {}", short(&want), show(got))),
             }
         }
@@ -97,7 +150,7 @@ fn json(a: &Assertion, got: Option<&Value>, vars: &Vars) -> Result<(), String> {
                 .map(|o| render(o, vars))
                 .collect::<Result<Vec<_>, _>>()?;
             match got {
-                Some(v) if options.iter().any(|o| same(v, o)) => Ok(()),
+                Some(v) if options.iter().any(|o| same(v, o, at)) => Ok(()),
                 _ => Err(format!(
                     "expected one of {}, got {}",
                     short(&Value::Array(options)),
@@ -108,7 +161,10 @@ fn json(a: &Assertion, got: Option<&Value>, vars: &Vars) -> Result<(), String> {
         Assertion::Contains(want) => {
             let want = render(want, vars)?;
             let ok = match (got, &want) {
-                (Some(Value::Array(items)), w) => items.iter().any(|i| includes(i, w)),
+                (Some(Value::Array(items)), w) => items.iter().any(|i| includes(i, w, at)),
+                (Some(Value::String(s)), Value::String(w)) if folds(at) => {
+                    s.to_lowercase().contains(&w.to_lowercase())
+                }
                 (Some(Value::String(s)), Value::String(w)) => s.contains(w.as_str()),
                 _ => false,
             };
@@ -137,14 +193,16 @@ fn json(a: &Assertion, got: Option<&Value>, vars: &Vars) -> Result<(), String> {
         Assertion::Excludes(unwanted) => {
             let unwanted = render(unwanted, vars)?;
             match got {
-                Some(Value::Array(items)) => match items.iter().find(|i| includes(i, &unwanted)) {
-                    Some(i) => Err(format!(
-                        "expected no item like {}, got {}",
-                        short(&unwanted),
-                        short(i)
-                    )),
-                    None => Ok(()),
-                },
+                Some(Value::Array(items)) => {
+                    match items.iter().find(|i| includes(i, &unwanted, at)) {
+                        Some(i) => Err(format!(
+                            "expected no item like {}, got {}",
+                            short(&unwanted),
+                            short(i)
+                        )),
+                        None => Ok(()),
+                    }
+                }
                 None | Some(Value::Null) => Ok(()),
                 Some(other) => Err(format!("expected an array, got {}", short(other))),
             }
@@ -152,7 +210,9 @@ fn json(a: &Assertion, got: Option<&Value>, vars: &Vars) -> Result<(), String> {
         Assertion::NotEquals(unwanted) => {
             let unwanted = render(unwanted, vars)?;
             match got {
-                Some(v) if same(v, &unwanted) => Err(format!("expected anything but {}", short(v))),
+                Some(v) if same(v, &unwanted, at) => {
+                    Err(format!("expected anything but {}", short(v)))
+                }
                 _ => Ok(()),
             }
         }
@@ -270,28 +330,37 @@ fn header(a: &Assertion, got: Option<&str>, vars: &Vars) -> Result<(), String> {
     }
 }
 
-/// JSON equality where 1 and 1.0 are the same number.
-fn same(a: &Value, b: &Value) -> bool {
+/// JSON equality where 1 and 1.0 are the same number, and strings of the attribute `at`
+/// (the values of a multi-valued one, members by their sub-attribute) compare without case
+/// where it [`folds`].
+fn same(a: &Value, b: &Value, at: Option<&Attribute>) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::String(x), Value::String(y)) if folds(at) => x.to_lowercase() == y.to_lowercase(),
         (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b, at))
         }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, sub(at, k))))
         }
         _ => a == b,
     }
 }
 
 /// Whether `item` includes `want`: every member `want` names, recursively; scalars equal.
-fn includes(item: &Value, want: &Value) -> bool {
+fn includes(item: &Value, want: &Value, at: Option<&Attribute>) -> bool {
     match (item, want) {
         (Value::Object(i), Value::Object(w)) => w
             .iter()
-            .all(|(k, v)| i.get(k).is_some_and(|iv| includes(iv, v))),
-        _ => same(item, want),
+            .all(|(k, v)| i.get(k).is_some_and(|iv| includes(iv, v, sub(at, k)))),
+        _ => same(item, want, at),
     }
+}
+
+fn sub<'a>(at: Option<&'a Attribute>, name: &str) -> Option<&'a Attribute> {
+    at.and_then(|a| a.sub(name))
 }
 
 /// A JSON value cut to a readable length for a one-line message.

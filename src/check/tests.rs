@@ -205,10 +205,7 @@ fn every_operator_passes_and_fails() {
         ("headers: {X-Tag: {not_equals: abc}}", false),
         ("headers: {X-Tag: {length: 3}}", false),
     ];
-    for (yaml, passes) in rows {
-        let f = failures(yaml, &r);
-        assert_eq!(f.is_empty(), *passes, "{yaml}: {f:?}");
-    }
+    each_passes_as_marked(rows, &r);
 }
 
 /// A failure quotes what was wanted and what came, cut to a readable length on a character
@@ -229,4 +226,68 @@ fn failures_quote_both_sides_cut_to_length() {
     );
     let f = failures("json: {/long: y}", &r);
     assert!(f[0].ends_with("… (302 more bytes)"), "{f:?}");
+}
+
+/// A value whose attribute has caseExact false compares without case: "If the attribute is
+/// case insensitive, the server MAY alter case for a submitted value" (RFC 7643 lines
+/// 1748-1752), and caseExact defaults to false (§2.2). `id`, `externalId`, `meta`'s members
+/// (caseExact true, §3.1) and what is no attribute keep exact comparison.
+#[test]
+fn values_compare_without_case_only_where_case_exact_is_false() {
+    let r = response(
+        200,
+        "application/scim+json",
+        r#"{"id": "u1", "externalId": "EXT-1", "userName": "BJENSEN@EXAMPLE.COM",
+            "name": {"givenName": "BARBARA"},
+            "emails": [{"value": "BJ@EXAMPLE.COM", "type": "Work"}],
+            "meta": {"resourceType": "User", "location": "https://x/Users/u1"},
+            "detail": "Some Text",
+            "Resources": [{"userName": "ALICE", "id": "U2"}],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "SALES"}}"#,
+    );
+    let rows: &[(&str, bool)] = &[
+        ("json: {/userName: bjensen@example.com}", true),
+        ("json: {/userName: bjensen@example.org}", false),
+        (
+            "json: {/userName: {one_of: [x, Bjensen@Example.com]}}",
+            true,
+        ),
+        (
+            "json: {/userName: {not_equals: bjensen@example.com}}",
+            false,
+        ),
+        ("json: {/userName: {contains: jensen@}}", true),
+        ("json: {/name/givenName: Barbara}", true),
+        ("json: {/name: {equals: {givenName: barbara}}}", true),
+        ("json: {/emails/0/value: bj@example.com}", true),
+        (
+            "json: {/emails: {contains: {value: bj@example.com, type: work}}}",
+            true,
+        ),
+        (
+            "json: {/emails: {excludes: {value: bj@example.com}}}",
+            false,
+        ),
+        ("json: {/Resources/0/userName: alice}", true),
+        (
+            "json: {/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/department: Sales}",
+            true,
+        ),
+        ("json: {/id: U1}", false),
+        ("json: {/Resources/0/id: u2}", false),
+        ("json: {/externalId: ext-1}", false),
+        ("json: {/meta/resourceType: user}", false),
+        ("json: {/meta/location: 'https://X/Users/u1'}", false),
+        ("json: {/detail: some text}", false),
+        ("json: {/userName: {regex: '^bjensen'}}", false),
+    ];
+    each_passes_as_marked(rows, &r);
+}
+
+/// Each expectation passes or fails as marked.
+fn each_passes_as_marked(rows: &[(&str, bool)], r: &RecordedResponse) {
+    for (yaml, passes) in rows {
+        let f = failures(yaml, r);
+        assert_eq!(f.is_empty(), *passes, "{yaml}: {f:?}");
+    }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::findings::{self, Finding, SetupFailure};
+use super::optional::{self, Offer};
 use super::{CaseResult, Reporter, RunReport, Standing, Status};
 use crate::exec::StepRecord;
 use crate::requirements;
@@ -264,6 +265,22 @@ impl Reporter for Markdown {
                 );
             }
         }
+        if !report.optional_features.is_empty() {
+            let _ = writeln!(
+                o,
+                "\n## Optional features\n\nA target may leave these out: one not offered is no finding.\n"
+            );
+            let _ = writeln!(o, "| feature | status | cases |\n|---|---|---|");
+            for r in &report.optional_features {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} |",
+                    r.feature,
+                    optional::status(r),
+                    r.cases.join(", ")
+                );
+            }
+        }
         let _ = writeln!(o, "\n## Findings\n");
         if let Some(line) = findings::headline(&report.cases) {
             let _ = writeln!(o, "{line}.\n");
@@ -452,6 +469,24 @@ impl Reporter for Html {
                     esc(d.deviation.quote.as_deref().unwrap_or("")),
                     standing(d.standing),
                     esc(&d.deviation.requirements.join(", "))
+                );
+            }
+            o.push_str("</table>");
+        }
+        if !report.optional_features.is_empty() {
+            o.push_str("<h2>Optional features</h2><p>A target may leave these out: one not offered is no finding.</p><table><tr><th>feature</th><th>status</th><th>cases</th></tr>");
+            for r in &report.optional_features {
+                let cls = match r.status {
+                    Offer::Offered => "ok",
+                    Offer::NotOffered => "skip",
+                    Offer::Broken => "warn",
+                };
+                let _ = write!(
+                    o,
+                    "<tr><td>{}</td><td><span class=\"badge {cls}\">{}</span></td><td><code>{}</code></td></tr>",
+                    esc(&r.feature),
+                    optional::status(r),
+                    esc(&r.cases.join(", "))
                 );
             }
             o.push_str("</table>");

@@ -6,6 +6,7 @@ pub mod findings;
 pub mod github;
 mod json;
 mod junit;
+pub mod optional;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -60,6 +61,9 @@ pub struct RunReport {
     /// What the target's discovery documents show once for the run, not case by case.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discovery: Vec<DiscoveryFinding>,
+    /// Each optional feature the cases bear on: offered, not offered, or offered and broken.
+    #[serde(default)]
+    pub optional_features: Vec<optional::OptionalFeature>,
 }
 
 /// A departure the discovery documents show (see [`crate::check::declared`]): one finding
@@ -223,6 +227,9 @@ pub struct CaseResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduction: Option<String>,
     pub steps: Vec<StepRecord>,
+    /// What the case showed of the optional features it bears on (the report's table).
+    #[serde(skip)]
+    pub features: Vec<optional::Use>,
 }
 
 /// A format that can be written to a file.
@@ -314,7 +321,11 @@ pub fn summary(report: &RunReport) -> String {
         }
         let _ = writeln!(out, "{head} ({}):", cases.len());
         for c in cases {
-            let first = c.message.as_deref().and_then(first_failure);
+            // A skipped case's reason comes first; a failure it quotes follows.
+            let first = match status {
+                Status::Skipped => c.message.as_deref().and_then(|m| m.lines().next()),
+                _ => c.message.as_deref().and_then(first_failure),
+            };
             let _ = writeln!(
                 out,
                 "    {} [{} {}] {}",
@@ -329,7 +340,7 @@ pub fn summary(report: &RunReport) -> String {
     listed(
         &mut out,
         Status::Warning,
-        "warnings: failed SHOULD/MAY cases, unadvertised features that work, values the RFC only suggests; the run still passes",
+        "warnings: failed SHOULD cases, offered optional features that misbehave, unadvertised features that work, values the RFC only suggests; the run still passes",
     );
     skipped(&mut out, &report.cases);
     listed(
@@ -393,6 +404,7 @@ pub fn summary(report: &RunReport) -> String {
             d.level, d.requirement, d.message
         );
     }
+    out.push_str(&optional::render(&report.optional_features));
     if let Some(load) = &report.load {
         let _ = writeln!(out, "warning: load, not conformance: {load}\n");
     }

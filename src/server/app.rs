@@ -549,6 +549,7 @@ impl App {
         self.check_input(kind, body)?;
         let mut r = resource::from_request(kind, body)?;
         input::keep_emails(&self.emulation, kind, &mut r);
+        self.alter_case(&mut r);
         self.check_email_identity(kind, &r)?;
         let mut store = self.write();
         let keys = self.unique_keys(kind, &r);
@@ -621,7 +622,11 @@ impl App {
             }
             resource::from_request(kind, &Value::Object(merged))?
         } else {
-            resource::from_request(kind, body)?
+            let mut new = resource::from_request(kind, body)?;
+            if self.emulation.put == PutMode::Default {
+                put_defaults(kind, &mut new);
+            }
+            new
         };
         self.finish_update(kind, &mut store, old, new, params)
     }
@@ -719,6 +724,7 @@ impl App {
         new.insert("meta".into(), old["meta"].clone());
         resource::check_immutable(kind, &old, &new)?;
         input::keep_emails(&self.emulation, kind, &mut new);
+        self.alter_case(&mut new);
         self.check_email_identity(kind, &new)?;
         let keys = self.unique_keys(kind, &new);
         self.check_unique(kind, store, &keys, Some(&id))?;
@@ -799,6 +805,15 @@ impl App {
     fn check_input(&self, kind: Kind, body: &Value) -> Result<(), ScimError> {
         input::refuse_undeclared(&self.emulation, kind, body)?;
         input::check_email_syntax(&self.emulation, body)
+    }
+
+    /// `upper_case_user_names`: a userName is kept in upper case.
+    fn alter_case(&self, r: &mut Map<String, Value>) {
+        if self.emulation.upper_case_user_names
+            && let Some(Value::String(name)) = r.get_mut("userName")
+        {
+            *name = name.to_uppercase();
+        }
     }
 
     /// Where the profile asks it, a User needs an email address: in `emails`, or as its
@@ -1042,4 +1057,17 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// `put: default`: a User's names a PUT omits get defaults made of its userName.
+fn put_defaults(kind: Kind, r: &mut Map<String, Value>) {
+    if kind.rt.schema != USER {
+        return;
+    }
+    let Some(user_name) = r.get("userName").cloned() else {
+        return;
+    };
+    r.entry("displayName").or_insert(user_name.clone());
+    r.entry("name")
+        .or_insert_with(|| json!({ "formatted": user_name }));
 }

@@ -163,6 +163,24 @@ pub fn parse(path: &Path, src: &str, schemas: &HashSet<String>) -> Result<Suite,
         for step in case.value.teardown.iter().chain(&suite.teardown) {
             check_step(step, &defined, schemas, &err)?;
         }
+        // Judged after the case, against the answer of the step that failed: no variables.
+        let answers = (case.value.optional.iter().flat_map(|o| &o.unoffered))
+            .map(|a| (a.step, &a.answer))
+            .chain(case.value.skip_if.iter().map(|s| (s.step, &s.answer)));
+        for (step, answer) in answers {
+            let steps = case.value.steps.len();
+            let why = match answer.variables().first() {
+                _ if !(1..=steps).contains(&step) => {
+                    format!("the case has no step {step} (its steps are 1 to {steps})")
+                }
+                Some(name) => format!("answers cannot use variables (`{{{{{name}}}}}`)"),
+                None => continue,
+            };
+            return Err(err(
+                case.referenced,
+                &format!("`optional`, `skip_if`: {why}"),
+            ));
+        }
     }
     Ok(suite)
 }

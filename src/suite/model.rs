@@ -60,10 +60,51 @@ pub struct Case {
     /// passes (when it fails, the server complies and the declaration is stale).
     #[serde(default)]
     pub shows: Option<String>,
+    /// For a case about an optional feature (one the RFC lets a server leave out): the
+    /// feature, and how a server that does not offer it answers.
+    #[serde(default)]
+    pub optional: Option<Optional>,
+    /// Answers that leave the case nothing to judge, each with why it is then skipped.
+    #[serde(default)]
+    pub skip_if: Vec<SkipIf>,
     pub steps: Vec<Spanned<Step>>,
     /// Steps run after this case's steps, before the suite teardown, always.
     #[serde(default)]
     pub teardown: Vec<Spanned<Step>>,
+}
+
+/// An optional feature a case is about. Where the step that fails is answered as one of
+/// `unoffered` says, the target does not offer the feature: the case is skipped and the run's
+/// optional features table says so. Any other failure is the offered feature misbehaving.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Optional {
+    /// Its name in the optional features table (`nested groups`).
+    pub feature: String,
+    /// The answers of a server without it.
+    pub unoffered: Vec<Answer>,
+}
+
+/// What one of the case's own steps may answer. It is judged after the case, against the
+/// answer of the step that failed, so it uses no variables.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// Which of the case's steps, 1 for its first.
+    pub step: usize,
+    pub answer: Expect,
+}
+
+/// An answer of the step that fails after which the case has nothing to judge (`/Me` for a
+/// token whose subject has no User): the case is skipped with `because`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkipIf {
+    /// Which of the case's steps, 1 for its first.
+    pub step: usize,
+    /// No variables, as an [`Answer`]'s.
+    pub answer: Expect,
+    pub because: String,
 }
 
 /// An optional feature a server advertises in its ServiceProviderConfig (RFC 7643 §5); a case
@@ -202,12 +243,16 @@ impl Step {
         for v in self.walk.iter().flat_map(|w| &w.visits) {
             used.extend(template::names(v).map(str::to_string));
         }
-        for a in self
-            .expect
-            .json
-            .values()
-            .chain(self.expect.headers.values())
-        {
+        used.extend(self.expect.variables());
+        used
+    }
+}
+
+impl Expect {
+    /// Every `{{variable}}` its assertions refer to.
+    pub fn variables(&self) -> Vec<String> {
+        let mut used = Vec::new();
+        for a in self.json.values().chain(self.headers.values()) {
             match a {
                 Assertion::Equals(v)
                 | Assertion::Contains(v)

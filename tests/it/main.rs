@@ -31,3 +31,4 @@ mod scaffolding;
 mod suite_errors;
 mod tls;
 mod trust;
+mod verdicts;
