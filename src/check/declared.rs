@@ -15,7 +15,7 @@ use crate::scim::schema::{
     self, AttrType, Attribute, Mutability, Registry, ResourceType, Returned, Schema,
 };
 use crate::suite::{Level, Method};
-use crate::target::client::{Credentials, Outcome, Outgoing};
+use crate::target::client::{Outcome, Outgoing};
 use crate::target::{Client, RecordedRequest};
 
 const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -129,31 +129,16 @@ impl Declared {
         })
     }
 
-    /// The resource types as the plan stage fits the suites to them. The attributes RFC 7643
-    /// requires of a User (`userName`, §4.1.1) and a Group (`displayName`, §4.2) are there
-    /// whatever `/Schemas` says: a server cannot do without them, so no case is skipped as if
-    /// they were optional (`id` is a common attribute, there already; `schemas` is the core
-    /// URN itself).
+    /// The resource types as the plan stage fits the suites to them (which keeps what RFC
+    /// 7643 requires of them even where they lack it: `Fit::lacking_required`).
     pub fn shapes(&self) -> Vec<Shape> {
-        let rfc = Registry::core();
         self.types
             .iter()
-            .map(|d| {
-                let mut attributes = d.attributes.clone();
-                for (urn, name) in [(schema::USER, "userName"), (schema::GROUP, "displayName")] {
-                    if d.core.eq_ignore_ascii_case(urn)
-                        && !attributes.iter().any(|a| a.name.eq_ignore_ascii_case(name))
-                        && let Some(a) = rfc.schema(urn).and_then(|s| s.attribute(name))
-                    {
-                        attributes.push(a.clone());
-                    }
-                }
-                Shape {
-                    endpoint: d.endpoint.clone(),
-                    core: d.core.clone(),
-                    attributes,
-                    extensions: d.extensions.clone(),
-                }
+            .map(|d| Shape {
+                endpoint: d.endpoint.clone(),
+                core: d.core.clone(),
+                attributes: d.attributes.clone(),
+                extensions: d.extensions.clone(),
             })
             .collect()
     }
@@ -376,16 +361,7 @@ fn known_members(doc: &Value, members: &[&str]) -> Value {
 }
 
 async fn fetch(client: &Client, path: &str) -> Result<Vec<Value>, String> {
-    let exchange = client
-        .send(Outgoing {
-            method: Method::Get,
-            path,
-            query: &[],
-            headers: &[],
-            body: None,
-            credentials: Credentials::Target,
-        })
-        .await;
+    let exchange = client.send(Outgoing::get(path)).await;
     let r = match exchange.outcome {
         Outcome::Response(r) if r.status == 200 => r,
         Outcome::Response(r) => return Err(format!("GET {path} answered {}", r.status)),

@@ -443,7 +443,9 @@ fn skipped(out: &mut String, cases: &[CaseResult]) {
     use std::fmt::Write;
     let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
     for c in cases.iter().filter(|c| c.status == Status::Skipped) {
+        // The reason is the first line; what follows is the evidence (an answer, a step).
         let why = c.message.as_deref().unwrap_or("no reason given");
+        let why = why.lines().next().unwrap_or_default();
         let why = why.trim_start_matches("skipped: ").trim();
         match by_reason.iter_mut().find(|(r, _)| *r == why) {
             Some((_, names)) => names.push(&c.name),

@@ -221,7 +221,7 @@ fn me_without_a_resource_to_alias_is_skipped() {
     );
     assert!(
         text(&out)
-            .contains("search::me_unsupported_is_501 [SHOULD P-me-01] skipped: /Me answered 404"),
+            .contains("skipped 1: 1 /Me answered 404 with a SCIM error: the token's subject has no resource for /Me to alias"),
         "{}",
         text(&out)
     );

@@ -359,8 +359,10 @@ fn endpoints_nowhere_under_the_base_url_fall_back_to_the_schema_then_the_name() 
     assert_eq!(d.findings().len(), 1);
 }
 
+/// A declaration without userName or displayName still plans them as there (RFC 7643
+/// §4.1.1, §4.2 require them), and the plan says once that it lacks them.
 #[test]
-fn the_rfc_required_attributes_are_always_in_the_shapes() {
+fn the_rfc_required_attributes_are_kept_by_the_plan() {
     let (mut schemas, types) = documents();
     for s in &mut schemas {
         s["attributes"]
@@ -369,11 +371,14 @@ fn the_rfc_required_attributes_are_always_in_the_shapes() {
             .retain(|a| a["name"] != "userName" && a["name"] != "displayName");
     }
     let d = Declared::from_documents(&schemas, &types, "http://x").unwrap();
-    for (core, name) in [(schema::USER, "userName"), (schema::GROUP, "displayName")] {
-        let shape = d.shapes().into_iter().find(|s| s.core == core).unwrap();
-        assert!(shape.attributes.iter().any(|a| a.name == name), "{core}");
-        assert!(shape.attributes.iter().any(|a| a.name == "id"), "{core}");
-    }
+    let fit = crate::plan::fit::Fit::new(d.shapes());
+    assert_eq!(
+        fit.lacking_required(),
+        ["userName of Users", "displayName of Groups"]
+    );
+    let mut user = json!({"schemas": [schema::USER], "userName": "u", "id": "1"});
+    fit.body(crate::suite::Method::Post, "/Users", &mut user);
+    assert_eq!(user["userName"], "u");
 }
 
 #[test]
