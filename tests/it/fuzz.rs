@@ -418,3 +418,122 @@ fn a_bad_duration_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("not a duration"), "{}", text(&out));
 }
+
+/// A target that keeps group members naming no resource (RFC 7643 §2.3.7 makes referential
+/// integrity a MAY): the model refuses such a group, the target creates it, and the run
+/// deletes it all the same. A user and a group that are not the run's stay.
+#[test]
+fn what_the_model_refuses_and_the_target_creates_is_deleted() {
+    let dir = temp_dir("fuzz-unknown-members");
+    let profile = dir.join("keeps-unknown-members.yaml");
+    let rfc = std::fs::read_to_string(common::root().join("fixtures/profiles/rfc.yaml")).unwrap();
+    std::fs::write(&profile, format!("{rfc}  unknown_members: kept\n")).unwrap();
+    let profile = scimitar::profile::Profile::find(profile.to_str().unwrap()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime
+        .block_on(scimitar::server::start(
+            ([127, 0, 0, 1], 0).into(),
+            "t0k3n".into(),
+            &profile,
+            Default::default(),
+        ))
+        .unwrap();
+    let base = server.base_url.clone();
+    scimitar::target::install_crypto_provider();
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: &str, body: Option<serde_json::Value>| {
+        let mut req = http
+            .request(method, format!("{base}{path}"))
+            .bearer_auth("t0k3n");
+        if let Some(b) = body {
+            req = req
+                .header("Content-Type", "application/scim+json")
+                .body(b.to_string());
+        }
+        runtime.block_on(async {
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (
+                status,
+                resp.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        })
+    };
+    let count = |endpoint: &str| {
+        let (status, list) = call(reqwest::Method::GET, &format!("{endpoint}?count=0"), None);
+        assert_eq!(status, 200, "{list}");
+        list["totalResults"].as_u64().unwrap()
+    };
+    // Someone else's user, and a group with a member nobody has: the switch is on.
+    let (status, _) = call(
+        reqwest::Method::POST,
+        "/Users",
+        Some(serde_json::json!({"schemas": [scimitar::scim::schema::USER], "userName": "someone"})),
+    );
+    assert_eq!(status, 201);
+    let (status, group) = call(
+        reqwest::Method::POST,
+        "/Groups",
+        Some(
+            serde_json::json!({"schemas": [scimitar::scim::schema::GROUP],
+            "displayName": "someone's", "members": [{"value": "nobody"}]}),
+        ),
+    );
+    assert_eq!(status, 201, "{group}");
+    let before = (count("/Users"), count("/Groups"));
+    assert_eq!(before, (1, 1));
+    let report = dir.join("fuzz.json");
+    let out = scimitar()
+        .args(["fuzz", "--seed", "3", "--cases", "500", "--target", &base])
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .env("SCIM_TOKEN", "t0k3n")
+        .output()
+        .expect("runs");
+    let t = text(&out);
+    // The target kept a group the model refused: allowed, so the run passes.
+    let all = findings(&report);
+    assert!(
+        all.iter()
+            .any(|f| f["rule"] == "C-group-03" && f["fails"] == false),
+        "{t}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("500 sequences"), "{t}");
+    assert!(t.contains("left on the target: 0 resources"), "{t}");
+    assert_eq!((count("/Users"), count("/Groups")), before, "{t}");
+}
+
+/// The profile a server declaring a subset of the RFC schema is emulated with.
+const SUBSET: &str = "minimal";
+
+/// A server declaring a subset: filters, PATCH paths and sorts name only what it declares,
+/// so no seed finds a failing divergence, and nothing is left.
+#[test]
+fn a_server_declaring_a_subset_fails_no_seed() {
+    for seed in ["11", "12", "13"] {
+        let out = scimitar()
+            .args([
+                "fuzz",
+                "--emulate",
+                SUBSET,
+                "--seed",
+                seed,
+                "--cases",
+                "500",
+            ])
+            .output()
+            .expect("runs");
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(0), "seed {seed}: {t}");
+        assert!(t.contains("500 sequences"), "seed {seed}: {t}");
+        assert!(
+            t.contains("no divergence") || t.contains(", 0 failing"),
+            "seed {seed}: {t}"
+        );
+        assert!(
+            t.contains("left on the target: 0 resources"),
+            "seed {seed}: {t}"
+        );
+    }
+}
