@@ -34,7 +34,10 @@ pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// name no other, so that nothing is expected of an attribute the target does not have (RFC
 /// 7644 §3.1: a service provider "may only support a subset of the schema").
 #[derive(Clone)]
-pub struct Vocabulary(Option<Arc<dyn Fn(&str, &str) -> bool + Send + Sync>>);
+pub struct Vocabulary(Option<Arc<Declares>>);
+
+/// Whether an endpoint declares an attribute path.
+type Declares = dyn Fn(&str, &str) -> bool + Send + Sync;
 
 impl Vocabulary {
     /// Every attribute of RFC 7643.
