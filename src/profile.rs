@@ -183,6 +183,22 @@ pub struct Emulation {
     /// alter the case of a value whose caseExact is false.
     #[serde(default)]
     pub upper_case_user_names: bool,
+    /// What a group member whose value is the id of no resource gets.
+    #[serde(default)]
+    pub unknown_members: UnknownMembers,
+}
+
+/// What a group member naming no existing resource gets: RFC 7643 §2.3.7 (lines 580-582)
+/// has a service provider "MAY choose to enforce referential integrity", so refusing it and
+/// keeping it are both allowed (C-group-03).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownMembers {
+    /// 400 `invalidValue`: referential integrity enforced.
+    #[default]
+    Refused,
+    /// Kept as sent, with no `$ref`, `type` or `display` to fill in.
+    Kept,
 }
 
 /// How a ResourceType's `endpoint` is written. RFC 7643 §6 defines it "relative to the Base

@@ -353,6 +353,17 @@ impl Answers<'_> {
     pub fn compare(&self) -> Result<(), Divergence> {
         let (e, a) = (self.expected, self.actual);
         let patch_ok = |s: u16| self.op.method == Method::Patch && (s == 200 || s == 204);
+        // A PATCH with no operation is one a client may not send (RFC 7644 §3.5.2, lines
+        // 1808-1810: "one or more PATCH operations") and no answer is fixed for it
+        // (P-patch-01): refusing it and applying nothing are both right.
+        let refused_or_applied = |s: u16| patch_ok(s) || s == 400;
+        if e.status != a.status
+            && no_operations(self.op)
+            && refused_or_applied(e.status)
+            && refused_or_applied(a.status)
+        {
+            return Ok(());
+        }
         if e.status != a.status && !(patch_ok(e.status) && patch_ok(a.status)) {
             return Err(Divergence::new(
                 Kind::Status,
@@ -630,6 +641,17 @@ fn bulk(e: &Value, a: &Value) -> Result<(), Divergence> {
 }
 
 /// The value a list is sorted by, as the comparison orders it (caseExact false).
+/// Whether `op` is a PATCH whose `Operations` is an empty array.
+fn no_operations(op: &Op) -> bool {
+    op.method == Method::Patch
+        && op
+            .body
+            .as_ref()
+            .and_then(|b| b.get("Operations"))
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty)
+}
+
 fn sort_key(r: &Value, by: &str) -> Value {
     let mut v = r;
     for part in by.split('.') {
@@ -722,13 +744,22 @@ mod tests {
             anonymous: false,
             purpose,
         };
+        diverges_on(&op, expected, actual)
+    }
+
+    /// How the target's answer to `op` differs from the model's, as in [`diverges`].
+    fn diverges_on(
+        op: &Op,
+        expected: &RecordedResponse,
+        actual: &RecordedResponse,
+    ) -> Option<(Kind, String)> {
         let parse = |r: &RecordedResponse| serde_json::from_str(&r.body);
         let (m, t) = (
             names("http://m", &[("1", "<a>"), ("2", "<b>")]),
             names("http://t", &[("x", "<a>"), ("y", "<b>")]),
         );
         let answers = Answers {
-            op: &op,
+            op,
             expected,
             actual,
             expected_json: &parse(expected),
@@ -740,6 +771,43 @@ mod tests {
             etags: false,
         };
         answers.compare().err().map(|d| (d.kind, d.field))
+    }
+
+    /// RFC 7644 §3.5.2 asks the client for one or more operations and fixes no answer to
+    /// none: a refusal and a PATCH done are both right, whichever the model gave.
+    #[test]
+    fn a_patch_without_operations_may_be_refused_or_done() {
+        let patch = |operations: Value| Op {
+            method: Method::Patch,
+            path: "/Users/{{user:0}}".into(),
+            query: vec![],
+            headers: vec![],
+            body: Some(json!({"schemas": [crate::r#gen::PATCH_OP], "Operations": operations})),
+            anonymous: false,
+            purpose: Purpose::Other,
+        };
+        let done = json_answer(200, json!({"id": "1", "userName": "u"}));
+        let done_t = json_answer(200, json!({"id": "x", "userName": "u"}));
+        let refused = json_answer(
+            400,
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400"}),
+        );
+        let empty = patch(json!([]));
+        assert_eq!(diverges_on(&empty, &done, &refused), None);
+        assert_eq!(diverges_on(&empty, &refused, &done_t), None);
+        assert_eq!(diverges_on(&empty, &done, &answer(204, &[], "")), None);
+        assert_eq!(diverges_on(&empty, &done, &done_t), None);
+        assert_eq!(
+            diverges_on(&empty, &done, &json_answer(500, json!({}))).map(|d| d.0),
+            Some(Kind::Status),
+            "a server error is no answer the RFC allows"
+        );
+        // With an operation, the status is the model's.
+        let one = patch(json!([{"op": "replace", "path": "displayName", "value": "x"}]));
+        assert_eq!(
+            diverges_on(&one, &done, &refused),
+            Some((Kind::Status, "200→400".into()))
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Runs one sequence against the target and a fresh reference model side by side, goes on
 //! past a divergence that leaves both sides' resources alike (a read, a header, an error
-//! body) and stops at one that does not, and deletes what it created on the target.
+//! body) and stops at one that does not, and deletes what it created on the target, the
+//! model's refusals among it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
@@ -93,7 +95,7 @@ pub struct Engine {
     client: Client,
     profile: Profile,
     /// What the target declares: generated bodies are cut to it.
-    fit: Option<Fit>,
+    fit: Option<Arc<Fit>>,
     run_id: String,
     executions: AtomicU64,
     requests: AtomicU64,
@@ -104,6 +106,9 @@ struct Execution<'a> {
     prefix: String,
     users: Vec<Slot>,
     groups: Vec<Slot>,
+    /// What the target created and the model did not (a group with unknown members the
+    /// model refuses, RFC 7643 §2.3.7): no placeholder stands for it, but it is deleted.
+    strays: Vec<(Resource, String)>,
     model: Names,
     target: Names,
     sent: Sent,
@@ -113,7 +118,7 @@ struct Execution<'a> {
 }
 
 impl Engine {
-    pub fn new(client: Client, profile: Profile, fit: Option<Fit>, run_id: String) -> Self {
+    pub fn new(client: Client, profile: Profile, fit: Option<Arc<Fit>>, run_id: String) -> Self {
         Engine {
             client,
             profile,
@@ -140,6 +145,12 @@ impl Engine {
         }
     }
 
+    /// Deletes what the ledger still lists, then what carries the run's marker; returns
+    /// what is left on the target (and each search that failed).
+    pub async fn sweep(&self) -> Vec<String> {
+        self.client.sweep().await
+    }
+
     pub async fn execute(&self, ops: &[Op]) -> Result<Trace, String> {
         let reference = Reference::new(&self.profile, "http://reference")?;
         let n = self.executions.fetch_add(1, Ordering::Relaxed);
@@ -147,6 +158,7 @@ impl Engine {
             prefix: op::prefix(&self.run_id, n),
             users: Vec::new(),
             groups: Vec::new(),
+            strays: Vec::new(),
             model: Names {
                 base_url: reference.base_url().to_string(),
                 ids: HashMap::new(),
@@ -307,13 +319,20 @@ impl Execution<'_> {
             Purpose::Invalid { .. } => Some(Resource::User),
             _ => None,
         };
+        let id = |body: &Result<Value, serde_json::Error>| -> Option<String> {
+            body.as_ref().ok()?.get("id")?.as_str().map(str::to_string)
+        };
+        if let Some(resource) = created
+            && (200..300).contains(&actual.status)
+            && !(step.expected.status == 201 && actual.status == 201)
+        {
+            // Created on the target only (or answered as if): deleted at the end all the same.
+            self.strays.extend(id(&actual_json).map(|t| (resource, t)));
+        }
         if let Some(resource) = created
             && step.expected.status == 201
             && actual.status == 201
         {
-            let id = |body: &Result<Value, serde_json::Error>| -> Option<String> {
-                body.as_ref().ok()?.get("id")?.as_str().map(str::to_string)
-            };
             let model = id(&expected_json).ok_or_else(|| {
                 Divergence::new(Kind::Attribute, ".id", "the reference created no id")
             })?;
@@ -325,6 +344,7 @@ impl Execution<'_> {
                 Body::Raw(_) => None,
             });
             if sent_id.as_deref() == Some(target.as_str()) {
+                self.strays.push((resource, target.clone()));
                 return Err(Divergence::new(
                     Kind::KeptId,
                     "",
@@ -387,6 +407,15 @@ impl Execution<'_> {
                 .flatten()
         };
         let theirs = ops(a);
+        // What the target created of what the model did not.
+        for other in &theirs {
+            let created_by_model = ops(e)
+                .iter()
+                .any(|mine| mine["bulkId"] == other["bulkId"] && id(mine).is_some());
+            if let (Some(target), false) = (id(other), created_by_model) {
+                self.strays.push((bulk_resource(other), target));
+            }
+        }
         for mine in ops(e) {
             let Some(other) = theirs.iter().find(|o| o["bulkId"] == mine["bulkId"]) else {
                 continue;
@@ -394,15 +423,7 @@ impl Execution<'_> {
             let (Some(model), Some(target)) = (id(&mine), id(other)) else {
                 continue;
             };
-            let resource = if mine["location"]
-                .as_str()
-                .is_some_and(|l| l.contains("/Groups/"))
-            {
-                Resource::Group
-            } else {
-                Resource::User
-            };
-            vars.push(self.adopt(resource, model, target));
+            vars.push(self.adopt(bulk_resource(&mine), model, target));
         }
         vars
     }
@@ -458,17 +479,31 @@ impl Execution<'_> {
         Ok(())
     }
 
-    /// Deletes, on the target, everything this execution created.
+    /// Deletes, on the target, everything this execution created, groups first.
     async fn clean_up(&self) {
-        let created = self
-            .groups
-            .iter()
-            .map(|s| (Resource::Group, s))
-            .chain(self.users.iter().map(|s| (Resource::User, s)));
-        for (resource, slot) in created {
-            let path = format!("{}/{}", resource.endpoint(), slot.target);
+        let slots = |resource, slots: &[Slot]| -> Vec<(Resource, String)> {
+            slots.iter().map(|s| (resource, s.target.clone())).collect()
+        };
+        let mut created = slots(Resource::Group, &self.groups);
+        created.extend(slots(Resource::User, &self.users));
+        created.extend(self.strays.iter().cloned());
+        created.sort_by_key(|(r, _)| *r != Resource::Group);
+        for (resource, id) in created {
+            let path = format!("{}/{id}", resource.endpoint());
             self.engine.client.delete(&path).await;
         }
+    }
+}
+
+/// The type of resource a Bulk operation's answer has created, by its location.
+fn bulk_resource(answer: &Value) -> Resource {
+    if answer["location"]
+        .as_str()
+        .is_some_and(|l| l.contains("/Groups/"))
+    {
+        Resource::Group
+    } else {
+        Resource::User
     }
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::compare::{Divergence, Kind};
 use super::execute::{Step, Trace};
-use super::op::Purpose;
+use super::op::{Op, Purpose};
 use crate::requirements::{self, Requirement};
 use crate::suite::{Level, Method};
 use crate::target::{Body, Outcome};
@@ -108,7 +108,7 @@ pub fn judge(steps: &[Step], d: &Divergence) -> Judgement {
     let bulk = steps.iter().any(|s| s.op.purpose == Purpose::Bulk);
     let adds_members = |steps: &[Step]| {
         steps.iter().any(|s| {
-            patches(s, |o| {
+            patches(&s.op, |o| {
                 op_is(o, "add")
                     && o["path"]
                         .as_str()
@@ -214,9 +214,9 @@ fn rule(step: &Step, d: &Divergence) -> (Option<&'static str>, Option<&'static s
         // An add through a value filter that matches nothing: the add section has the
         // value added (RFC 7644 §3.5.2.1), Table 9 has it refused with noTarget.
         // The model takes the forms Entra sends that RFC 7644 does not define (capitalised
-        // ops, a remove carrying a value, filtered keys in a path-less value, "True" for a
-        // boolean); a server may refuse them.
-        Kind::Status if expected < 300 && actual == 400 && entra_form(step) => {
+        // ops, a remove carrying a value, attribute paths as the keys of a path-less value,
+        // "True" for a boolean); a server may refuse them.
+        Kind::Status if expected < 300 && actual == 400 && entra_form(&step.op) => {
             return (
                 Some("P-patch-02"),
                 Some(
@@ -325,34 +325,39 @@ fn names_members(step: &Step) -> bool {
 }
 
 /// Whether the request is a PATCH with a form only Entra's leniency takes.
-fn entra_form(step: &Step) -> bool {
-    patches(step, |o| {
+fn entra_form(op: &Op) -> bool {
+    patches(op, |o| {
         let op = o["op"].as_str().unwrap_or_default();
-        let filtered_keys = o["value"]
-            .as_object()
-            .is_some_and(|v| v.keys().any(|k| k.contains('[')));
+        // Keys that are paths, not attribute names: `emails[type eq "work"].value`,
+        // `name.givenName`, `urn:…:User:employeeNumber` (an extension's attributes go in an
+        // object under its URN, RFC 7643 §3 lines 981-983).
+        let path_keys = o["value"].as_object().is_some_and(|v| {
+            v.iter().any(|(k, value)| {
+                let urn = k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
+                k.contains('[') || (!urn && k.contains('.')) || (urn && !value.is_object())
+            })
+        });
         let string_boolean = o["value"]
             .as_str()
             .is_some_and(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false"));
         op.chars().any(|c| c.is_ascii_uppercase())
             || (op_is(o, "remove") && o.get("value").is_some())
-            || (o.get("path").is_none() && filtered_keys)
+            || (o.get("path").is_none() && path_keys)
             || string_boolean
     })
 }
 
 /// Whether the request is a PATCH adding through a value filter (`emails[type eq "work"]`).
 fn adds_through_a_filter(step: &Step) -> bool {
-    patches(step, |o| {
+    patches(&step.op, |o| {
         op_is(o, "add") && o["path"].as_str().is_some_and(|p| p.contains('['))
     })
 }
 
 /// Whether `step` is a PATCH one of whose operations is as `pred` wants.
-fn patches(step: &Step, pred: impl Fn(&serde_json::Value) -> bool) -> bool {
-    step.op.method == Method::Patch
-        && step
-            .op
+fn patches(op: &Op, pred: impl Fn(&serde_json::Value) -> bool) -> bool {
+    op.method == Method::Patch
+        && op
             .body
             .as_ref()
             .is_some_and(|b| b["Operations"].as_array().into_iter().flatten().any(&pred))
@@ -497,6 +502,36 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_paths_as_the_keys_of_a_path_less_value_are_entra_s_form() {
+        let patch = |value: serde_json::Value| Op {
+            method: Method::Patch,
+            path: "/Users/{{user:0}}".into(),
+            query: vec![],
+            headers: vec![],
+            body: Some(serde_json::json!({"Operations": [{"op": "replace", "value": value}]})),
+            anonymous: false,
+            purpose: Purpose::Other,
+        };
+        let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        for entra in [
+            serde_json::json!({"name.givenName": "Ada"}),
+            serde_json::json!({format!("{enterprise}:employeeNumber"): "0"}),
+            serde_json::json!({"emails[type eq \"work\"].value": "a@example.com"}),
+        ] {
+            assert!(entra_form(&patch(entra.clone())), "{entra}");
+        }
+        for rfc in [
+            serde_json::json!({"name": {"givenName": "Ada"}}),
+            serde_json::json!({enterprise: {"employeeNumber": "0"}}),
+            serde_json::json!({"displayName": "Ada"}),
+        ] {
+            assert!(!entra_form(&patch(rfc.clone())), "{rfc}");
+        }
+    }
+
     #[test]
     fn every_rule_the_fuzzer_cites_exists() {
         let source = include_str!("finding.rs");

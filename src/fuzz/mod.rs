@@ -27,7 +27,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use crate::capabilities::Capabilities;
 use crate::check::declared::Declared;
-use crate::r#gen::FilterSpace;
+use crate::r#gen::{FilterSpace, Vocabulary};
 use crate::plan::fit::Fit;
 use crate::profile::Profile;
 use crate::run::{ConfigError, Verdict, connect};
@@ -112,7 +112,10 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let (mut model, fit) = match declared {
         Ok(declared) => {
             let shapes = declared.shapes();
-            (opts.profile.declaring(&shapes), Some(Fit::new(shapes)))
+            (
+                opts.profile.declaring(&shapes),
+                Some(Arc::new(Fit::new(shapes))),
+            )
         }
         Err(why) => {
             eprintln!(
@@ -142,8 +145,16 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
             _ => crate::profile::Pagination::default(),
         };
     }
+    // Filters, PATCH paths, sorts and projections name only what the target declares.
+    let vocabulary = match &fit {
+        Some(fit) => {
+            let fit = fit.clone();
+            Vocabulary::declared(move |endpoint, path| fit.declares(endpoint, path))
+        }
+        None => Vocabulary::rfc(),
+    };
     let strategy = op::sequence(
-        &FilterSpace::new(&model.emulation.filter),
+        &FilterSpace::new(&model.emulation.filter).within(vocabulary),
         &model.fill,
         op::Offered {
             etag: model.emulation.etag,
@@ -267,6 +278,20 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let mut findings = findings;
     let secs = started.elapsed().as_secs_f64();
     let requests = engine.requests();
+    // What each sequence did not delete (the ledger's), and what carries the run's marker.
+    let left = runtime.block_on(engine.sweep());
+    for l in &left {
+        eprintln!("could not delete (see `scimitar sweep`): {l}");
+    }
+    let left = format!(
+        "left on the target: {} {}",
+        left.len(),
+        if left.len() == 1 {
+            "resource"
+        } else {
+            "resources"
+        }
+    );
     let summary = format!(
         "{cases} sequences, {requests} requests in {secs:.1} s ({:.0} requests/s)",
         requests as f64 / secs.max(1e-9)
@@ -276,6 +301,7 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
             "{summary}: no divergence from the {} model",
             opts.profile.name
         );
+        println!("{left}");
         write_report(opts.report.as_deref(), seed, cases, requests, &findings)?;
         return Ok(Verdict::Passed);
     }
@@ -323,6 +349,7 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
             "divergences"
         }
     );
+    println!("{left}");
     Ok(if failing > 0 {
         Verdict::Failed
     } else {

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::Value;
 
-use crate::r#gen::{self, FilterSpace, PREFIX, group_ref, user_ref};
+use crate::r#gen::{self, FilterSpace, PREFIX, Vocabulary, group_ref, user_ref};
 use crate::profile::{Fill, fill_missing};
 use crate::suite::Method;
 
@@ -158,23 +158,35 @@ fn resource() -> impl Strategy<Value = Resource> {
     prop_oneof![3 => Just(Resource::User), 1 => Just(Resource::Group)]
 }
 
-/// `attributes` or `excludedAttributes`, sometimes.
-fn projection() -> impl Strategy<Value = Vec<(String, String)>> {
-    let names = select(
-        &[
-            "displayName",
-            "emails",
-            "name.givenName",
-            "userName",
-            "groups",
-            "members",
-        ][..],
+/// `attributes` or `excludedAttributes` naming an attribute `resource` declares, sometimes.
+fn projection(vocabulary: &Vocabulary, resource: Resource) -> BoxedStrategy<Vec<(String, String)>> {
+    let declared = declared(
+        vocabulary,
+        resource,
+        match resource {
+            Resource::User => &[
+                "displayName",
+                "emails",
+                "name.givenName",
+                "userName",
+                "groups",
+            ],
+            Resource::Group => &["displayName", "members"],
+        },
     );
-    option::of((any::<bool>(), names)).prop_map(|p| match p {
-        Some((true, n)) => vec![("attributes".into(), n.into())],
-        Some((false, n)) => vec![("excludedAttributes".into(), n.into())],
-        None => Vec::new(),
-    })
+    // `id`, a common attribute (RFC 7643 §3.1), where the resource declares none of them.
+    let names = select(if declared.is_empty() {
+        vec!["id"]
+    } else {
+        declared
+    });
+    option::of((any::<bool>(), names))
+        .prop_map(|p| match p {
+            Some((true, n)) => vec![("attributes".into(), n.into())],
+            Some((false, n)) => vec![("excludedAttributes".into(), n.into())],
+            None => Vec::new(),
+        })
+        .boxed()
 }
 
 fn op(
@@ -199,12 +211,24 @@ fn at(resource: Resource, n: usize) -> String {
     format!("{}/{}", resource.endpoint(), resource.placeholder(n))
 }
 
-/// A filter kept to this run's resources of `resource`, and the names it sorts by.
+/// Those of `names` that `resource` declares.
+fn declared(
+    vocabulary: &Vocabulary,
+    resource: Resource,
+    names: &[&'static str],
+) -> Vec<&'static str> {
+    let endpoint = resource.endpoint().trim_start_matches('/');
+    (names.iter().copied())
+        .filter(|n| vocabulary.has(endpoint, n))
+        .collect()
+}
+
+/// A filter kept to this run's resources of `resource`, and the declared names it sorts by.
 fn scoped_filter(
     space: &FilterSpace,
     resource: Resource,
-) -> Option<(BoxedStrategy<String>, &'static [&'static str])> {
-    let (attr, filters, sorts): (_, _, &'static [&'static str]) = match resource {
+) -> Option<(BoxedStrategy<String>, Vec<&'static str>)> {
+    let (attr, filters, sorts): (_, _, &[&'static str]) = match resource {
         Resource::User => (
             "userName",
             space.users(),
@@ -212,15 +236,21 @@ fn scoped_filter(
         ),
         Resource::Group => ("displayName", space.groups(), &["displayName"]),
     };
-    let scoped = {
-        let space = space.clone();
-        filters.prop_filter_map("the dialect cannot keep a filter to this run", move |f| {
-            space.scoped(attr, &f)
-        })
-    };
+    let sorts = declared(space.vocabulary(), resource, sorts);
+    if declared(space.vocabulary(), resource, &[attr]).is_empty() {
+        // What would keep a list to this run's resources is not declared.
+        return None;
+    }
     // Without `sw` and `and`, only an exact userName keeps a list to this run.
-    let filter = if space.scoped(attr, "").is_some() {
-        scoped.boxed()
+    let filter = if let Some(filters) = filters
+        && space.scoped(attr, "").is_some()
+    {
+        let space = space.clone();
+        filters
+            .prop_filter_map("the dialect cannot keep a filter to this run", move |f| {
+                space.scoped(attr, &f)
+            })
+            .boxed()
     } else if resource == Resource::User
         && space.allows(crate::scim::filter::Operator::Compare(
             crate::scim::filter::CompareOp::Eq,
@@ -259,13 +289,23 @@ fn walk(space: &FilterSpace, resource: Resource) -> Option<BoxedStrategy<Op>> {
 /// A list query over `resource`: a filter kept to this run's resources, sorting, paging.
 fn list(space: &FilterSpace, resource: Resource) -> Option<BoxedStrategy<Op>> {
     let (filter, sorts) = scoped_filter(space, resource)?;
-    let sort = option::of((
-        select(sorts),
-        option::of(select(&["ascending", "descending"][..])),
-    ));
+    let sort = if sorts.is_empty() {
+        Just(None).boxed()
+    } else {
+        option::of((
+            select(sorts),
+            option::of(select(&["ascending", "descending"][..])),
+        ))
+        .boxed()
+    };
     let paging = option::of((option::of(1..4u8), option::of(0..4u8)));
     Some(
-        (filter, sort, paging, projection())
+        (
+            filter,
+            sort,
+            paging,
+            projection(space.vocabulary(), resource),
+        )
             .prop_map(move |(filter, sort, paging, mut query)| {
                 query.push(("filter".into(), filter));
                 let sort_by = sort.map(|(by, order)| {
@@ -391,6 +431,7 @@ fn anonymous() -> impl Strategy<Value = Op> {
 /// with bodies completed by `fill`, using what the target `offers`.
 pub fn operation(space: &FilterSpace, fill: &Fill, offers: Offered) -> BoxedStrategy<Op> {
     let n = || 0..8usize;
+    let vocabulary = space.vocabulary().clone();
     let write = |method: Method, resource: Resource, body: BoxedStrategy<Value>| {
         let fill = fill.clone();
         let to_one = method != Method::Post;
@@ -442,7 +483,8 @@ pub fn operation(space: &FilterSpace, fill: &Fill, offers: Offered) -> BoxedStra
         (1, invalid.boxed()),
         (
             3,
-            (resource(), n(), projection())
+            resource()
+                .prop_flat_map(move |r| (Just(r), n(), projection(&vocabulary, r)))
                 .prop_map(|(r, i, q)| op(Method::Get, at(r, i), q, None, Purpose::Other))
                 .boxed(),
         ),
@@ -453,11 +495,28 @@ pub fn operation(space: &FilterSpace, fill: &Fill, offers: Offered) -> BoxedStra
         ),
         (
             3,
-            write(Method::Patch, Resource::User, r#gen::user_patch().boxed()),
+            write(
+                Method::Patch,
+                Resource::User,
+                r#gen::user_patch(space.vocabulary()).boxed(),
+            ),
         ),
         (
             2,
-            write(Method::Patch, Resource::Group, r#gen::group_patch().boxed()),
+            write(
+                Method::Patch,
+                Resource::Group,
+                r#gen::group_patch(space.vocabulary()).boxed(),
+            ),
+        ),
+        (
+            1,
+            (resource(), n())
+                .prop_map(|(r, i)| {
+                    let body = Some(r#gen::empty_patch());
+                    op(Method::Patch, at(r, i), Vec::new(), body, Purpose::Other)
+                })
+                .boxed(),
         ),
         (
             1,
@@ -521,6 +580,172 @@ pub fn prefix(run_id: &str, n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::fit::{Fit, Shape};
+    use crate::profile::Profile;
+    use crate::scim::filter::{self, AttrPath, Filter};
+    use crate::scim::schema::{GROUP, USER};
+    use proptest::test_runner::TestRunner;
+
+    /// What the `minimal` profile declares (fixtures/profiles/minimal.yaml) with the common
+    /// attributes, by endpoint, as `attr` or `attr.sub` in lower case.
+    const MINIMAL: &[(&str, &[&str])] = &[
+        (
+            "Users",
+            &[
+                "id",
+                "externalid",
+                "meta",
+                "username",
+                "name",
+                "name.givenname",
+                "name.familyname",
+                "emails",
+                "emails.value",
+                "emails.primary",
+                "active",
+            ],
+        ),
+        (
+            "Groups",
+            &[
+                "id",
+                "externalid",
+                "meta",
+                "displayname",
+                "members",
+                "members.value",
+            ],
+        ),
+    ];
+
+    fn name(p: &AttrPath, parent: Option<&AttrPath>) -> String {
+        let core = |u: &String| u.eq_ignore_ascii_case(USER) || u.eq_ignore_ascii_case(GROUP);
+        let p = match parent {
+            Some(parent) => AttrPath {
+                urn: parent.urn.clone(),
+                attr: parent.attr.clone(),
+                sub: Some(p.attr.clone()),
+            },
+            None => p.clone(),
+        };
+        let mut n = match p.urn.filter(|u| !core(u)) {
+            Some(u) => format!("{u}:{}", p.attr),
+            None => p.attr,
+        };
+        if let Some(s) = p.sub {
+            n = format!("{n}.{s}");
+        }
+        n.to_ascii_lowercase()
+    }
+
+    fn filter_names(f: &Filter, parent: Option<&AttrPath>, out: &mut Vec<String>) {
+        match f {
+            Filter::Compare { path, .. } | Filter::Present(path) => out.push(name(path, parent)),
+            Filter::And(a, b) | Filter::Or(a, b) => {
+                filter_names(a, parent, out);
+                filter_names(b, parent, out);
+            }
+            Filter::Not(a) => filter_names(a, parent, out),
+            Filter::ValuePath { path, filter } => {
+                out.push(name(path, parent));
+                filter_names(filter, Some(path), out);
+            }
+        }
+    }
+
+    fn path_names(path: &str, out: &mut Vec<String>) {
+        if let Ok(p) = filter::parse_patch_path(path) {
+            out.push(name(&p.path, None));
+            if let Some(f) = &p.filter {
+                filter_names(f, Some(&p.path), out);
+            }
+        }
+    }
+
+    /// The attributes a request to /Users or /Groups names in its filter, sort, projection
+    /// and PATCH paths (and path-less PATCH values), with its endpoint; how many of each.
+    fn named(o: &Op, out: &mut Vec<(String, String)>, seen: &mut [usize; 3]) {
+        let endpoint = o
+            .path
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("");
+        if !matches!(endpoint, "Users" | "Groups") {
+            return;
+        }
+        let mut names = Vec::new();
+        for (k, v) in &o.query {
+            match k.as_str() {
+                "filter" => {
+                    if let Ok(f) = filter::parse(v) {
+                        filter_names(&f, None, &mut names);
+                        seen[0] += 1;
+                    }
+                }
+                "sortBy" | "attributes" | "excludedAttributes" => {
+                    path_names(v, &mut names);
+                    seen[1] += 1;
+                }
+                _ => {}
+            }
+        }
+        if o.method == Method::Patch {
+            for op in o.body.as_ref().unwrap()["Operations"].as_array().unwrap() {
+                match (&op["path"], &op["value"]) {
+                    (Value::String(p), _) => path_names(p, &mut names),
+                    (_, Value::Object(v)) => v.keys().for_each(|k| path_names(k, &mut names)),
+                    _ => continue,
+                }
+                seen[2] += 1;
+            }
+        }
+        out.extend(names.into_iter().map(|n| (endpoint.to_string(), n)));
+    }
+
+    /// The attributes named by 3,000 operations drawn over `vocabulary`, that `minimal`
+    /// does not declare.
+    fn undeclared(vocabulary: Vocabulary) -> Vec<(String, String)> {
+        let space = FilterSpace::new(&Default::default()).within(vocabulary);
+        let offers = Offered {
+            etag: true,
+            bulk: true,
+            cursor: true,
+        };
+        let strategy = operation(&space, &Fill::default(), offers);
+        let mut runner = TestRunner::deterministic();
+        let (mut names, mut seen) = (Vec::new(), [0; 3]);
+        for _ in 0..3000 {
+            let o = strategy.new_tree(&mut runner).unwrap().current();
+            named(&o, &mut names, &mut seen);
+        }
+        // Filters, sorts and projections, PATCH paths: each drawn often enough to count.
+        assert!(seen.iter().all(|n| *n > 100), "{seen:?}");
+        names.retain(|(endpoint, n)| {
+            !MINIMAL
+                .iter()
+                .any(|(e, declared)| e == endpoint && declared.contains(&n.as_str()))
+        });
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn filters_paths_and_sorts_name_only_declared_attributes() {
+        let minimal = Profile::find("minimal").unwrap().registry().unwrap();
+        let fit = Fit::new(Shape::of_registry(&minimal));
+        let vocabulary = Vocabulary::declared(move |e, p| fit.declares(e, p));
+        assert_eq!(undeclared(vocabulary), Vec::<(String, String)>::new());
+        // Over the whole RFC the same draws name what `minimal` lacks: the check sees it.
+        let all = undeclared(Vocabulary::rfc());
+        for lacking in ["title", "emails.type", "displayname", "nickname"] {
+            assert!(
+                all.contains(&("Users".to_string(), lacking.to_string())),
+                "{lacking} not drawn: {all:?}"
+            );
+        }
+    }
 
     #[test]
     fn placeholders_are_filled_everywhere() {

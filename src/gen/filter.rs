@@ -1,6 +1,6 @@
 //! Filters (RFC 7644 §3.4.2.2): random well-typed expressions over the User and Group
-//! schemas with and/or/not and value filters, in the dialect the target speaks, and
-//! malformed ones.
+//! schemas with and/or/not and value filters, in the dialect the target speaks and over the
+//! attributes it declares, and malformed ones.
 
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -9,10 +9,12 @@ use serde_json::Value;
 use super::*;
 use crate::scim::filter::{CompareOp, Dialect, Operator, Structural};
 
-/// What filters may use: all of RFC 7644, or a vendor's dialect.
+/// What filters may use: all of RFC 7644, or a vendor's dialect; all of RFC 7643, or the
+/// attributes the target declares.
 #[derive(Debug, Clone)]
 pub struct FilterSpace {
     dialect: Dialect,
+    vocabulary: Vocabulary,
 }
 
 /// A string attribute and the pool its values come from.
@@ -115,7 +117,17 @@ impl FilterSpace {
     pub fn new(dialect: &Dialect) -> Self {
         FilterSpace {
             dialect: dialect.clone(),
+            vocabulary: Vocabulary::rfc(),
         }
+    }
+
+    /// The space narrowed to the attributes `vocabulary` declares.
+    pub fn within(self, vocabulary: Vocabulary) -> Self {
+        FilterSpace { vocabulary, ..self }
+    }
+
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
     }
 
     pub fn allows(&self, op: Operator) -> bool {
@@ -164,9 +176,17 @@ impl FilterSpace {
             .boxed()
     }
 
-    fn leaves(&self, attrs: &'static [Attr], schema: &'static str) -> Vec<BoxedStrategy<String>> {
+    fn leaves(
+        &self,
+        attrs: &'static [Attr],
+        endpoint: &str,
+        schema: &'static str,
+    ) -> Vec<BoxedStrategy<String>> {
         let mut leaves = Vec::new();
-        for attr in attrs {
+        for attr in attrs
+            .iter()
+            .filter(|a| self.vocabulary.has(endpoint, a.name))
+        {
             for op in self.compares() {
                 leaves.push(
                     (self.spelled(attr.name, schema), operand(attr, op))
@@ -185,16 +205,20 @@ impl FilterSpace {
         leaves
     }
 
-    /// User filters: comparisons, presence, `active`, value filters on emails, combined.
-    pub fn users(&self) -> BoxedStrategy<String> {
-        let mut leaves = self.leaves(USER_ATTRS, USER_SCHEMA);
-        if self.allows(Operator::Compare(CompareOp::Eq)) {
+    /// User filters: comparisons, presence, `active`, value filters on emails, combined;
+    /// none when the target declares nothing they could name.
+    pub fn users(&self) -> Option<BoxedStrategy<String>> {
+        let declares = |path| self.vocabulary.has("Users", path);
+        let mut leaves = self.leaves(USER_ATTRS, "Users", USER_SCHEMA);
+        if self.allows(Operator::Compare(CompareOp::Eq)) && declares("active") {
             leaves.push(any::<bool>().prop_map(|b| format!("active eq {b}")).boxed());
         }
         if self.allows(Operator::Other(Structural::ValueFilter))
             && self.allows(Operator::Other(Structural::And))
             && self.allows(Operator::Compare(CompareOp::Eq))
             && self.allows(Operator::Compare(CompareOp::Co))
+            && declares("emails.type")
+            && declares("emails.value")
         {
             leaves.push(
                 (pool(EMAIL_TYPES), operand(&USER_ATTRS[6], CompareOp::Co))
@@ -207,11 +231,14 @@ impl FilterSpace {
         self.combined(leaves)
     }
 
-    pub fn groups(&self) -> BoxedStrategy<String> {
-        self.combined(self.leaves(GROUP_ATTRS, GROUP_SCHEMA))
+    pub fn groups(&self) -> Option<BoxedStrategy<String>> {
+        self.combined(self.leaves(GROUP_ATTRS, "Groups", GROUP_SCHEMA))
     }
 
-    fn combined(&self, leaves: Vec<BoxedStrategy<String>>) -> BoxedStrategy<String> {
+    fn combined(&self, leaves: Vec<BoxedStrategy<String>>) -> Option<BoxedStrategy<String>> {
+        if leaves.is_empty() {
+            return None;
+        }
         let leaf = proptest::strategy::Union::new(leaves).boxed();
         let words: Vec<&'static str> = [
             (Structural::And, "and"),
@@ -223,15 +250,17 @@ impl FilterSpace {
         .map(|(_, w)| w)
         .collect();
         if words.is_empty() {
-            return leaf;
+            return Some(leaf);
         }
-        leaf.prop_recursive(3, 8, 2, move |inner| {
-            (select(words.clone()), inner.clone(), inner).prop_map(|(w, a, b)| match w {
-                "not" => format!("not ({a})"),
-                w => format!("({a}) {w} ({b})"),
+        Some(
+            leaf.prop_recursive(3, 8, 2, move |inner| {
+                (select(words.clone()), inner.clone(), inner).prop_map(|(w, a, b)| match w {
+                    "not" => format!("not ({a})"),
+                    w => format!("({a}) {w} ({b})"),
+                })
             })
-        })
-        .boxed()
+            .boxed(),
+        )
     }
 
     /// `filter` narrowed to the resources whose `attr` starts with the run's prefix, when

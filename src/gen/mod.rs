@@ -13,19 +13,59 @@ mod invalid;
 mod patch;
 mod resource;
 
+use std::sync::Arc;
+
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value};
 
 pub use filter::{FilterSpace, invalid_filter, user_name_filter};
 pub use invalid::{Expected, Invalid, invalid_user};
-pub use patch::{group_patch, user_patch};
+pub use patch::{empty_patch, group_patch, user_patch};
 pub use resource::{group, user};
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// Which attribute paths (`name.givenName`, `emails[type eq "work"].value`) a target declares
+/// for an endpoint (`Users`, `Groups`): generated filters, PATCH paths, sorts and projections
+/// name no other, so that nothing is expected of an attribute the target does not have (RFC
+/// 7644 §3.1: a service provider "may only support a subset of the schema").
+#[derive(Clone)]
+pub struct Vocabulary(Option<Arc<Declares>>);
+
+/// Whether an endpoint declares an attribute path.
+type Declares = dyn Fn(&str, &str) -> bool + Send + Sync;
+
+impl Vocabulary {
+    /// Every attribute of RFC 7643.
+    pub fn rfc() -> Self {
+        Vocabulary(None)
+    }
+
+    /// The attributes `declares(endpoint, path)` holds declared.
+    pub fn declared(declares: impl Fn(&str, &str) -> bool + Send + Sync + 'static) -> Self {
+        Vocabulary(Some(Arc::new(declares)))
+    }
+
+    pub fn has(&self, endpoint: &str, path: &str) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|declares| declares(endpoint, path))
+    }
+}
+
+impl std::fmt::Debug for Vocabulary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Vocabulary(declared)"
+        } else {
+            "Vocabulary(rfc)"
+        })
+    }
+}
 
 /// Stands for the run's prefix (`scimitar-<run>-<n>-`).
 pub const PREFIX: &str = "{{prefix}}";

@@ -1,6 +1,7 @@
 //! PatchOp bodies (RFC 7644 §3.5.2): every operation, with and without a path, value-filter
 //! paths, and the shapes Microsoft Entra sends (capitalised `op`, "True"/"False" strings,
-//! no-path values keyed by attribute paths, member removal by value list).
+//! no-path values keyed by attribute paths, member removal by value list), over the
+//! attributes a [`Vocabulary`] declares.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -38,22 +39,56 @@ const WORK_EMAIL: &str = "emails[type eq \"work\"].value";
 const EMPLOYEE_NUMBER: &str =
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber";
 
-/// A path and a value to set at it.
-fn user_assignment() -> impl Strategy<Value = (String, Value)> {
-    let text_at = |path: &'static str| text().prop_map(move |t| (path.to_string(), Value::from(t)));
-    prop_oneof![
-        text_at("displayName"),
-        text_at("nickName"),
-        text_at("title"),
-        text_at("name.givenName"),
-        text_at("name.familyName"),
-        boolean().prop_map(|b| ("active".to_string(), b)),
-        pool(EMAILS).prop_map(|e| (WORK_EMAIL.to_string(), Value::from(e))),
-        pool(EMAILS).prop_map(|e| ("emails".to_string(), json!([{"value": e, "type": "home"}]))),
-        "[0-9]{1,6}".prop_map(|n| (EMPLOYEE_NUMBER.to_string(), Value::from(n))),
-        resource::user_name().prop_map(|n| ("userName".to_string(), Value::from(n))),
-        pool(EXTERNAL_IDS).prop_map(|e| ("externalId".to_string(), Value::from(e))),
-    ]
+/// A path declared on `endpoint` and a value to set at it; externalId, a common attribute
+/// (RFC 7643 §3.1), is declared everywhere.
+fn assignment(
+    vocabulary: &Vocabulary,
+    endpoint: &str,
+    values: Vec<(&'static str, BoxedStrategy<Value>)>,
+) -> BoxedStrategy<(String, Value)> {
+    let declared: Vec<BoxedStrategy<(String, Value)>> = values
+        .into_iter()
+        .filter(|(path, _)| vocabulary.has(endpoint, path))
+        .map(|(path, v)| v.prop_map(move |v| (path.to_string(), v)).boxed())
+        .collect();
+    if declared.is_empty() {
+        return pool(EXTERNAL_IDS)
+            .prop_map(|e| ("externalId".to_string(), Value::from(e)))
+            .boxed();
+    }
+    proptest::strategy::Union::new(declared).boxed()
+}
+
+fn user_assignment(vocabulary: &Vocabulary) -> BoxedStrategy<(String, Value)> {
+    let text = || text().prop_map(Value::from).boxed();
+    assignment(
+        vocabulary,
+        "Users",
+        vec![
+            ("displayName", text()),
+            ("nickName", text()),
+            ("title", text()),
+            ("name.givenName", text()),
+            ("name.familyName", text()),
+            ("active", boolean().boxed()),
+            (WORK_EMAIL, pool(EMAILS).prop_map(Value::from).boxed()),
+            (
+                "emails",
+                pool(EMAILS)
+                    .prop_map(|e| json!([{"value": e, "type": "home"}]))
+                    .boxed(),
+            ),
+            (EMPLOYEE_NUMBER, "[0-9]{1,6}".prop_map(Value::from).boxed()),
+            (
+                "userName",
+                resource::user_name().prop_map(Value::from).boxed(),
+            ),
+            (
+                "externalId",
+                pool(EXTERNAL_IDS).prop_map(Value::from).boxed(),
+            ),
+        ],
+    )
 }
 
 const USER_REMOVABLE: &[&str] = &[
@@ -76,21 +111,44 @@ fn failing() -> impl Strategy<Value = Value> {
     ]
 }
 
-fn user_operation() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        4 => (op("replace"), user_assignment())
-            .prop_map(|(op, (path, value))| json!({"op": op, "path": path, "value": value})),
-        2 => (op("add"), user_assignment())
-            .prop_map(|(op, (path, value))| json!({"op": op, "path": path, "value": value})),
-        2 => (op("replace"), vec(user_assignment(), 1..=3)).prop_map(|(op, pairs)| {
-            // Entra's compliant shape: one operation, its value keyed by attribute paths.
-            let value: serde_json::Map<String, Value> = pairs.into_iter().collect();
-            json!({"op": op, "value": value})
-        }),
-        2 => (op("remove"), select(USER_REMOVABLE))
-            .prop_map(|(op, path)| json!({"op": op, "path": path})),
-        1 => failing(),
-    ]
+fn user_operation(vocabulary: &Vocabulary) -> BoxedStrategy<Value> {
+    let mut ops = vec![
+        (
+            4,
+            (op("replace"), user_assignment(vocabulary))
+                .prop_map(|(op, (path, value))| json!({"op": op, "path": path, "value": value}))
+                .boxed(),
+        ),
+        (
+            2,
+            (op("add"), user_assignment(vocabulary))
+                .prop_map(|(op, (path, value))| json!({"op": op, "path": path, "value": value}))
+                .boxed(),
+        ),
+        (
+            2,
+            (op("replace"), vec(user_assignment(vocabulary), 1..=3))
+                .prop_map(|(op, pairs)| {
+                    // Entra's compliant shape: one operation, its value keyed by attribute paths.
+                    let value: serde_json::Map<String, Value> = pairs.into_iter().collect();
+                    json!({"op": op, "value": value})
+                })
+                .boxed(),
+        ),
+        (1, failing().boxed()),
+    ];
+    let removable: Vec<&'static str> = (USER_REMOVABLE.iter().copied())
+        .filter(|path| vocabulary.has("Users", path))
+        .collect();
+    if !removable.is_empty() {
+        ops.push((
+            2,
+            (op("remove"), select(removable))
+                .prop_map(|(op, path)| json!({"op": op, "path": path}))
+                .boxed(),
+        ));
+    }
+    proptest::strategy::Union::new_weighted(ops).boxed()
 }
 
 fn body(ops: Vec<Value>) -> Value {
@@ -98,8 +156,17 @@ fn body(ops: Vec<Value>) -> Value {
 }
 
 /// A PatchOp for a User: one to three operations.
-pub fn user_patch() -> impl Strategy<Value = Value> {
-    vec(user_operation(), 1..=3).prop_map(body)
+pub fn user_patch(vocabulary: &Vocabulary) -> BoxedStrategy<Value> {
+    vec(user_operation(vocabulary), 1..=3)
+        .prop_map(body)
+        .boxed()
+}
+
+/// A PatchOp with no operation, which RFC 7644 §3.5.2 does not let a client send (lines
+/// 1808-1810: "an array of one or more PATCH operations"); no answer is fixed for it, so a
+/// server may refuse it or apply nothing (P-patch-01).
+pub fn empty_patch() -> Value {
+    body(Vec::new())
 }
 
 fn members(refs: Vec<usize>) -> Value {
@@ -110,27 +177,68 @@ fn members(refs: Vec<usize>) -> Value {
     )
 }
 
-fn group_operation() -> impl Strategy<Value = Value> {
+fn group_operation(vocabulary: &Vocabulary) -> BoxedStrategy<Value> {
     let refs = || vec(0..8usize, 1..=2);
-    prop_oneof![
-        2 => (op("replace"), text()).prop_map(|(op, name)| {
-            json!({"op": op, "path": "displayName", "value": format!("{PREFIX}{name}")})
-        }),
-        3 => (op("add"), refs())
-            .prop_map(|(op, r)| json!({"op": op, "path": "members", "value": members(r)})),
-        2 => (op("remove"), 0..8usize).prop_map(|(op, r)| {
-            json!({"op": op, "path": format!("members[value eq \"{}\"]", user_ref(r))})
-        }),
-        // Entra's default: the members to remove as the value of a remove on `members`.
-        2 => (op("remove"), refs())
-            .prop_map(|(op, r)| json!({"op": op, "path": "members", "value": members(r)})),
-        1 => (op("replace"), refs())
-            .prop_map(|(op, r)| json!({"op": op, "path": "members", "value": members(r)})),
-        1 => op("remove").prop_map(|op| json!({"op": op, "path": "members"})),
-    ]
+    let declares = |path| vocabulary.has("Groups", path);
+    let mut ops = vec![(
+        1,
+        (op("replace"), pool(EXTERNAL_IDS))
+            .prop_map(|(op, e)| json!({"op": op, "path": "externalId", "value": e}))
+            .boxed(),
+    )];
+    if declares("displayName") {
+        ops.push((
+            2,
+            (op("replace"), text())
+                .prop_map(|(op, name)| {
+                    json!({"op": op, "path": "displayName", "value": format!("{PREFIX}{name}")})
+                })
+                .boxed(),
+        ));
+    }
+    if declares("members.value") {
+        ops.extend([
+            (
+                3,
+                (op("add"), refs())
+                    .prop_map(|(op, r)| json!({"op": op, "path": "members", "value": members(r)}))
+                    .boxed(),
+            ),
+            (
+                2,
+                (op("remove"), 0..8usize)
+                    .prop_map(|(op, r)| {
+                        json!({"op": op, "path": format!("members[value eq \"{}\"]", user_ref(r))})
+                    })
+                    .boxed(),
+            ),
+            // Entra's default: the members to remove as the value of a remove on `members`.
+            (
+                2,
+                (op("remove"), refs())
+                    .prop_map(|(op, r)| json!({"op": op, "path": "members", "value": members(r)}))
+                    .boxed(),
+            ),
+            (
+                1,
+                (op("replace"), refs())
+                    .prop_map(|(op, r)| json!({"op": op, "path": "members", "value": members(r)}))
+                    .boxed(),
+            ),
+            (
+                1,
+                op("remove")
+                    .prop_map(|op| json!({"op": op, "path": "members"}))
+                    .boxed(),
+            ),
+        ]);
+    }
+    proptest::strategy::Union::new_weighted(ops).boxed()
 }
 
 /// A PatchOp for a Group: renames and membership changes.
-pub fn group_patch() -> impl Strategy<Value = Value> {
-    vec(group_operation(), 1..=3).prop_map(body)
+pub fn group_patch(vocabulary: &Vocabulary) -> BoxedStrategy<Value> {
+    vec(group_operation(vocabulary), 1..=3)
+        .prop_map(body)
+        .boxed()
 }

@@ -139,6 +139,23 @@ impl Fit {
         }
     }
 
+    /// Whether the target declares what the attribute path `path` (`name.givenName`,
+    /// `emails[type eq "work"].value`) names on `endpoint` (`Users`): what the fuzzer may
+    /// generate filters, PATCH paths and sorts over. A name the RFC does not define counts as
+    /// declared, as everywhere here; an unparsable path names nothing.
+    pub fn declares(&self, endpoint: &str, path: &str) -> bool {
+        let Ok(parsed) = filter::parse_patch_path(path) else {
+            return true;
+        };
+        let mut paths = vec![parsed.path.clone()];
+        if let Some(f) = &parsed.filter {
+            filter_paths(f, Some(&parsed.path), &mut paths);
+        }
+        paths
+            .iter()
+            .all(|p| self.undeclared_path(Some(endpoint), p).is_none())
+    }
+
     /// Fits one step's expectations; returns the undeclared attributes it is about (when
     /// `own`, a case's own step) — elsewhere what is about them is dropped instead.
     fn step(&self, step: &mut Step, own: bool) -> Vec<String> {

@@ -892,15 +892,18 @@ impl App {
                     "each member needs a value (the member's id)",
                 ));
             };
-            let (rt, found) = ["User", "Group"]
+            let Some((rt, found)) = ["User", "Group"]
                 .iter()
                 .find_map(|rt| store.get(rt, &id).map(|f| (*rt, f)))
-                .ok_or_else(|| {
-                    ScimError::bad(
-                        ScimType::InvalidValue,
-                        format!("member {id} does not exist"),
-                    )
-                })?;
+            else {
+                if self.emulation.unknown_members == crate::profile::UnknownMembers::Kept {
+                    continue;
+                }
+                return Err(ScimError::bad(
+                    ScimType::InvalidValue,
+                    format!("member {id} does not exist"),
+                ));
+            };
             let display = get_ci_map(found, "displayName")
                 .or_else(|| get_ci_map(found, "userName"))
                 .cloned();

@@ -110,6 +110,12 @@ fn finds_count_ignored() {
     );
 }
 
+/// As with `filter-case-sensitive`, a cursor walk may show it before a plain list does.
+#[test]
+fn finds_co_as_eq() {
+    found_among("co-as-eq", "P-list-02", "(list) · totalResults", true, 3);
+}
+
 /// A create's 200 shows inside a Bulk request first: the plain create is among the first
 /// three findings.
 #[test]
@@ -122,7 +128,6 @@ found! {
     finds_meta_location_wrong: "meta-location-wrong" => "P-create-04" "attribute .meta" true,
     finds_client_id_accepted: "client-id-accepted" => "P-create-06" "client id kept" true,
     finds_json_content_type: "json-content-type" => "P-media-01" "Content-Type" true,
-    finds_co_as_eq: "co-as-eq" => "P-list-02" "(list) · totalResults" true,
     finds_sort_ignored: "sort-ignored" => "P-sort-02" "(list) · order" true,
     finds_excluded_attributes_ignored: "excluded-attributes-ignored" => "P-attributes-02" "GET /…· attribute ." true,
     finds_password_returned: "password-returned" => "C-user-03" "attribute .password" true,
@@ -136,7 +141,7 @@ found! {
     finds_understated_features: "understated-features" => "C-discovery-05" "works though not advertised" false,
     finds_next_cursor_on_last_page: "next-cursor-on-last-page" => "P-cursor-05" "(cursor walk) · cursor walk last page" false,
     finds_cursor_walk_repeats: "cursor-walk-repeats" => "P-cursor-12" "(cursor walk) · cursor walk repeat" true,
-    finds_previous_cursor_on_first_page: "previous-cursor-on-first-page" => "P-cursor-06" "(cursor walk) · cursor walk first page" true,
+    finds_previous_cursor_on_first_page: "previous-cursor-on-first-page" => "P-cursor-06" "(cursor walk…· cursor walk first page" true,
     finds_invalid_cursor_500: "invalid-cursor-500" => "P-cursor-08" "tampered cursor) · status 400→500" false,
 }
 
@@ -417,4 +422,120 @@ fn a_bad_duration_is_a_usage_error() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("not a duration"), "{}", text(&out));
+}
+
+/// A target that keeps group members naming no resource (RFC 7643 §2.3.7 makes referential
+/// integrity a MAY): the model refuses such a group, the target creates it, and the run
+/// deletes it all the same. A user and a group that are not the run's stay.
+#[test]
+fn what_the_model_refuses_and_the_target_creates_is_deleted() {
+    let dir = temp_dir("fuzz-unknown-members");
+    let profile = dir.join("keeps-unknown-members.yaml");
+    let rfc = std::fs::read_to_string(common::root().join("fixtures/profiles/rfc.yaml")).unwrap();
+    std::fs::write(&profile, format!("{rfc}  unknown_members: kept\n")).unwrap();
+    let profile = scimitar::profile::Profile::find(profile.to_str().unwrap()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime
+        .block_on(scimitar::server::start(
+            ([127, 0, 0, 1], 0).into(),
+            "t0k3n".into(),
+            &profile,
+            Default::default(),
+        ))
+        .unwrap();
+    let base = server.base_url.clone();
+    scimitar::target::install_crypto_provider();
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: &str, body: Option<serde_json::Value>| {
+        let mut req = http
+            .request(method, format!("{base}{path}"))
+            .bearer_auth("t0k3n");
+        if let Some(b) = body {
+            req = req
+                .header("Content-Type", "application/scim+json")
+                .body(b.to_string());
+        }
+        runtime.block_on(async {
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (
+                status,
+                resp.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        })
+    };
+    let count = |endpoint: &str| {
+        let (status, list) = call(reqwest::Method::GET, &format!("{endpoint}?count=0"), None);
+        assert_eq!(status, 200, "{list}");
+        list["totalResults"].as_u64().unwrap()
+    };
+    // Someone else's user, and a group with a member nobody has: the switch is on.
+    let (status, _) = call(
+        reqwest::Method::POST,
+        "/Users",
+        Some(serde_json::json!({"schemas": [scimitar::scim::schema::USER], "userName": "someone"})),
+    );
+    assert_eq!(status, 201);
+    let (status, group) = call(
+        reqwest::Method::POST,
+        "/Groups",
+        Some(
+            serde_json::json!({"schemas": [scimitar::scim::schema::GROUP],
+            "displayName": "someone's", "members": [{"value": "nobody"}]}),
+        ),
+    );
+    assert_eq!(status, 201, "{group}");
+    let before = (count("/Users"), count("/Groups"));
+    assert_eq!(before, (1, 1));
+    let report = dir.join("fuzz.json");
+    let out = scimitar()
+        .args(["fuzz", "--seed", "3", "--cases", "500", "--target", &base])
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .env("SCIM_TOKEN", "t0k3n")
+        .output()
+        .expect("runs");
+    let t = text(&out);
+    // The target kept a group the model refused: allowed, so the run passes.
+    let all = findings(&report);
+    assert!(
+        all.iter()
+            .any(|f| f["rule"] == "C-group-03" && f["fails"] == false),
+        "{t}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("500 sequences"), "{t}");
+    assert!(t.contains("left on the target: 0 resources"), "{t}");
+    assert_eq!((count("/Users"), count("/Groups")), before, "{t}");
+}
+
+/// Servers declaring a subset of the RFC schema, fuzzed with the RFC model as a target found
+/// on the network is: filters, PATCH paths and sorts name only what they declare (their
+/// /Schemas), so no seed finds a failing divergence, and nothing is left; `strict` refuses
+/// what it does not declare (400 invalidSyntax), `minimal` drops it.
+#[test]
+fn a_server_declaring_a_subset_fails_no_seed() {
+    for (subset, seed) in ["strict", "minimal"]
+        .into_iter()
+        .flat_map(|p| ["11", "12", "13"].map(|seed| (p, seed)))
+    {
+        let served = serve("t0k3n", &["--emulate", subset]);
+        let out = scimitar()
+            .args(["fuzz", "--seed", seed, "--cases", "500", "--target"])
+            .arg(&served.base_url)
+            .env("SCIM_TOKEN", "t0k3n")
+            .output()
+            .expect("runs");
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{subset} seed {seed}: {t}");
+        assert!(t.contains("500 sequences"), "seed {seed}: {t}");
+        assert!(
+            t.contains("no divergence") || t.contains(", 0 failing"),
+            "seed {seed}: {t}"
+        );
+        assert!(
+            t.contains("left on the target: 0 resources"),
+            "seed {seed}: {t}"
+        );
+    }
 }

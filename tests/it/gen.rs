@@ -87,7 +87,7 @@ proptest! {
     #[test]
     /// A PATCH with an operation that must fail is refused whole, the user unchanged; any
     /// other applies, unless it replaces the work email the seed user lacks (noTarget).
-    fn generated_patches_apply_or_fail_whole(patch in r#gen::user_patch()) {
+    fn generated_patches_apply_or_fail_whole(patch in r#gen::user_patch(&r#gen::Vocabulary::rfc())) {
         let id_path = "/Users/{{user:0}}";
         let answers = session(&Profile::rfc(), &[
             ("GET", id_path, None),
@@ -109,13 +109,13 @@ proptest! {
     }
 
     #[test]
-    fn generated_filters_are_accepted(filter in FilterSpace::new(&Default::default()).users()) {
+    fn generated_filters_are_accepted(filter in FilterSpace::new(&Default::default()).users().unwrap()) {
         prop_assert_eq!(list(&Profile::rfc(), &filter), 200, "{}", filter);
     }
 
     #[test]
     fn filters_drawn_for_new_relic_stay_in_its_dialect(
-        filter in FilterSpace::new(&Profile::find("newrelic").unwrap().emulation.filter).users()
+        filter in FilterSpace::new(&Profile::find("newrelic").unwrap().emulation.filter).users().unwrap()
     ) {
         let newrelic = Profile::find("newrelic").unwrap();
         prop_assert_eq!(list(&newrelic, &filter), 200, "{}", filter);

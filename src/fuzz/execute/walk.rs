@@ -43,6 +43,10 @@ impl Execution<'_> {
             let shown = match model.get(n.wrapping_sub(1)).and_then(|(_, c)| c.as_deref()) {
                 Some(c) if tamper => format!("{c}Zz"),
                 Some(c) => c.to_string(),
+                // The target has a next page where the model has none: the model has no
+                // cursor to change, and its first page is no answer to a changed cursor.
+                // Whether that page should be there is the untampered walk's to judge.
+                None if tamper && n > 0 => return (steps, None),
                 None => String::new(),
             };
             let mut step = self.send(op, reference, Some((&shown, &cursor))).await;
