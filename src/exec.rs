@@ -71,9 +71,9 @@ pub struct StepRecord {
     /// Why the step did not run (a teardown step whose variables were never captured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
-    /// What a create's answer shows the target did not keep of what was sent (`kept`).
+    /// What a create's answer shows the target did not keep of the case's own data (`kept`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unkept: Option<String>,
+    pub unkept: Option<kept::Lost>,
 }
 
 /// The first step of a case that failed.
@@ -96,9 +96,9 @@ pub struct CaseRecord {
     /// declines parts or forms of it (RFC 7644 Table 9: the case is unsupported, not failed)
     /// or answers a filter by the data stored (a fault of its own that blocks the case).
     pub declined: Option<Refusal>,
-    /// Where the failure came after a create whose answer shows the target did not keep
-    /// data the case leans on: what it lost. The case is then unsupported, not failed.
-    pub unkept: Option<String>,
+    /// Where the failing step is about what an earlier create's answer shows the target did
+    /// not keep: what it lost. The case is then unsupported, not failed.
+    pub unkept: Option<kept::Lost>,
     pub warning: Option<String>,
     /// A script of the case's requests up to the failure (all of them when none failed), to
     /// reproduce what it showed by hand.
@@ -195,8 +195,10 @@ impl Runner {
             }
             records.insert(0, record);
             let failed = records.iter().find(|r| !r.failures.is_empty());
-            if failed.is_some() {
-                unkept = lost.take();
+            if let Some(r) = failed {
+                unkept = lost
+                    .take()
+                    .filter(|l: &kept::Lost| leans_on(l, &step.value, r));
             }
             lost = lost.or_else(|| records.iter().find_map(|r| r.unkept.clone()));
             if let Some(r) = failed {
@@ -338,6 +340,15 @@ impl Runner {
                 }
             }
         }
+        // The case's own data as sent: what a create's answer is read back against (what
+        // shaping added is no data the case leans on).
+        let mut own = match &body {
+            Some(Body::Json(json)) if s.request.method == Method::Post => Some(json.clone()),
+            _ => None,
+        };
+        if let Some(own) = &mut own {
+            self.shaping.fit.body(s.request.method, &path, own);
+        }
         if let Some(Body::Json(json)) = &mut body {
             let additions = Additions {
                 fill,
@@ -361,7 +372,6 @@ impl Runner {
                 credentials,
             })
             .await;
-        let sent = body.as_ref();
         self.probes.saw(&self.client, &exchange);
         match &exchange.outcome {
             Outcome::Error(e) => record.failures.push(format!("no response: {e}")),
@@ -399,9 +409,9 @@ impl Runner {
                 let passed = record.failures.is_empty() && (200..300).contains(&resp.status);
                 if s.request.method == Method::Post
                     && passed
-                    && let (Some(Body::Json(sent)), Ok(got)) = (sent, &body)
+                    && let (Some(own), Ok(got)) = (&own, &body)
                 {
-                    record.unkept = kept::shortfall(sent, got);
+                    record.unkept = kept::shortfall(own, got);
                 }
                 for (name, pointer) in &s.capture {
                     match body.as_ref().ok().and_then(|b| b.pointer(&pointer.value)) {
@@ -500,6 +510,28 @@ fn setup_name(file: &Path, step: &Spanned<Step>) -> String {
         step.referenced.line(),
         step_name(step)
     )
+}
+
+/// Whether the failed step `r` of `step` leans on what `lost` says the target did not keep.
+fn leans_on(lost: &kept::Lost, step: &Step, r: &StepRecord) -> bool {
+    let request = r.exchange.as_ref().map_or(String::new(), |x| {
+        let url = percent_decoded(&x.request.url);
+        let body = x.request.body.as_ref().map(Body::text).unwrap_or_default();
+        format!("{url} {body}")
+    });
+    let pointers: Vec<&str> = step.expect.json.keys().map(String::as_str).collect();
+    lost.bears_on(&request, &pointers)
+}
+
+/// A URL with its query's escapes undone (`emails.value+eq` reads `emails.value eq`).
+fn percent_decoded(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => {
+            let query: Vec<String> = u.query_pairs().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{} {}", u.path(), query.join("&"))
+        }
+        Err(_) => url.to_string(),
+    }
 }
 
 /// `` `name` `` with a leading space, or nothing for an unnamed step.

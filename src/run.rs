@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
 
+mod faults;
+
 use crate::capabilities::Capabilities;
 use crate::check::Schemas;
 use crate::check::declared::Declared;
@@ -25,6 +27,7 @@ use crate::suite::{self, Loaded};
 use crate::target::client::Policy;
 use crate::target::ledger::Ledger;
 use crate::target::{Auth, Client, Network, Secret};
+use faults::INCONSISTENT;
 
 /// A mistake in how scimitar was invoked or configured.
 #[derive(Debug)]
@@ -652,78 +655,6 @@ struct Shared {
     opts: RunOptions,
 }
 
-/// What a case blocked by a filter answered by the data stored leaned on.
-const INCONSISTENT: &str = "its filter, which the target refuses at one time and accepts at another (its answers depend on the data stored, not on the filter): a fault reported once under P-filter-03";
-
-impl Shared {
-    /// Remembers how the target refused a case's filter; the parts it declines, if it does.
-    fn note_refusal(&self, case: &str, refusal: &Refusal) -> Option<String> {
-        match refusal {
-            Refusal::Declined { endpoint, parts } => {
-                lock(&self.declined).extend(parts.iter().cloned());
-                lock(&self.declining).push((case.into(), endpoint.clone(), parts.clone()));
-                Some(parts.join(", "))
-            }
-            Refusal::Inconsistent(parts) => {
-                lock(&self.inconsistent).push((case.into(), parts.clone()));
-                None
-            }
-            Refusal::PathForms(forms) => {
-                lock(&self.declined).extend(forms.iter().map(|f| format!("PATCH path {f}")));
-                None
-            }
-        }
-    }
-
-    /// After the run: a case skipped for a part the target "declined" that it accepted
-    /// later in the run was blocked by a filter answered by the data stored.
-    fn reconcile_declined(&self) {
-        let probes = &self.runner.probes;
-        let mut results = lock(&self.results);
-        for (case, endpoint, parts) in lock(&self.declining).iter() {
-            let accepted: Vec<String> = parts
-                .iter()
-                .filter(|part| probes.was_accepted(&format!("{endpoint} {part}")))
-                .cloned()
-                .collect();
-            if accepted.is_empty() {
-                continue;
-            }
-            let Some(done) = results.iter_mut().find(|r| r.name == *case) else {
-                continue;
-            };
-            done.status = Status::Blocked;
-            done.fault = Some(INCONSISTENT_RULE.to_string());
-            done.message = Some(format!(
-                "blocked: {INCONSISTENT}\n{} refused here, accepted elsewhere in the run",
-                accepted.join(", ")
-            ));
-            lock(&self.declined).retain(|d| !accepted.contains(d));
-            lock(&self.inconsistent).push((case.clone(), accepted));
-        }
-    }
-
-    /// The filter fault, if the run met it.
-    fn faults(&self) -> Vec<report::Fault> {
-        let seen = lock(&self.inconsistent);
-        if seen.is_empty() {
-            return Vec::new();
-        }
-        let mut parts: Vec<String> = seen.iter().flat_map(|(_, p)| p.clone()).collect();
-        parts.sort();
-        parts.dedup();
-        let mut cases: Vec<String> = seen.iter().map(|(c, _)| c.clone()).collect();
-        cases.sort();
-        vec![report::Fault {
-            rule: INCONSISTENT_RULE.into(),
-            level: crate::suite::Level::Must,
-            summary: "filters answered 400 at one time and with their matches at another, by the data stored (RFC 7644 lines 931-932: the resources matching SHALL be returned)".into(),
-            parts,
-            cases,
-        }]
-    }
-}
-
 /// A lock whose holder may have panicked: the data is still what it was.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -818,16 +749,19 @@ fn trial(
                     record = again;
                 }
                 let refusal = record.declined.take();
-                let declined = refusal.as_ref().and_then(|r| shared.note_refusal(&p.name, r));
                 let inconsistent = matches!(refusal, Some(Refusal::Inconsistent(_)));
-                let forms = match &refusal {
-                    Some(Refusal::PathForms(forms)) => Some(forms.join(", ")),
-                    _ => None,
+                let (declined, forms) = match &refusal {
+                    Some(Refusal::Declined { parts, .. }) => (Some(parts.join(", ")), None),
+                    Some(Refusal::PathForms(forms)) => (None, Some(forms.join(", "))),
+                    _ => (None, None),
                 };
+                // In order: what the target does not advertise, then what it did not keep,
+                // then a fault in what the case leans on, then what it declines; only then
+                // the case's own setup and steps.
                 let outcome = match (record.failure, unadvertised.clone(), record.warning) {
                     (Some(_), Some(why), _) => Outcome::Unsupported(why),
                     (Some(_), None, _) if record.unkept.is_some() => Outcome::Unsupported(
-                        record.unkept.unwrap_or_default(),
+                        record.unkept.map(|l| l.message).unwrap_or_default(),
                     ),
                     (Some(f), None, _) if inconsistent => Outcome::Leaning {
                         fault: INCONSISTENT.to_string(),
@@ -860,11 +794,15 @@ fn trial(
                     (None, None, Some(w)) => Outcome::Noted(w),
                     (None, None, None) => Outcome::Passed,
                 };
+                let leaning = matches!(outcome, Outcome::Leaning { .. });
+                if let Some(r) = &refusal {
+                    shared.note_refusal(&p.name, r, &outcome);
+                }
                 let features = classify::uses(&p, case, unadvertised.as_deref(), &outcome);
                 let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.opts.profile);
                 let kept = !matches!(c.status, Status::Passed | Status::Skipped);
                 let mut done = CaseResult {
-                    fault: inconsistent.then(|| INCONSISTENT_RULE.to_string()),
+                    fault: leaning.then(|| INCONSISTENT_RULE.to_string()),
                     duration_ms: started.elapsed().as_secs_f64() * 1000.0,
                     reproduction: kept.then_some(record.reproduction),
                     steps: record.steps,

@@ -163,7 +163,7 @@ impl Declared {
             requirement: "C-discovery-02".into(),
             level: Level::Should,
             message: format!(
-                "/ResourceTypes gives endpoints that are not relative to the base URL ({}); RFC 7643 §6 defines `endpoint` relative to it, e.g. \"/Users\". Resolved against the base URL for this run",
+                "/ResourceTypes gives endpoints that are not relative to the base URL ({}); RFC 7643 §6 defines `endpoint` relative to it, e.g. \"Users\". Resolved against the base URL for this run",
                 written.join(", ")
             ),
         }]

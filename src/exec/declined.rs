@@ -65,7 +65,8 @@ impl Probes {
         let (mut leaves, mut logic) = (Vec::new(), Vec::new());
         parts(&parsed, &mut leaves, &mut logic);
         let mut accepted = lock(&self.accepted);
-        for (label, _) in leaves {
+        // A value filter's label (`emails[...]`) says nothing of what is inside it.
+        for (label, _) in leaves.into_iter().filter(|(l, _)| !l.ends_with("[...]")) {
             accepted.insert(format!("{endpoint} {label}"));
         }
     }
@@ -95,12 +96,12 @@ impl Probes {
         let mut leaves = Vec::new();
         let mut logic = Vec::new();
         parts(&parsed, &mut leaves, &mut logic);
+        // Only a GET of the endpoint itself is asked again as it was: a `.search` may be
+        // refused for being a `.search` (RFC 7644 lines 1465-1469 make it optional).
+        let again = x.request.method == Method::Get
+            && relative_path(client, &x.request.url).as_deref() == Some(endpoint.as_str());
         // Asked again, as it was: a filter refused once and accepted now is no choice.
-        if self
-            .answers_now(client, &endpoint, &text)
-            .await
-            .is_some_and(|status| (200..300).contains(&status))
-        {
+        if again && self.answers_again(client, x).await {
             let mut labels: Vec<String> = leaves.into_iter().map(|(label, _)| label).collect();
             labels.dedup();
             return Some(Refusal::Inconsistent(labels));
@@ -122,7 +123,7 @@ impl Probes {
         for (label, leaf) in &leaves {
             if self.accepts(client, &endpoint, leaf).await {
                 accepted.get_or_insert_with(|| leaf.clone());
-            } else if self.was_accepted(&format!("{endpoint} {label}")) {
+            } else if again && self.was_accepted(&format!("{endpoint} {label}")) {
                 if !inconsistent.contains(label) {
                     inconsistent.push(label.clone());
                 }
@@ -132,7 +133,11 @@ impl Probes {
         }
         // The very filter sent, refused here and accepted when probed before: by another
         // time's data. (A probe spelt otherwise, without a URN, proves nothing of it.)
-        if declined.is_empty() && logic.is_empty() && leaves.iter().any(|(_, p)| *p == text) {
+        if again
+            && declined.is_empty()
+            && logic.is_empty()
+            && leaves.iter().any(|(_, p)| *p == text)
+        {
             inconsistent.extend(leaves.into_iter().map(|(label, _)| label));
         }
         if !inconsistent.is_empty() {
@@ -169,6 +174,24 @@ impl Probes {
         ok
     }
 
+    /// Whether the target answers the GET `x` sent with success when it is sent again.
+    async fn answers_again(&self, client: &Client, x: &Exchange) -> bool {
+        let Ok(url) = url::Url::parse(&x.request.url) else {
+            return false;
+        };
+        let Some(path) = relative_path(client, &x.request.url) else {
+            return false;
+        };
+        let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let again = client
+            .send(Outgoing {
+                query: &query,
+                ..Outgoing::get(&path)
+            })
+            .await;
+        matches!(&again.outcome, Outcome::Response(r) if (200..300).contains(&r.status))
+    }
+
     /// The status the target answers `filter` alone at `endpoint` with now, if it answers.
     async fn answers_now(&self, client: &Client, endpoint: &str, filter: &str) -> Option<u16> {
         let query = [
@@ -190,6 +213,14 @@ impl Probes {
             Outcome::Error(_) => None,
         }
     }
+}
+
+/// The path of `url` below the base URL: `/Users/{id}`.
+pub(super) fn relative_path(client: &Client, url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let base = url::Url::parse(client.base_url()).ok()?;
+    let path = url.path().strip_prefix(base.path().trim_end_matches('/'))?;
+    path.starts_with('/').then(|| path.to_string())
 }
 
 /// The endpoint (`/Users`), the text and the parse of the filter an exchange sent, in its

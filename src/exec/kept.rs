@@ -3,13 +3,36 @@
 //! target visibly did not keep (a second email, a sub-attribute) cannot run there: it is
 //! skipped with what was lost, not failed.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+/// What a create's answer shows the target did not keep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lost {
+    /// The attribute (`emails`): only a later step about it leans on what was lost.
+    pub attribute: String,
+    /// `the target kept 1 of 2 emails`.
+    pub message: String,
+}
+
+impl Lost {
+    /// Whether a step leans on the attribute: its request (URL or body) or an
+    /// expectation's pointer names it.
+    pub fn bears_on(&self, request: &str, pointers: &[&str]) -> bool {
+        let attribute = self.attribute.to_ascii_lowercase();
+        request.to_ascii_lowercase().contains(&attribute)
+            || pointers.iter().any(|p| {
+                p.split('/')
+                    .any(|token| token.eq_ignore_ascii_case(&self.attribute))
+            })
+    }
+}
 
 /// What of the multi-valued attributes of `sent` the created resource `got` lacks: fewer
 /// values (`the target kept 1 of 2 emails`), or a sub-attribute of a value it kept. An
 /// attribute the answer leaves out altogether proves nothing (it may not be returned by
 /// default), nor does a `false` or null sub-attribute (unassigned values may be omitted).
-pub fn shortfall(sent: &Value, got: &Value) -> Option<String> {
+pub fn shortfall(sent: &Value, got: &Value) -> Option<Lost> {
     let (Value::Object(sent), Value::Object(got)) = (sent, got) else {
         return None;
     };
@@ -23,12 +46,16 @@ pub fn shortfall(sent: &Value, got: &Value) -> Option<String> {
         if name.eq_ignore_ascii_case("schemas") {
             return None;
         }
+        let lost = |message: String| Lost {
+            attribute: name.clone(),
+            message,
+        };
         if kept.len() < values.len() {
-            return Some(format!(
+            return Some(lost(format!(
                 "the target kept {} of {} {name}",
                 kept.len(),
                 values.len()
-            ));
+            )));
         }
         values.iter().filter_map(Value::as_object).find_map(|one| {
             let same = kept.iter().filter_map(Value::as_object).find(|k| {
@@ -38,7 +65,7 @@ pub fn shortfall(sent: &Value, got: &Value) -> Option<String> {
             one.iter()
                 .filter(|(_, v)| !matches!(v, Value::Null | Value::Bool(false)))
                 .find(|(sub, _)| member(same, sub).is_none_or(Value::is_null))
-                .map(|(sub, _)| format!("the target did not keep {name}.{sub}"))
+                .map(|(sub, _)| lost(format!("the target did not keep {name}.{sub}")))
         })
     })
 }
@@ -76,10 +103,11 @@ mod tests {
     #[test]
     fn fewer_values_than_sent_are_a_shortfall() {
         let got = json!({"id": "1", "emails": [{"value": "a@example.com", "type": "work", "primary": true}]});
-        assert_eq!(
-            shortfall(&two_emails(), &got).as_deref(),
-            Some("the target kept 1 of 2 emails")
-        );
+        let lost = shortfall(&two_emails(), &got).unwrap();
+        assert_eq!(lost.message, "the target kept 1 of 2 emails");
+        assert!(lost.bears_on("GET /Users?filter=EMAILS.value eq \"x\"", &[]));
+        assert!(lost.bears_on("GET /Users/1", &["/Resources/0/emails/1/value"]));
+        assert!(!lost.bears_on("GET /Users?filter=userName eq \"x\"", &["/name"]));
     }
 
     #[test]
@@ -89,7 +117,7 @@ mod tests {
             {"value": "team@example.com"}
         ]});
         assert_eq!(
-            shortfall(&two_emails(), &got).as_deref(),
+            shortfall(&two_emails(), &got).map(|l| l.message).as_deref(),
             Some("the target did not keep emails.type")
         );
     }

@@ -1,10 +1,12 @@
 //! PATCH path forms a server declines. RFC 7644 Table 9 lets a server answer a path it
 //! cannot act on with 400 `invalidPath`, and the value filter (`emails[type eq "work"]`) and
 //! the value filter with a sub-attribute (`emails[type eq "work"].value`) are forms many
-//! servers do not offer. A case whose PATCH was refused so is probed the way declined filters
-//! are: each form it used is tried alone, on the attribute it named, on the case's own
+//! servers do not offer (a valid plain path is no form to decline: it is neither invalid nor
+//! malformed). A case whose PATCH was refused so is probed the way declined filters are: each
+//! value-filter form it used is tried alone, on the attribute it named, on the case's own
 //! resource, with a change that changes nothing (a value replaced by itself). A form refused
-//! alone is declined: the case is unsupported. A form accepted alone leaves the failure
+//! alone with 400 `invalidPath`, `invalidFilter` or no scimType is declined: the case is
+//! unsupported. A form accepted alone, or refused for another reason, leaves the failure
 //! standing.
 
 use std::collections::HashMap;
@@ -13,16 +15,14 @@ use std::sync::Mutex;
 use serde_json::{Value, json};
 
 use super::StepRecord;
-use super::declined::lock;
+use super::declined::{lock, relative_path};
 use crate::scim::filter::{self, AttrPath};
 use crate::suite::Method;
 use crate::target::client::{Body, Client, Credentials, Outcome, Outgoing};
 
-/// The form of a PATCH path.
+/// A PATCH path form a server may decline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Form {
-    /// `emails`, `name.givenName`.
-    Plain,
     /// `emails[value eq "…"]`.
     ValueFilter,
     /// `emails[value eq "…"].value`.
@@ -32,7 +32,6 @@ enum Form {
 impl Form {
     fn describe(self, attr: &str) -> String {
         match self {
-            Form::Plain => format!("the plain path ({attr})"),
             Form::ValueFilter => format!("the value filter ({attr}[…])"),
             Form::ValueFilterSub => {
                 format!("the value filter with a sub-attribute ({attr}[…].sub)")
@@ -40,6 +39,9 @@ impl Form {
         }
     }
 }
+
+/// The scimTypes of a 400 that declines a path (none given included).
+const DECLINING: [&str; 2] = ["invalidPath", "invalidFilter"];
 
 /// What the run learnt of the path forms the target takes: form and attribute → accepted.
 #[derive(Default)]
@@ -61,14 +63,17 @@ impl PathForms {
         let scim_type = serde_json::from_str::<Value>(&r.body)
             .ok()
             .and_then(|b| b.get("scimType")?.as_str().map(str::to_string));
-        let refusing = ["invalidPath", "invalidFilter", "noTarget"];
+        // `noTarget` too: a server without value filters may find nothing they select.
+        let refusing = [DECLINING[0], DECLINING[1], "noTarget"];
         if scim_type.is_some_and(|t| !refusing.contains(&t.as_str())) {
             return None;
         }
         let Some(Body::Json(body)) = &x.request.body else {
             return None;
         };
-        let path = resource_path(client, &x.request.url)?;
+        // Only the resources of an endpoint: `/Me` is the token's own, which scimitar did
+        // not create.
+        let path = relative_path(client, &x.request.url).filter(|p| !p.starts_with("/Me"))?;
         let mut declined = Vec::new();
         for (form, attr) in forms(body) {
             if self.accepts(client, &path, form, &attr).await == Some(false) {
@@ -118,7 +123,7 @@ impl PathForms {
             .await;
         let ok = match &x.outcome {
             Outcome::Response(r) if (200..300).contains(&r.status) => true,
-            Outcome::Response(r) if r.status == 400 => false,
+            Outcome::Response(r) if r.status == 400 && declines(&r.body) => false,
             _ => return None,
         };
         lock(&self.0).insert(key, ok);
@@ -126,8 +131,16 @@ impl PathForms {
     }
 }
 
-/// The forms a PatchOp body's paths use, each with the attribute it names (without the
-/// sub-attribute).
+/// Whether a 400's body declines a path: `invalidPath`, `invalidFilter` or no scimType.
+fn declines(body: &str) -> bool {
+    let scim_type = serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|b| b.get("scimType")?.as_str().map(str::to_string));
+    scim_type.is_none_or(|t| DECLINING.contains(&t.as_str()))
+}
+
+/// The value-filter forms a PatchOp body's paths use, each with the attribute it names
+/// (without the sub-attribute).
 fn forms(body: &Value) -> Vec<(Form, AttrPath)> {
     let ops = body.get("Operations").and_then(Value::as_array);
     let mut out: Vec<(Form, AttrPath)> = Vec::new();
@@ -139,16 +152,12 @@ fn forms(body: &Value) -> Vec<(Form, AttrPath)> {
             continue;
         };
         let form = match (&p.filter, &p.path.sub) {
-            (None, _) => Form::Plain,
+            (None, _) => continue,
             (Some(_), None) => Form::ValueFilter,
             (Some(_), Some(_)) => Form::ValueFilterSub,
         };
         let attr = AttrPath {
-            sub: if form == Form::Plain {
-                p.path.sub
-            } else {
-                None
-            },
+            sub: None,
             ..p.path
         };
         if !out.iter().any(|(f, a)| *f == form && *a == attr) {
@@ -169,40 +178,23 @@ fn probe(form: Form, attr: &AttrPath, resource: &Value) -> Option<Value> {
         Some(u) => resource.get(u)?.as_object()?,
         None => resource.as_object()?,
     };
-    let value = obj
+    let values = obj
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(&attr.attr))
         .map(|(_, v)| v)?;
-    if form == Form::Plain {
-        let value = match &attr.sub {
-            Some(s) => value
-                .as_object()?
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(s))
-                .map(|(_, v)| v)?,
-            None => value,
-        };
-        let path = match &attr.sub {
-            Some(s) => format!("{name}.{s}"),
-            None => name,
-        };
-        // A multi-valued attribute gets its values added again: RFC 7644 lines 2001-2003,
-        // a value the target already contains makes no change.
-        let op = if value.is_array() { "add" } else { "replace" };
-        return Some(json!({"op": op, "path": path, "value": value}));
-    }
-    let element = value.as_array()?.iter().find_map(Value::as_object)?;
+    let element = values.as_array()?.iter().find_map(Value::as_object)?;
     let (key, v) = ["value", "type", "display"]
         .iter()
         .find_map(|k| Some((*k, element.get(*k)?.as_str()?)))?;
     let quoted = serde_json::to_string(v).ok()?;
     Some(match form {
+        // The whole record for itself: RFC 7644 lines 2384-2386 replace what matches.
         Form::ValueFilter => json!({
             "op": "replace",
             "path": format!("{name}[{key} eq {quoted}]"),
-            "value": {key: v},
+            "value": element,
         }),
-        _ => json!({
+        Form::ValueFilterSub => json!({
             "op": "replace",
             "path": format!("{name}[{key} eq {quoted}].{key}"),
             "value": v,
@@ -219,20 +211,12 @@ async fn get(client: &Client, path: &str) -> Option<Value> {
     }
 }
 
-/// The path of `url` below the base URL: `/Users/{id}`.
-fn resource_path(client: &Client, url: &str) -> Option<String> {
-    let url = url::Url::parse(url).ok()?;
-    let base = url::Url::parse(client.base_url()).ok()?;
-    let path = url.path().strip_prefix(base.path().trim_end_matches('/'))?;
-    path.starts_with('/').then(|| path.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_patch_body_names_its_forms_once_each() {
+    fn a_patch_body_names_its_value_filter_forms_once_each() {
         let body = json!({"Operations": [
             {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "x"},
             {"op": "replace", "path": "emails[type eq \"home\"].value", "value": "y"},
@@ -249,7 +233,6 @@ mod tests {
             [
                 (Form::ValueFilterSub, "emails".to_string()),
                 (Form::ValueFilter, "emails".to_string()),
-                (Form::Plain, "name.givenName".to_string()),
             ]
         );
     }
@@ -258,7 +241,7 @@ mod tests {
     #[test]
     fn probes_replace_a_value_by_itself() {
         let user = json!({"id": "1", "name": {"givenName": "Ada"},
-            "emails": [{"value": "a@example.com", "type": "work"}]});
+            "emails": [{"value": "a@example.com", "type": "work", "primary": true}]});
         let emails = AttrPath {
             urn: None,
             attr: "emails".into(),
@@ -268,7 +251,7 @@ mod tests {
             probe(Form::ValueFilter, &emails, &user),
             Some(
                 json!({"op": "replace", "path": "emails[value eq \"a@example.com\"]",
-                "value": {"value": "a@example.com"}})
+                "value": {"value": "a@example.com", "type": "work", "primary": true}})
             )
         );
         assert_eq!(
@@ -278,20 +261,21 @@ mod tests {
                 "value": "a@example.com"})
             )
         );
-        let given = AttrPath {
-            urn: None,
-            attr: "name".into(),
-            sub: Some("givenName".into()),
-        };
-        assert_eq!(
-            probe(Form::Plain, &given, &user),
-            Some(json!({"op": "replace", "path": "name.givenName", "value": "Ada"}))
-        );
         let absent = AttrPath {
             urn: None,
             attr: "phoneNumbers".into(),
             sub: None,
         };
         assert_eq!(probe(Form::ValueFilter, &absent, &user), None);
+    }
+
+    /// A 400 for a mutability or a value says nothing of the path form.
+    #[test]
+    fn only_a_path_refusal_declines() {
+        assert!(declines(r#"{"scimType": "invalidPath"}"#));
+        assert!(declines(r#"{"status": "400"}"#));
+        assert!(declines("not json"));
+        assert!(!declines(r#"{"scimType": "mutability"}"#));
+        assert!(!declines(r#"{"scimType": "invalidValue"}"#));
     }
 }

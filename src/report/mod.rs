@@ -321,11 +321,7 @@ pub fn summary(report: &RunReport) -> String {
         }
         let _ = writeln!(out, "{head} ({}):", cases.len());
         for c in cases {
-            // A skipped case's reason comes first; a failure it quotes follows.
-            let first = match status {
-                Status::Skipped => c.message.as_deref().and_then(|m| m.lines().next()),
-                _ => c.message.as_deref().and_then(first_failure),
-            };
+            let first = c.message.as_deref().and_then(first_failure);
             let _ = writeln!(
                 out,
                 "    {} [{} {}] {}",

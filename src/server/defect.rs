@@ -239,7 +239,7 @@ pub fn co_as_eq(f: &mut Filter) {
     }
 }
 
-/// `filter-fails-on-missing-attribute`: refuses `f` while any of `resources` has no value for
+/// `filter-fails-on-missing`: refuses `f` while any of `resources` has no value for
 /// an attribute it names, where a conformant server would just not match that resource
 /// (RFC 7644 lines 931-932: only the resources matching are returned).
 pub fn refuse_if_any_lacks<'r>(
