@@ -20,21 +20,6 @@ fn run_emulating(emulate: &str, dir: &std::path::Path) -> (String, Value) {
     (t, report)
 }
 
-/// The reason of each skipped case, by name.
-fn skips(report: &Value) -> Vec<(String, String)> {
-    report["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["status"] == "skipped")
-        .map(|c| {
-            let why = c["message"].as_str().unwrap_or_default();
-            let why = why.trim_start_matches("skipped: ").trim().to_string();
-            (c["name"].as_str().unwrap().to_string(), why)
-        })
-        .collect()
-}
-
 /// Every skip has a reason, and none calls one of `required` undeclared.
 fn none_undeclared(skipped: &[(String, String)], required: &[&str]) {
     for (name, why) in skipped {

@@ -23,22 +23,6 @@ fn passes_on(profile: &str, name: &str) -> (String, Value) {
     (all, report)
 }
 
-/// The skip reasons of a report, by case.
-fn skips(report: &Value) -> Vec<(String, String)> {
-    report["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["status"] == "skipped")
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_string(),
-                c["message"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
 /// A server that declares emails with only `value` and `primary` and refuses any member it
 /// does not declare with 400 invalidSyntax (RFC 7644 §3.3 lets it): what the identity
 /// provider's defaults and the profile add is fitted before it leaves, so nothing fails or
@@ -54,10 +38,7 @@ fn a_server_refusing_what_it_does_not_declare_passes() {
         skipped.len()
     );
     for (name, why) in &skipped {
-        assert!(
-            why.starts_with("skipped: ") && why.len() > 12,
-            "{name}: {why}"
-        );
+        assert!(!why.is_empty(), "{name} is skipped without a reason");
         for required in ["userName", "displayName", "schemas"] {
             assert!(
                 !why.contains(&format!("declared by the target: {required}")),

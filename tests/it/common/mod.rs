@@ -174,6 +174,21 @@ pub fn warned(report: &Value) -> Vec<String> {
     with_status(report, "warning")
 }
 
+/// The reason of each skipped case (its message without `skipped: `), by name.
+pub fn skips(report: &Value) -> Vec<(String, String)> {
+    report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter(|c| c["status"] == "skipped")
+        .map(|c| {
+            let why = c["message"].as_str().unwrap_or_default();
+            let why = why.trim_start_matches("skipped: ").trim().to_string();
+            (c["name"].as_str().expect("name").to_string(), why)
+        })
+        .collect()
+}
+
 /// The case of a JSON report with this full name.
 pub fn case<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["cases"]
