@@ -14,7 +14,7 @@ use crate::check::{self, Schemas, cut};
 use crate::suite::template::{self, Vars};
 use crate::suite::{Case, Method, Step, Suite};
 use crate::target::{Body, Client, Credentials, Exchange, Outcome, Outgoing, curl};
-pub use declined::{INCONSISTENT_RULE, Refusal};
+pub use declined::{FILTER_RULE, Refusal};
 use shape::Additions;
 pub use shape::Shaping;
 
@@ -210,6 +210,15 @@ impl Runner {
                     .is_none_or(|s| !s.contains(400));
                 if refusable {
                     declined = self.probes.declined(&self.client, r).await;
+                }
+                let expects_success = step
+                    .value
+                    .expect
+                    .status
+                    .as_ref()
+                    .is_none_or(|s| s.0.iter().all(|c| *c < 300));
+                if declined.is_none() && expects_success {
+                    declined = self.probes.broken(&self.client, r);
                 }
                 // Also where a 400 was expected: one for the path form, not for what the
                 // case is about (`noTarget`), says nothing of it.

@@ -16,7 +16,7 @@ use crate::capabilities::Capabilities;
 use crate::check::Schemas;
 use crate::check::declared::Declared;
 use crate::classify::{self, Classified, Outcome};
-use crate::exec::{Failure, INCONSISTENT_RULE, Refusal, Runner, Shaping};
+use crate::exec::{FILTER_RULE, Failure, Refusal, Runner, Shaping};
 use crate::plan::fit::{self, Fit, Shape};
 use crate::plan::{Planned, plan};
 use crate::profile::Profile;
@@ -27,7 +27,7 @@ use crate::suite::{self, Loaded};
 use crate::target::client::Policy;
 use crate::target::ledger::Ledger;
 use crate::target::{Auth, Client, Network, Secret};
-use faults::INCONSISTENT;
+use faults::FilterFault;
 
 /// A mistake in how scimitar was invoked or configured.
 #[derive(Debug)]
@@ -442,7 +442,7 @@ fn execute(
         under_load: Mutex::new(Vec::new()),
         declined: Mutex::new(Default::default()),
         declining: Mutex::new(Vec::new()),
-        inconsistent: Mutex::new(Vec::new()),
+        leaning: Mutex::new(Vec::new()),
         handle: runtime.handle().clone(),
         base_url: session.base_url,
         run_id: session.run_id,
@@ -647,8 +647,8 @@ struct Shared {
     declined: Mutex<std::collections::BTreeSet<String>>,
     /// The cases skipped for declined filter parts: their names, the endpoint and the parts.
     declining: Mutex<Vec<(String, String, Vec<String>)>>,
-    /// The cases blocked by filters answered by the data stored, with the parts.
-    inconsistent: Mutex<Vec<(String, Vec<String>)>>,
+    /// The cases blocked by a fault in their filter: the fault, the case and the parts.
+    leaning: Mutex<Vec<(FilterFault, String, Vec<String>)>>,
     handle: tokio::runtime::Handle,
     base_url: String,
     run_id: String,
@@ -749,7 +749,7 @@ fn trial(
                     record = again;
                 }
                 let refusal = record.declined.take();
-                let inconsistent = matches!(refusal, Some(Refusal::Inconsistent(_)));
+                let fault = refusal.as_ref().and_then(FilterFault::of).map(|(f, _)| f);
                 let (declined, forms) = match &refusal {
                     Some(Refusal::Declined { parts, .. }) => (Some(parts.join(", ")), None),
                     Some(Refusal::PathForms(forms)) => (None, Some(forms.join(", "))),
@@ -763,8 +763,8 @@ fn trial(
                     (Some(_), None, _) if record.unkept.is_some() => Outcome::Unsupported(
                         record.unkept.map(|l| l.message).unwrap_or_default(),
                     ),
-                    (Some(f), None, _) if inconsistent => Outcome::Leaning {
-                        fault: INCONSISTENT.to_string(),
+                    (Some(f), None, _) if fault.is_some() => Outcome::Leaning {
+                        fault: fault.map_or("", FilterFault::leaned_on).to_string(),
                         message: f.message,
                     },
                     (Some(_), None, _) if forms.is_some() => Outcome::Unsupported(format!(
@@ -802,7 +802,7 @@ fn trial(
                 let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.opts.profile);
                 let kept = !matches!(c.status, Status::Passed | Status::Skipped);
                 let mut done = CaseResult {
-                    fault: leaning.then(|| INCONSISTENT_RULE.to_string()),
+                    fault: leaning.then(|| FILTER_RULE.to_string()),
                     duration_ms: started.elapsed().as_secs_f64() * 1000.0,
                     reproduction: kept.then_some(record.reproduction),
                     steps: record.steps,

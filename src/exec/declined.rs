@@ -21,8 +21,9 @@ use crate::scim::schema::{GROUP, Registry, USER};
 use crate::suite::Method;
 use crate::target::client::{Body, Client, Credentials, Exchange, Outcome, Outgoing};
 
-/// The rule a filter answered by the data stored rather than by the filter breaks.
-pub const INCONSISTENT_RULE: &str = "P-filter-03";
+/// The rule a filter answered otherwise than by the resources it matches breaks (by the data
+/// stored, or with a server error): RFC 7644 lines 931-932.
+pub const FILTER_RULE: &str = "P-filter-03";
 
 /// What the run has learnt of the target's filters.
 #[derive(Default)]
@@ -43,8 +44,12 @@ pub enum Refusal {
         parts: Vec<String>,
     },
     /// The filter or parts of it that it accepted at another time: its filters answer by
-    /// the data stored ([`INCONSISTENT_RULE`]); the case is blocked by that fault.
+    /// the data stored ([`FILTER_RULE`]); the case is blocked by that fault.
     Inconsistent(Vec<String>),
+    /// The parts of a filter it answered with a server error, or with a body that is no
+    /// JSON, where the case asked for its matches ([`FILTER_RULE`]); the case is blocked by
+    /// that fault.
+    ServerError(Vec<String>),
     /// The PATCH path forms it declines, each refused alone (`path_forms`): the case is
     /// unsupported.
     PathForms(Vec<String>),
@@ -74,6 +79,27 @@ impl Probes {
     /// Whether a part of a filter at `endpoint` was answered with success in this run.
     pub fn was_accepted(&self, endpoint_and_label: &str) -> bool {
         lock(&self.accepted).contains(endpoint_and_label)
+    }
+
+    /// Where the target answered the filter `step` sent, which expected success, with a 5xx
+    /// or a body that is no JSON: the filter's parts. A valid filter's answer is its matches
+    /// (RFC 7644 lines 931-932), whatever else the case is about.
+    pub fn broken(&self, client: &Client, step: &StepRecord) -> Option<Refusal> {
+        let x = step.exchange.as_ref()?;
+        let Outcome::Response(r) = &x.outcome else {
+            return None;
+        };
+        let garbled =
+            (200..300).contains(&r.status) && serde_json::from_str::<Value>(&r.body).is_err();
+        if r.status < 500 && !garbled {
+            return None;
+        }
+        let (_, _, parsed) = sent_filter(client, x)?;
+        let (mut leaves, mut logic) = (Vec::new(), Vec::new());
+        parts(&parsed, &mut leaves, &mut logic);
+        let mut labels: Vec<String> = leaves.into_iter().map(|(label, _)| label).collect();
+        labels.dedup();
+        Some(Refusal::ServerError(labels))
     }
 
     /// Why the target refused the filter `step` sent with 400 `invalidFilter` (or a 400

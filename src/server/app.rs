@@ -314,6 +314,14 @@ impl App {
         let requested_start = query.start_index.max(1);
         self.bend_query(&mut query, params.start_index.is_some());
         let store = self.read();
+        if self.defects.has(Defect::SubAttributeFilter500)
+            && query
+                .filter
+                .as_ref()
+                .is_some_and(defect::names_sub_attribute)
+        {
+            return Err(ScimError::new(500, None, "internal error"));
+        }
         if self.defects.has(Defect::FilterFailsOnMissing)
             && let Some(f) = &query.filter
         {

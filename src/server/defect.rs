@@ -29,6 +29,8 @@ pub enum Defect {
     #[value(name = "bad-filter-500")]
     BadFilter500,
     FilterFailsOnMissing,
+    #[value(name = "sub-attribute-filter-500")]
+    SubAttributeFilter500,
     SortIgnored,
     TotalResultsPageSize,
     StartIndexZeroBased,
@@ -197,6 +199,10 @@ impl Defect {
                 "P-filter-03",
                 "a filter answers 400 invalidFilter while any stored resource lacks an attribute it names",
             ),
+            Defect::SubAttributeFilter500 => (
+                "P-filter-03",
+                "a valid filter naming a sub-attribute (emails.value) answers 500",
+            ),
             Defect::UnderstatedFeatures => (
                 "C-discovery-05",
                 "ServiceProviderConfig calls bulk, sort and etag unsupported, though they work",
@@ -265,6 +271,13 @@ pub fn refuse_if_any_lacks<'r>(
         }
     }
     Ok(())
+}
+
+/// `sub-attribute-filter-500`: whether a filter names a sub-attribute (`emails.value`).
+pub fn names_sub_attribute(f: &Filter) -> bool {
+    let mut named = Vec::new();
+    attributes(f, &mut named);
+    named.iter().any(|p| p.sub.is_some())
 }
 
 /// The attributes a filter names (a value filter by its attribute).

@@ -60,10 +60,10 @@ macro_rules! defect_tests {
                 .lines().map(|l| l.split_whitespace().next().unwrap().to_string()).collect();
             // `overload` breaks no rule: tests/trust.rs shows it fails no case. An empty create
             // body blocks every case that creates: tests/okta.rs holds it to Okta's cases. A
-            // filter failing on missing attributes is one fault that blocks cases:
-            // tests/scaffolding.rs holds it to that. A user's groups are optional:
+            // filter failing on missing attributes, or answering 500 for sub-attributes, is
+            // one fault that blocks cases: tests/scaffolding.rs holds them to that. A user's groups are optional:
             // tests/verdicts.rs shows them not offered.
-            let tested = [$($defect),+, "overload", "empty-create-body", "filter-fails-on-missing", "user-groups-missing"];
+            let tested = [$($defect),+, "overload", "empty-create-body", "filter-fails-on-missing", "sub-attribute-filter-500", "user-groups-missing"];
             assert_eq!(listed.len(), tested.len(), "listed: {listed:?}");
             for d in &listed { assert!(tested.contains(&d.as_str()), "no test for defect {d}"); }
         }

@@ -159,3 +159,35 @@ fn a_declined_patch_path_form_skips_the_cases_that_need_it() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(failed(&report).contains(&"patch::replace_with_a_value_filter".to_string()));
 }
+
+/// A valid filter naming a sub-attribute answered 500 (its matches are what RFC 7644 lines
+/// 931-932 return): one finding under the filter rule, with the cases scoped by such a
+/// filter blocked, none failed under its own rule; invalid filters answered 500 stay their
+/// own case's failure (`bad-filter-500`, tests/it/defects.rs).
+#[test]
+fn a_filter_answered_with_a_server_error_is_one_fault() {
+    let dir = temp_dir("scaffolding-filter-500");
+    let (out, report) = run_with_defects(&["sub-attribute-filter-500"], &[], &dir);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert_eq!(failed(&report), Vec::<String>::new(), "{all}");
+    let faults = report["faults"].as_array().expect("faults");
+    assert_eq!(faults.len(), 1, "{all}");
+    assert_eq!(faults[0]["rule"], "P-filter-03");
+    assert!(
+        faults[0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("server error"),
+        "{}",
+        faults[0]
+    );
+    let blocked = with_status(&report, "blocked");
+    assert!(
+        blocked.contains(&"paging::sort_by_username_ascending".to_string()),
+        "{blocked:?}"
+    );
+    for name in &blocked {
+        assert_eq!(case(&report, name)["fault"], "P-filter-03", "{name}");
+    }
+}
