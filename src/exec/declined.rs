@@ -82,7 +82,7 @@ impl Probes {
     }
 
     /// Where the target answered the filter `step` sent, which expected success, with a 5xx
-    /// or a body that is no JSON: the filter's parts. A valid filter's answer is its matches
+    /// other than 501 or a body that is no JSON: the filter's parts. A valid filter's answer is its matches
     /// (RFC 7644 lines 931-932), whatever else the case is about.
     pub fn broken(&self, client: &Client, step: &StepRecord) -> Option<Refusal> {
         let x = step.exchange.as_ref()?;
@@ -91,7 +91,9 @@ impl Probes {
         };
         let garbled =
             (200..300).contains(&r.status) && serde_json::from_str::<Value>(&r.body).is_err();
-        if r.status < 500 && !garbled {
+        // 501 is how a server says it does not implement what was asked (`.search`, RFC 7644
+        // line 3790): no fault of the filter.
+        if (r.status < 500 || r.status == 501) && !garbled {
             return None;
         }
         let (_, _, parsed) = sent_filter(client, x)?;
