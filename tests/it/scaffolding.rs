@@ -84,14 +84,13 @@ fn setup_data_passes_a_strict_email_validator() {
     );
 }
 
-/// A filter that answers 400 while any stored resource lacks an attribute it names (a
-/// fault: RFC 7644 lines 931-932 return the resources matching): one finding under the
-/// filter rule, the cases leaning on the filter blocked (and counted so), none failed under
-/// its own rule.
-#[test]
-fn a_filter_answered_by_the_data_stored_is_one_fault() {
-    let dir = temp_dir("scaffolding-filter-fault");
-    let (out, report) = run_with_defects(&["filter-fails-on-missing"], &[], &dir);
+/// Runs every suite against the bundled server with `defect` on, which breaks the filter
+/// rule: the run fails (exit 1) with exactly one fault under P-filter-03 and nothing failed
+/// under its own rule; every blocked case (there is one at least) is blocked by that fault.
+/// Returns the output, the report and the fault.
+fn one_filter_fault(defect: &str, name: &str) -> (String, Value, Value) {
+    let dir = temp_dir(name);
+    let (out, report) = run_with_defects(&[defect], &[], &dir);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert_eq!(failed(&report), Vec::<String>::new(), "{all}");
@@ -100,16 +99,29 @@ fn a_filter_answered_by_the_data_stored_is_one_fault() {
     assert_eq!(faults[0]["rule"], "P-filter-03");
     let blocked = with_status(&report, "blocked");
     assert!(!blocked.is_empty(), "{all}");
-    let by_fault: Vec<String> = faults[0]["cases"]
+    for name in &blocked {
+        assert_eq!(case(&report, name)["fault"], "P-filter-03", "{name}");
+    }
+    let fault = faults[0].clone();
+    (all, report, fault)
+}
+
+/// A filter that answers 400 while any stored resource lacks an attribute it names (a
+/// fault: RFC 7644 lines 931-932 return the resources matching): one finding under the
+/// filter rule, the cases leaning on the filter blocked (and counted so), none failed under
+/// its own rule.
+#[test]
+fn a_filter_answered_by_the_data_stored_is_one_fault() {
+    let (all, report, fault) =
+        one_filter_fault("filter-fails-on-missing", "scaffolding-filter-fault");
+    let blocked = with_status(&report, "blocked");
+    let by_fault: Vec<String> = fault["cases"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c.as_str().unwrap().to_string())
         .collect();
     assert_eq!(by_fault, blocked, "{all}");
-    for name in &blocked {
-        assert_eq!(case(&report, name)["fault"], "P-filter-03", "{name}");
-    }
     assert_eq!(report["blocked"], blocked.len());
     assert!(
         all.contains(&format!(
@@ -166,28 +178,14 @@ fn a_declined_patch_path_form_skips_the_cases_that_need_it() {
 /// own case's failure (`bad-filter-500`, tests/it/defects.rs).
 #[test]
 fn a_filter_answered_with_a_server_error_is_one_fault() {
-    let dir = temp_dir("scaffolding-filter-500");
-    let (out, report) = run_with_defects(&["sub-attribute-filter-500"], &[], &dir);
-    let all = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{all}");
-    assert_eq!(failed(&report), Vec::<String>::new(), "{all}");
-    let faults = report["faults"].as_array().expect("faults");
-    assert_eq!(faults.len(), 1, "{all}");
-    assert_eq!(faults[0]["rule"], "P-filter-03");
+    let (_, report, fault) = one_filter_fault("sub-attribute-filter-500", "scaffolding-filter-500");
     assert!(
-        faults[0]["summary"]
-            .as_str()
-            .unwrap()
-            .contains("server error"),
-        "{}",
-        faults[0]
+        fault["summary"].as_str().unwrap().contains("server error"),
+        "{fault}"
     );
     let blocked = with_status(&report, "blocked");
     assert!(
         blocked.contains(&"paging::sort_by_username_ascending".to_string()),
         "{blocked:?}"
     );
-    for name in &blocked {
-        assert_eq!(case(&report, name)["fault"], "P-filter-03", "{name}");
-    }
 }
