@@ -48,12 +48,13 @@ pub enum Outcome {
     },
 }
 
-/// A failed case's outcome, read from the answer of the step that failed (after `setup`
-/// steps of its suite): the case's optional feature not offered (an `optional.unoffered`
-/// answer), nothing to judge (a `skip_if`), else a failure.
+/// A failed case's outcome, read from the answer of the step that failed (`own`: its number
+/// among the case's own steps, None for a setup or teardown step): the case's optional
+/// feature not offered (an `optional.unoffered` answer), nothing to judge (a `skip_if`),
+/// else a failure.
 pub fn failed(
     case: &Case,
-    setup: usize,
+    own: Option<usize>,
     steps: &[StepRecord],
     schemas: &Schemas,
     message: String,
@@ -61,13 +62,6 @@ pub fn failed(
     let Some(record) = steps.iter().find(|s| !s.teardown && !s.failures.is_empty()) else {
         return Outcome::Failed(message);
     };
-    // Its label begins `step N/TOTAL`, N counting the suite's setup steps first.
-    let own = record
-        .label
-        .strip_prefix("step ")
-        .and_then(|l| l.split_once('/'))
-        .and_then(|(n, _)| n.parse::<usize>().ok())
-        .and_then(|n| n.checked_sub(setup));
     let meets = |step: usize, want: &Expect| match record.exchange.as_ref().map(|x| &x.outcome) {
         Some(Answer::Response(r)) if own == Some(step) => {
             let body = serde_json::from_str(&r.body);

@@ -84,6 +84,9 @@ pub struct Failure {
     /// When the step was one of the suite's setup steps: which (`file:line` and its name).
     /// The case then never reached what it is about: it is blocked, not failed.
     pub setup: Option<String>,
+    /// When the step was one of the case's own: its number among them, from 1 (what a
+    /// case's `optional` and `skip_if` answers name).
+    pub step: Option<usize>,
 }
 
 /// A case as it ran; `failure` holds the first failing step, `warning` the notes of every
@@ -232,6 +235,7 @@ impl Runner {
                 failure = Some(Failure {
                     message: would_fail(&step.value, r) + &self.message(r, &r.failures),
                     setup: (i < suite.setup.len()).then(|| setup_name(file, step)),
+                    step: (i >= suite.setup.len()).then(|| i + 1 - suite.setup.len()),
                 });
             }
             let stop = failed.is_some();
@@ -251,6 +255,7 @@ impl Runner {
                 failure = Some(Failure {
                     message: self.message(&record, &record.failures),
                     setup: None,
+                    step: None,
                 });
             }
             steps.push(record);

@@ -779,13 +779,13 @@ fn trial(
                         Some(Failure {
                             setup: Some(setup),
                             message,
+                            ..
                         }),
                         None,
                         _,
                     ) => Outcome::Blocked { setup, message },
                     (Some(f), None, _) => {
-                        let setup = loaded.suite.setup.len();
-                        classify::failed(case, setup, &record.steps, &shared.runner.schemas, f.message)
+                        classify::failed(case, f.step, &record.steps, &shared.runner.schemas, f.message)
                     }
                     (None, Some(why), _) if classify::expects_an_error(case) => Outcome::Unsupported(format!(
                         "{why}; its steps expect an error, which a target without the feature may answer for another reason (a filter it declines: 400): passing proves nothing"
