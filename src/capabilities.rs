@@ -4,10 +4,9 @@
 
 use serde_json::{Value, json};
 
+use crate::client::{Client, Credentials, Outcome, Outgoing};
 use crate::suite::template::Vars;
 use crate::suite::{Feature, Method};
-use crate::target::Client;
-use crate::target::client::{Credentials, Outcome, Outgoing};
 
 /// The advertised features, or why they could not be read (then every case runs).
 pub enum Capabilities {

@@ -3,6 +3,7 @@
 //! declared); and, over the whole run, which declarations were observed and which are stale.
 
 use crate::check::{self, Schemas};
+use crate::client::Outcome as Answer;
 use crate::exec::StepRecord;
 use crate::plan::Planned;
 use crate::profile::Profile;
@@ -11,7 +12,6 @@ use crate::report::{CaseResult, Declaration, Standing, Status};
 use crate::requirements;
 use crate::suite::template::Vars;
 use crate::suite::{Case, Expect, Feature, Level};
-use crate::target::Outcome as Answer;
 
 /// How a case ran, before any profile is consulted.
 pub enum Outcome {
@@ -262,17 +262,6 @@ pub fn classify(
         message,
         deviation,
         blocked_by,
-    }
-}
-
-/// Whether the case fails the run: a broken MUST, an undocumented MUST deviation, or a case
-/// its setup blocked.
-pub fn fails_run(status: Status, level: Level) -> bool {
-    match status {
-        // Nothing was checked: the run cannot pass on it.
-        Status::Failed | Status::Blocked => true,
-        Status::Undocumented => level == Level::Must,
-        _ => false,
     }
 }
 

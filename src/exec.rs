@@ -11,9 +11,9 @@ use serde_saphyr::Spanned;
 use crate::check::declared::Declared;
 use crate::check::snapshot::{self, Snapshots};
 use crate::check::{self, Schemas, cut};
+use crate::client::{Body, Client, Credentials, Exchange, Outcome, Outgoing, curl};
 use crate::suite::template::{self, Vars};
 use crate::suite::{Case, Method, Step, Suite};
-use crate::target::{Body, Client, Credentials, Exchange, Outcome, Outgoing, curl};
 pub use declined::{FILTER_RULE, Refusal};
 use shape::Additions;
 pub use shape::Shaping;
@@ -414,7 +414,7 @@ impl Runner {
                 if resp.truncated {
                     record.failures.push(format!(
                         "the response body is larger than {} bytes",
-                        crate::target::client::MAX_BODY
+                        crate::client::http::MAX_BODY
                     ));
                 }
                 // Captured even from a failed step, so that teardown can remove what an

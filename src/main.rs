@@ -8,14 +8,14 @@ use scimitar::cli::{
     AuthKind, Cli, Command, FuzzArgs, IdpArgs, NetworkArgs, ReportArgs, RunArgs, ServeArgs,
     SuiteArgs, SuitesArgs, SuitesCommand, SweepArgs, TargetArgs, TlsArgs,
 };
+use scimitar::client::auth::OAuth;
+use scimitar::client::http::Policy;
+use scimitar::client::ledger::Ledger;
+use scimitar::client::{Auth, Network, Secret};
 use scimitar::fuzz::{Budget, FuzzOptions};
 use scimitar::idp::Idp;
 use scimitar::run::{self, ConfigError, Replay, RunOptions, Verdict};
 use scimitar::server::{self, Defect, Defects};
-use scimitar::target::auth::OAuth;
-use scimitar::target::client::Policy;
-use scimitar::target::ledger::Ledger;
-use scimitar::target::{Auth, Network, Secret};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -160,7 +160,7 @@ fn connection(args: &TargetArgs) -> Result<(Auth, Duration, Policy, Network), Co
         }
         let mut urls = vec![target.as_str()];
         urls.extend(args.token_url.as_deref());
-        for w in scimitar::target::auth::insecure(&urls) {
+        for w in scimitar::client::auth::insecure(&urls) {
             eprintln!("warning: {w}");
         }
     }
@@ -233,7 +233,7 @@ fn sweep(args: SweepArgs) -> Result<Verdict, ConfigError> {
             path.display()
         )));
     }
-    let client = scimitar::target::Client::over(target, auth, timeout, network)
+    let client = scimitar::client::Client::over(target, auth, timeout, network)
         .map_err(|e| ConfigError(format!("cannot build the HTTP client: {e}")))?
         .with_policy(policy)
         .with_ledger(std::sync::Arc::new(ledger));

@@ -16,6 +16,9 @@ use crate::capabilities::Capabilities;
 use crate::check::Schemas;
 use crate::check::declared::Declared;
 use crate::classify::{self, Classified, Outcome};
+use crate::client::http::Policy;
+use crate::client::ledger::Ledger;
+use crate::client::{Auth, Client, Network, Secret};
 use crate::exec::{FILTER_RULE, Failure, Refusal, Runner, Shaping};
 use crate::plan::fit::{self, Fit, Shape};
 use crate::plan::{Planned, plan};
@@ -24,9 +27,6 @@ use crate::report::{self, CaseResult, ReportSpec, RunReport, Status};
 use crate::server::{self, Defect, Defects};
 use crate::suite::template::Vars;
 use crate::suite::{self, Loaded};
-use crate::target::client::Policy;
-use crate::target::ledger::Ledger;
-use crate::target::{Auth, Client, Network, Secret};
 use faults::FilterFault;
 
 /// A mistake in how scimitar was invoked or configured.
@@ -563,13 +563,7 @@ fn judge(
             !cmp.regressions.is_empty()
         }
         // A case found blocked after the trials (`reconcile_declined`) fails the run too.
-        None => {
-            conclusion.has_failed()
-                || report
-                    .cases
-                    .iter()
-                    .any(|c| classify::fails_run(c.status, c.level))
-        }
+        None => conclusion.has_failed() || report.cases.iter().any(|c| c.status.fails_run(c.level)),
     };
     if failed {
         Verdict::Failed
@@ -819,7 +813,7 @@ fn trial(
             }
         };
         let verdict = match done.status {
-            s if classify::fails_run(s, p.level) => {
+            s if s.fails_run(p.level) => {
                 Err(Failed::from(done.message.clone().unwrap_or_default()))
             }
             Status::Skipped => Ok(Completion::ignored_with(

@@ -7,18 +7,26 @@ mod endpoint;
 
 use std::borrow::Cow;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::client::{Client, Outcome, Outgoing, RecordedRequest};
 use crate::plan::fit::Shape;
-use crate::report::DiscoveryFinding;
 use crate::scim::schema::{
     self, AttrType, Attribute, Mutability, Registry, ResourceType, Returned, Schema,
 };
 use crate::suite::{Level, Method};
-use crate::target::client::{Outcome, Outgoing};
-use crate::target::{Client, RecordedRequest};
 
 const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
+/// A departure the discovery documents show: one finding for the run, at its requirement's
+/// level, which no case fails.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscoveryFinding {
+    pub requirement: String,
+    pub level: Level,
+    pub message: String,
+}
 
 /// The compiled declarations of one target.
 pub struct Declared {
@@ -393,10 +401,10 @@ fn lists(body: &Value, urn: &str) -> bool {
 }
 
 /// A request body as JSON, borrowed when it was sent as JSON.
-fn json_body(body: &crate::target::Body) -> Option<Cow<'_, Value>> {
+fn json_body(body: &crate::client::Body) -> Option<Cow<'_, Value>> {
     match body {
-        crate::target::Body::Json(v) => Some(Cow::Borrowed(v)),
-        crate::target::Body::Raw(s) => serde_json::from_str(s).ok().map(Cow::Owned),
+        crate::client::Body::Json(v) => Some(Cow::Borrowed(v)),
+        crate::client::Body::Raw(s) => serde_json::from_str(s).ok().map(Cow::Owned),
     }
 }
 

@@ -11,10 +11,10 @@ use serde_json::Value;
 
 pub use schemas::Schemas;
 
+use crate::client::RecordedResponse;
 use crate::scim::schema::{AttrType, Attribute, Registry, common_attributes};
 use crate::suite::template::{self, Vars};
 use crate::suite::{Assertion, Expect};
-use crate::target::RecordedResponse;
 
 /// Judges a response, whose body the caller parsed once; returns one line per failed
 /// expectation (empty when all hold).

@@ -16,10 +16,10 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use super::StepRecord;
+use crate::client::{Body, Client, Credentials, Exchange, Outcome, Outgoing};
 use crate::scim::filter::{self, AttrPath, Filter};
 use crate::scim::schema::{GROUP, Registry, USER};
 use crate::suite::Method;
-use crate::target::client::{Body, Client, Credentials, Exchange, Outcome, Outgoing};
 
 /// The rule a filter answered otherwise than by the resources it matches breaks (by the data
 /// stored, or with a server error): RFC 7644 lines 931-932.

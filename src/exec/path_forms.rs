@@ -16,9 +16,9 @@ use serde_json::{Value, json};
 
 use super::StepRecord;
 use super::declined::{lock, relative_path};
+use crate::client::{Body, Client, Credentials, Outcome, Outgoing};
 use crate::scim::filter::{self, AttrPath};
 use crate::suite::Method;
-use crate::target::client::{Body, Client, Credentials, Outcome, Outgoing};
 
 /// A PATCH path form a server may decline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

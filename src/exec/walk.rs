@@ -5,9 +5,9 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use super::{Runner, Site, StepRecord};
+use crate::client::{Body, Outcome};
 use crate::suite::template::{self, Vars};
 use crate::suite::{Step, Walk};
-use crate::target::{Body, Outcome};
 
 /// One page as the walk saw it.
 struct Page {

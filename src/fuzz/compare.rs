@@ -8,8 +8,8 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::op::{Op, Purpose};
+use crate::client::RecordedResponse;
 use crate::suite::Method;
-use crate::target::RecordedResponse;
 
 /// What kind of difference a divergence is, for its signature and the rule it breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

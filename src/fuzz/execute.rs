@@ -10,13 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::Value;
 
 use super::compare::{Answers, Divergence, Kind, Names, Sent};
-use super::op::{self, Op, Purpose, Rendered, Resource};
+use super::op::{self, Op, Purpose, Resource};
+use super::trace::{Step, Trace};
+use crate::client::{Body, Client, Credentials, Outcome, Outgoing};
 use crate::plan::fit::Fit;
 use crate::profile::Profile;
 use crate::server::Reference;
-use crate::target::{
-    Body, Client, Credentials, Outcome, Outgoing, RecordedRequest, RecordedResponse,
-};
 
 mod walk;
 
@@ -29,42 +28,6 @@ struct Slot {
     target: String,
     /// The shell variable holding its id in the reproduction script.
     var: String,
-}
-
-/// One request as both sides answered it.
-pub struct Step {
-    pub op: Op,
-    /// As sent to the target (credentials redacted).
-    pub request: RecordedRequest,
-    /// As the reproduction script sends it, with shell variables.
-    pub script: Rendered,
-    pub expected: RecordedResponse,
-    pub actual: Outcome,
-    /// The script variable taking the id this step created.
-    pub creates: Option<String>,
-    /// The script variables taking the ids a Bulk request created (`U3`, `G2`).
-    pub bulk_creates: Vec<String>,
-}
-
-pub struct Trace {
-    pub steps: Vec<Step>,
-    /// Each step that differed (its index in `steps`) and how; the last one may have ended
-    /// the sequence.
-    pub divergences: Vec<(usize, Divergence)>,
-}
-
-impl Trace {
-    /// The trace up to the first step that diverged with `signature`, and that divergence.
-    pub fn until(mut self, signature: &str) -> Option<(Trace, Divergence)> {
-        let i = self
-            .divergences
-            .iter()
-            .position(|(at, d)| super::finding::signature(&self.steps[*at], d) == signature)?;
-        let (at, d) = self.divergences[i].clone();
-        self.steps.truncate(at + 1);
-        self.divergences.truncate(i + 1);
-        Some((self, d))
-    }
 }
 
 /// Whether both sides' resources are still alike after `step` diverged as `d`: a read

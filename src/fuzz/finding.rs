@@ -10,11 +10,11 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::compare::{Divergence, Kind};
-use super::execute::{Step, Trace};
 use super::op::{Op, Purpose};
+use super::trace::{Step, Trace};
+use crate::client::{Body, Outcome};
 use crate::requirements::{self, Requirement};
 use crate::suite::{Level, Method};
-use crate::target::{Body, Outcome};
 
 /// How the catalogue judges one divergence.
 #[derive(Debug, Clone)]

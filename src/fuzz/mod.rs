@@ -16,6 +16,7 @@ pub mod finding;
 mod op;
 mod script;
 pub mod targets;
+mod trace;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,18 +28,19 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use crate::capabilities::Capabilities;
 use crate::check::declared::Declared;
+use crate::client::http::Policy;
+use crate::client::ledger::Ledger;
+use crate::client::{Auth, Client};
 use crate::r#gen::{FilterSpace, Vocabulary};
 use crate::plan::fit::Fit;
 use crate::profile::Profile;
 use crate::run::{ConfigError, Verdict, connect};
 use crate::server::Defect;
-use crate::target::client::Policy;
-use crate::target::ledger::Ledger;
-use crate::target::{Auth, Client};
 use compare::Divergence;
-use execute::{Engine, Trace};
+use execute::Engine;
 use finding::Finding;
 use op::Op;
+use trace::Trace;
 
 /// When to stop looking.
 #[derive(Debug, Clone, Copy)]
@@ -58,7 +60,7 @@ pub struct FuzzOptions {
     pub timeout: Duration,
     pub policy: Policy,
     /// How the target is reached (CA certificates, client certificate, proxy).
-    pub network: crate::target::Network,
+    pub network: crate::client::Network,
     /// The ledger file of what the run creates.
     pub ledger: Option<PathBuf>,
     /// The longest sequence drawn.
@@ -416,8 +418,9 @@ async fn shrink(
 ) -> Result<(Trace, Divergence, u32), ConfigError> {
     let started = Instant::now();
     let mut steps = 0;
+    let shows = |step: &trace::Step, d: &Divergence| finding::signature(step, d) == signature;
     let mut best = first
-        .until(signature)
+        .until(shows)
         .expect("the trace shows the signature it is shrunk for");
     progress.set_message("shrinking");
     if !tree.simplify() {
@@ -430,7 +433,7 @@ async fn shrink(
             "shrinking: {} requests after {steps} tries",
             best.0.steps.len()
         ));
-        let moved = match trace.until(signature) {
+        let moved = match trace.until(shows) {
             Some(cut) => {
                 if cut.0.steps.len() <= best.0.steps.len() {
                     best = cut;

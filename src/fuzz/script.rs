@@ -2,9 +2,10 @@
 //! own resources (under a fresh prefix), captures their ids, and ends with the request whose
 //! answer differs, shown in full.
 
-use super::execute::{Step, VAR, with_query};
-use crate::target::Outcome;
-use crate::target::curl::{header, quote};
+use super::execute::{VAR, with_query};
+use super::trace::Step;
+use crate::client::Outcome;
+use crate::client::curl::{header, quote};
 
 /// A shell word for `s`, in which `\u{1}NAME\u{1}` stands for the variable `$NAME`.
 fn word(s: &str) -> String {

@@ -8,9 +8,9 @@ use std::fmt::Write;
 use super::findings::{self, Finding, SetupFailure};
 use super::optional::{self, Offer};
 use super::{CaseResult, Reporter, RunReport, Standing, Status};
+use crate::client::Outcome;
 use crate::exec::StepRecord;
 use crate::requirements;
-use crate::target::Outcome;
 
 /// How much of a response body the evidence shows.
 const SHOWN: usize = 1500;

@@ -125,7 +125,7 @@ impl SetupFailure<'_> {
             .iter()
             .find(|s| !s.failures.is_empty())?;
         let x = step.exchange.as_ref()?;
-        let crate::target::Outcome::Response(r) = &x.outcome else {
+        let crate::client::Outcome::Response(r) = &x.outcome else {
             return None;
         };
         if r.status != 400 || x.request.method != crate::suite::Method::Post {

@@ -4,7 +4,6 @@
 use std::fmt::Write;
 
 use super::{RunReport, Status};
-use crate::classify::fails_run;
 
 /// Escapes a workflow command's message (GitHub's rules: `%`, CR, LF).
 fn data(s: &str) -> String {
@@ -23,7 +22,7 @@ fn property(s: &str) -> String {
 pub fn annotations(report: &RunReport) -> String {
     let mut out = String::new();
     for c in &report.cases {
-        let kind = if fails_run(c.status, c.level) {
+        let kind = if c.status.fails_run(c.level) {
             "error"
         } else if matches!(c.status, Status::Warning | Status::Undocumented) {
             "warning"
@@ -62,7 +61,7 @@ pub fn job_summary(report: &RunReport) -> String {
     let failing: Vec<_> = report
         .cases
         .iter()
-        .filter(|c| fails_run(c.status, c.level))
+        .filter(|c| c.status.fails_run(c.level))
         .collect();
     if !failing.is_empty() {
         out.push_str("\n| case | level | requirements | first line |\n|---|---|---|---|\n");

@@ -22,7 +22,7 @@ impl Reporter for Junit {
                     suites.len() - 1
                 }
             };
-            let fails = crate::classify::fails_run(c.status, c.level);
+            let fails = c.status.fails_run(c.level);
             let status = match c.status {
                 Status::Skipped | Status::Documented => {
                     let mut s = TestCaseStatus::skipped();

@@ -60,19 +60,10 @@ pub struct RunReport {
     pub connection: Vec<String>,
     /// What the target's discovery documents show once for the run, not case by case.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub discovery: Vec<DiscoveryFinding>,
+    pub discovery: Vec<crate::check::declared::DiscoveryFinding>,
     /// Each optional feature the cases bear on: offered, not offered, or offered and broken.
     #[serde(default)]
     pub optional_features: Vec<optional::OptionalFeature>,
-}
-
-/// A departure the discovery documents show (see [`crate::check::declared`]): one finding
-/// for the run, at its requirement's level, which no case fails.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DiscoveryFinding {
-    pub requirement: String,
-    pub level: Level,
-    pub message: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +95,18 @@ impl Status {
             Status::Documented => "documented deviation",
             Status::Undocumented => "undocumented deviation",
             Status::Blocked => "blocked",
+        }
+    }
+
+    /// Whether a case of `level` ending so fails the run: a broken MUST, an undocumented
+    /// MUST deviation, or a case its setup blocked. The classifier and every reporter ask
+    /// it here, below both.
+    pub fn fails_run(self, level: Level) -> bool {
+        match self {
+            // Nothing was checked: the run cannot pass on it.
+            Status::Failed | Status::Blocked => true,
+            Status::Undocumented => level == Level::Must,
+            _ => false,
         }
     }
 }

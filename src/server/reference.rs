@@ -9,8 +9,8 @@ use axum::http::{Request, header};
 use tower::ServiceExt;
 
 use super::{BASE_PATH, Defects, app, http};
+use crate::client::RecordedResponse;
 use crate::profile::Profile;
-use crate::target::RecordedResponse;
 
 /// The token the reference expects; it never leaves the process.
 const TOKEN: &str = "reference";

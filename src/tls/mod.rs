@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 
-use crate::target::Network;
+use crate::client::Network;
 use certificate::{Leaf, Trust};
 
 /// What the server said to one offer.

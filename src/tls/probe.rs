@@ -13,7 +13,7 @@ use rustls::{
 };
 
 use super::dial::Dialer;
-use crate::target::network::Identity;
+use crate::client::network::Identity;
 
 /// Keeps what the server presented; accepts it and every signature.
 #[derive(Debug)]

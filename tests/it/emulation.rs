@@ -28,7 +28,7 @@ impl Target {
         Target {
             base: running.base_url,
             http: {
-                scimitar::target::install_crypto_provider();
+                scimitar::client::install_crypto_provider();
                 reqwest::Client::new()
             },
         }

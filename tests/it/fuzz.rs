@@ -444,7 +444,7 @@ fn what_the_model_refuses_and_the_target_creates_is_deleted() {
         ))
         .unwrap();
     let base = server.base_url.clone();
-    scimitar::target::install_crypto_provider();
+    scimitar::client::install_crypto_provider();
     let http = reqwest::Client::new();
     let call = |method: reqwest::Method, path: &str, body: Option<serde_json::Value>| {
         let mut req = http

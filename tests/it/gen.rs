@@ -3,10 +3,10 @@
 //! filters are accepted in the dialect they were drawn for, malformed ones are refused.
 
 use proptest::prelude::*;
+use scimitar::client::RecordedResponse;
 use scimitar::r#gen::{self, FilterSpace};
 use scimitar::profile::Profile;
 use scimitar::server::Reference;
-use scimitar::target::RecordedResponse;
 use serde_json::Value;
 
 /// Sends one request to a fresh reference holding one user, with placeholders filled in.

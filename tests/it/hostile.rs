@@ -132,8 +132,8 @@ fn the_whole_run_stops_at_its_timeout() {
 /// mostly fails and halves the in-flight limit, the second mostly succeeds under it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crowded_server_brings_the_in_flight_limit_down() {
+    use scimitar::client::{Auth, Client, Outcome, Outgoing};
     use scimitar::suite::Method;
-    use scimitar::target::{Auth, Client, Outcome, Outgoing};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -158,7 +158,7 @@ async fn a_crowded_server_brings_the_in_flight_limit_down() {
                         query: &[],
                         headers: &[],
                         body: None,
-                        credentials: scimitar::target::Credentials::Target,
+                        credentials: scimitar::client::Credentials::Target,
                     })
                     .await;
                 matches!(x.outcome, Outcome::Response(r) if r.status == 200)

@@ -289,7 +289,7 @@ impl Bundled {
         Bundled {
             base: running.base_url,
             http: {
-                scimitar::target::install_crypto_provider();
+                scimitar::client::install_crypto_provider();
                 reqwest::Client::new()
             },
             _task: running.task,
@@ -364,9 +364,9 @@ impl Bundled {
 
 /// A client of run [`RUN`] for `base` whose one create was refused: its ledger lists
 /// nothing, but the run may have left something.
-async fn client_of_the_run(base: &str) -> scimitar::target::Client {
-    use scimitar::target::{Auth, Body, Client, Credentials, Outcome, Outgoing, Secret};
-    let ledger = scimitar::target::ledger::Ledger::new(RUN, None).unwrap();
+async fn client_of_the_run(base: &str) -> scimitar::client::Client {
+    use scimitar::client::{Auth, Body, Client, Credentials, Outcome, Outgoing, Secret};
+    let ledger = scimitar::client::ledger::Ledger::new(RUN, None).unwrap();
     let client = Client::new(
         base,
         Auth::Bearer(Secret::new(BUNDLED_TOKEN)),

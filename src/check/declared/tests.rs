@@ -1,8 +1,8 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::client::Body;
 use crate::scim::schema::Registry;
-use crate::target::Body;
 
 fn declared() -> Declared {
     let (schemas, types) = documents();
@@ -212,7 +212,7 @@ async fn discovery_reads_list_responses_and_bare_arrays_only() {
     let discover = async |kind: &str| {
         let client = Client::new(
             &format!("http://{addr}/{kind}"),
-            crate::target::Auth::None,
+            crate::client::Auth::None,
             std::time::Duration::from_secs(5),
         )
         .unwrap();

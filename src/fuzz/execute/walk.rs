@@ -4,10 +4,10 @@
 use serde_json::Value;
 
 use super::{Execution, Side, Step, with_query};
+use crate::client::Outcome;
 use crate::fuzz::compare::{self, Divergence, Kind};
 use crate::fuzz::op::{Op, Purpose};
 use crate::server::Reference;
-use crate::target::Outcome;
 
 /// Pages followed before a walk is taken to be endless.
 const MAX_PAGES: usize = 40;

@@ -12,8 +12,9 @@
 
 use serde_json::Value;
 
-use super::client::{Client, Outcome};
+use super::http::Client;
 use super::ledger::Ledger;
+use super::record::Outcome;
 
 /// The endpoints searched, with the attribute that carries the marker; groups first, as
 /// groups made of users go before them.

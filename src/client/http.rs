@@ -3,87 +3,17 @@
 
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
 use std::sync::Arc;
 
 use super::auth::Auth;
 use super::ledger::Ledger;
 use super::limit::{Limiter, LoadStats, Signal};
 use super::network::Network;
+use super::record::{Body, Exchange, Outcome, RecordedRequest, RecordedResponse};
 use crate::suite::Method;
 
 /// Responses larger than this are cut, so a hostile server cannot exhaust memory.
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RecordedRequest {
-    pub method: Method,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<Body>,
-}
-
-/// A request body: JSON, or bytes sent as they are.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Body {
-    Json(Value),
-    Raw(String),
-}
-
-impl Body {
-    pub fn text(&self) -> String {
-        match self {
-            Body::Json(v) => v.to_string(),
-            Body::Raw(s) => s.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RecordedResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-    /// True when the body was longer than [`MAX_BODY`] and was cut.
-    pub truncated: bool,
-}
-
-impl RecordedResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One request and what came back (or why nothing did).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Exchange {
-    pub request: RecordedRequest,
-    #[serde(flatten)]
-    pub outcome: Outcome,
-    pub elapsed_ms: f64,
-    /// How often it was sent again (429, 503, a reset connection) before this answer.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub retries: u32,
-}
-
-impl Exchange {
-    /// Whether this answers a DELETE with the resource gone: 200, 204, or 404 for one that
-    /// was gone already.
-    pub(super) fn deleted(&self) -> bool {
-        matches!(&self.outcome, Outcome::Response(r) if matches!(r.status, 200 | 204 | 404))
-    }
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
 
 /// How the client treats a busy or flaky server.
 #[derive(Debug, Clone)]
@@ -131,14 +61,6 @@ fn jitter(base: Duration) -> Duration {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     base.mul_f64(f64::from(nanos % 1000) / 1000.0)
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Response(RecordedResponse),
-    /// The transport failed: connection refused, timeout, reset.
-    Error(String),
 }
 
 /// What to send: a rendered request.
@@ -889,7 +811,7 @@ mod tests {
         )
         .await
         .unwrap();
-        let ledger = Arc::new(crate::target::ledger::Ledger::new("run7", None).unwrap());
+        let ledger = Arc::new(crate::client::ledger::Ledger::new("run7", None).unwrap());
         let client = Client::new(
             &server.base_url,
             Auth::Bearer(super::super::Secret::new(token)),
@@ -954,7 +876,7 @@ mod tests {
             Outcome::Response(r) if r.status == 404)
         );
         // A second run whose server is gone when it stops: its user is left, and said so.
-        let ledger = Arc::new(crate::target::ledger::Ledger::new("run8", None).unwrap());
+        let ledger = Arc::new(crate::client::ledger::Ledger::new("run8", None).unwrap());
         let client = Client::new(
             &server.base_url,
             Auth::Bearer(super::super::Secret::new(token)),

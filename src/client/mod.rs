@@ -1,20 +1,20 @@
-//! The target: where requests go and with which credentials.
+//! The client side of every exchange: where requests go, with which credentials and limits.
 
 pub mod auth;
-pub mod client;
 pub mod curl;
+pub mod http;
 pub mod ledger;
 pub mod limit;
 pub mod network;
+pub mod record;
 pub mod secret;
 pub mod sweep;
 
 pub use auth::Auth;
-pub use client::{
-    Body, Client, Credentials, Exchange, Outcome, Outgoing, RecordedRequest, RecordedResponse,
-};
+pub use http::{Client, Credentials, Outgoing};
 pub use limit::LoadStats;
 pub use network::Network;
+pub use record::{Body, Exchange, Outcome, RecordedRequest, RecordedResponse};
 pub use secret::Secret;
 
 /// Installs ring as rustls' crypto provider for HTTPS. reqwest is built without a provider

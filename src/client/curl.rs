@@ -1,7 +1,7 @@
 //! curl reproductions of recorded requests. The credential is always `$SCIM_TOKEN`, never
 //! the value.
 
-use super::client::RecordedRequest;
+use super::record::RecordedRequest;
 use super::secret::REDACTED;
 
 /// Single-quotes a word for POSIX shells.
@@ -60,7 +60,7 @@ mod tests {
             method: Method::Post,
             url: "http://h/Users".into(),
             headers: vec![("Authorization".into(), "Bearer [REDACTED]".into())],
-            body: Some(crate::target::Body::Json(
+            body: Some(crate::client::Body::Json(
                 serde_json::json!({"userName": "o'brien"}),
             )),
         };

@@ -279,7 +279,7 @@ mod tests {
     }
 
     fn http() -> reqwest::Client {
-        crate::target::install_crypto_provider();
+        crate::client::install_crypto_provider();
         reqwest::Client::new()
     }
 

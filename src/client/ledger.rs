@@ -13,7 +13,7 @@ use indexmap::IndexSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::client::{RecordedRequest, RecordedResponse};
+use super::record::{RecordedRequest, RecordedResponse};
 use crate::suite::Method;
 
 /// One line of a ledger file.
@@ -348,7 +348,7 @@ fn read(path: &Path) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::client::RecordedRequest;
+    use crate::client::record::RecordedRequest;
 
     fn req(method: Method, url: &str) -> RecordedRequest {
         RecordedRequest {

@@ -1,0 +1,42 @@
+//! What one sequence did: each request as both sides answered it, and where they differed.
+//! The executor writes it and findings read it, so it sits below both.
+
+use super::compare::Divergence;
+use super::op::{Op, Rendered};
+use crate::client::{Outcome, RecordedRequest, RecordedResponse};
+
+/// One request as both sides answered it.
+pub struct Step {
+    pub op: Op,
+    /// As sent to the target (credentials redacted).
+    pub request: RecordedRequest,
+    /// As the reproduction script sends it, with shell variables.
+    pub script: Rendered,
+    pub expected: RecordedResponse,
+    pub actual: Outcome,
+    /// The script variable taking the id this step created.
+    pub creates: Option<String>,
+    /// The script variables taking the ids a Bulk request created (`U3`, `G2`).
+    pub bulk_creates: Vec<String>,
+}
+
+pub struct Trace {
+    pub steps: Vec<Step>,
+    /// Each step that differed (its index in `steps`) and how; the last one may have ended
+    /// the sequence.
+    pub divergences: Vec<(usize, Divergence)>,
+}
+
+impl Trace {
+    /// The trace up to the first step whose divergence `is` picks, and that divergence.
+    pub fn until(mut self, is: impl Fn(&Step, &Divergence) -> bool) -> Option<(Trace, Divergence)> {
+        let i = self
+            .divergences
+            .iter()
+            .position(|(at, d)| is(&self.steps[*at], d))?;
+        let (at, d) = self.divergences[i].clone();
+        self.steps.truncate(at + 1);
+        self.divergences.truncate(i + 1);
+        Some((self, d))
+    }
+}
