@@ -122,7 +122,8 @@ pub struct Emulation {
     pub put: PutMode,
     /// `filter.maxResults`: the most resources one list answer carries.
     pub max_results: usize,
-    /// Attributes required beyond the schema's own, by resource type.
+    /// Attributes required beyond the schema's own, by resource type; `name.formatted` names a
+    /// sub-attribute (its parent is then required too).
     #[serde(default)]
     pub required: BTreeMap<String, Vec<String>>,
     #[serde(default)]
@@ -510,13 +511,24 @@ impl Profile {
                 .find(|s| s.id == schema_id)
                 .expect("resource types name known schemas");
             for name in names {
-                let attr = schema
+                let missing =
+                    || format!("profile {}: {rt_name} has no attribute `{name}`", self.name);
+                let (top, sub) = match name.split_once('.') {
+                    Some((top, sub)) => (top, Some(sub)),
+                    None => (name.as_str(), None),
+                };
+                let mut attr = schema
                     .attributes
                     .iter_mut()
-                    .find(|a| a.name == *name)
-                    .ok_or_else(|| {
-                        format!("profile {}: {rt_name} has no attribute `{name}`", self.name)
-                    })?;
+                    .find(|a| a.name == top)
+                    .ok_or_else(missing)?;
+                if let Some(sub) = sub {
+                    attr = attr
+                        .sub_attributes
+                        .iter_mut()
+                        .find(|a| a.name == sub)
+                        .ok_or_else(missing)?;
+                }
                 attr.required = true;
             }
         }

@@ -24,6 +24,7 @@ use crate::plan::fit::{self, Fit, Shape};
 use crate::plan::{Planned, plan};
 use crate::profile::Profile;
 use crate::report::{self, CaseResult, ReportSpec, RunReport, Status};
+use crate::scim::locate::fill_path_in_rfc;
 use crate::server::{self, Defect, Defects};
 use crate::suite::template::Vars;
 use crate::suite::{self, Loaded};
@@ -526,8 +527,29 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
             .map(Declared::findings)
             .unwrap_or_default(),
         optional_features: report::optional::table(&cases),
+        fill_paths: fill_paths(shared.runner.declared.as_ref(), &cases),
         cases,
     }
+}
+
+/// Where the attributes that refused creates named sit: in what the target declares, else
+/// in RFC 7643's schemas.
+fn fill_paths(declared: Option<&Declared>, cases: &[CaseResult]) -> Vec<report::FillPath> {
+    report::findings::setup_failures(cases)
+        .iter()
+        .filter_map(report::findings::SetupFailure::refused_create)
+        .filter_map(|r| {
+            let named = r.named?;
+            let path = declared
+                .and_then(|d| d.fill_path(&r.endpoint, &named, &r.detail))
+                .or_else(|| fill_path_in_rfc(&named, &r.detail, &r.endpoint))?;
+            Some(report::FillPath {
+                endpoint: r.endpoint,
+                named,
+                path,
+            })
+        })
+        .collect()
 }
 
 /// The summary on stdout, the `--report` files and, under GitHub Actions, the annotations

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::client::{Client, Outcome, Outgoing, RecordedRequest};
 use crate::plan::fit::Shape;
+use crate::scim::locate;
 use crate::scim::schema::{
     self, AttrType, Attribute, Mutability, Registry, ResourceType, Returned, Schema,
 };
@@ -135,6 +136,13 @@ impl Declared {
             types: out,
             not_relative,
         })
+    }
+
+    /// Where an attribute a refusal from `endpoint` (`Users`) names sits in what the target
+    /// declares, as `--fill` takes it (see [`locate::fill_path`]).
+    pub fn fill_path(&self, endpoint: &str, named: &str, detail: &str) -> Option<String> {
+        let d = self.types.iter().find(|d| d.endpoint == endpoint)?;
+        locate::fill_path(named, detail, &d.attributes, &d.extensions)
     }
 
     /// The resource types as the plan stage fits the suites to them (which keeps what RFC

@@ -2,7 +2,7 @@
 //! (each with its cases and one piece of evidence), and setup failures (each with the cases
 //! it blocked), rather than one line per case repeating the same cause.
 
-use super::{CaseResult, Status};
+use super::{CaseResult, FillPath, Status};
 use crate::requirements::{self, Requirement};
 
 /// One fault the run found: the same failing check on the same endpoint, in one or more
@@ -116,10 +116,17 @@ pub fn setup_failures(cases: &[CaseResult]) -> Vec<SetupFailure<'_>> {
     out
 }
 
+/// A create the server refused with 400: its own words, and the attribute they name.
+pub struct RefusedCreate {
+    pub detail: String,
+    /// The endpoint it was sent to, without the slash: `Users`.
+    pub endpoint: String,
+    pub named: Option<String>,
+}
+
 impl SetupFailure<'_> {
-    /// Where a create was refused with 400: the server's own words, and how to give it what
-    /// it asks for (a service provider may require more than the schema, RFC 7644 §3.3).
-    pub fn refusal(&self) -> Option<String> {
+    /// The create its first case's failed step sent, when the server refused it with 400.
+    pub fn refused_create(&self) -> Option<RefusedCreate> {
         let step = self.cases[0]
             .steps
             .iter()
@@ -133,10 +140,37 @@ impl SetupFailure<'_> {
         }
         let body: serde_json::Value = serde_json::from_str(&r.body).ok()?;
         let detail = body.get("detail").and_then(serde_json::Value::as_str)?;
-        let attr = named_attribute(detail);
-        let example = format!("--fill '{}={{{{fill_id}}}}'", attr.unwrap_or("ATTR"));
+        let endpoint = url::Url::parse(&x.request.url)
+            .ok()?
+            .path_segments()?
+            .rfind(|s| !s.is_empty())?
+            .to_string();
+        Some(RefusedCreate {
+            named: named_attribute(detail).map(str::to_string),
+            detail: detail.to_string(),
+            endpoint,
+        })
+    }
+
+    /// Where a create was refused with 400: the server's own words, and how to give it what
+    /// it asks for (a service provider may require more than the schema, RFC 7644 §3.3), the
+    /// attribute placed by `paths` (`formatted` → `name.formatted`).
+    pub fn refusal(&self, paths: &[FillPath]) -> Option<String> {
+        let r = self.refused_create()?;
+        let attr = r.named.as_deref().map_or("ATTR", |named| {
+            paths
+                .iter()
+                .find(|p| p.endpoint == r.endpoint && p.named == named)
+                .map_or(named, |p| p.path.as_str())
+        });
+        let endpoint = if r.endpoint == "Users" {
+            String::new()
+        } else {
+            format!("/{}:", r.endpoint)
+        };
         Some(format!(
-            "the server said: \"{detail}\"\n        if it requires a value the suites do not send, supply it: {example} (repeatable), or a profile's `fill`"
+            "the server said: \"{}\"\n        if it requires a value the suites do not send, supply it: --fill '{endpoint}{attr}={{{{fill_id}}}}' (repeatable), or a profile's `fill`",
+            r.detail
         ))
     }
 }

@@ -61,6 +61,10 @@ pub struct RunReport {
     /// What the target's discovery documents show once for the run, not case by case.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discovery: Vec<crate::check::declared::DiscoveryFinding>,
+    /// Where the attributes that refused creates named sit in the target's schemas, for the
+    /// `--fill` hint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fill_paths: Vec<FillPath>,
     /// Each optional feature the cases bear on: offered, not offered, or offered and broken.
     #[serde(default)]
     pub optional_features: Vec<optional::OptionalFeature>,
@@ -109,6 +113,15 @@ impl Status {
             _ => false,
         }
     }
+}
+
+/// An attribute a refused create named (`formatted`) and its `--fill` path (`name.formatted`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FillPath {
+    /// The endpoint of the create, without the slash: `Users`.
+    pub endpoint: String,
+    pub named: String,
+    pub path: String,
 }
 
 /// A fault in what cases lean on, reported once under the rule it breaks.
@@ -390,7 +403,7 @@ pub fn summary(report: &RunReport) -> String {
             if let Some(first) = f.cases[0].message.as_deref().and_then(first_failure) {
                 let _ = writeln!(out, "        {}", first.trim());
             }
-            if let Some(refusal) = f.refusal() {
+            if let Some(refusal) = f.refusal(&report.fill_paths) {
                 let _ = writeln!(out, "        {refusal}");
             }
         }

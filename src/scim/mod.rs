@@ -4,6 +4,7 @@
 pub mod error;
 pub mod filter;
 pub mod list;
+pub mod locate;
 pub mod patch;
 pub mod projection;
 pub mod resource;

@@ -188,6 +188,19 @@ pub fn from_request(kind: Kind, body: &Value) -> Result<Map<String, Value>, Scim
             ));
         }
     }
+    // A required sub-attribute of a single-valued complex one (a vendor's `name.formatted`)
+    // must be there, and so its parent: the RFC core declares none.
+    for def in base.attributes.iter().filter(|a| !a.multi_valued) {
+        for sub in def.sub_attributes.iter().filter(|s| s.required) {
+            let value = out.get(&def.name).and_then(|v| v.get(&sub.name));
+            if value.is_none_or(is_unassigned) {
+                return Err(ScimError::bad(
+                    ScimType::InvalidValue,
+                    format!("`{}` is required in `{}`", sub.name, def.name),
+                ));
+            }
+        }
+    }
     let mut schemas = vec![Value::String(base.id.clone())];
     for e in &kind.rt.schema_extensions {
         if out.contains_key(&e.schema) {

@@ -78,6 +78,37 @@ fn a_vendor_attribute_is_one_blocked_finding_until_filled() {
     assert_eq!(ran + 1, total, "{}", text(&out));
 }
 
+/// A server that names a required sub-attribute bare (`formatted`, "in `name`") gets a hint
+/// with its whole path, read from the target's `/Schemas`, and that hint unblocks the run.
+#[test]
+fn a_required_sub_attribute_is_hinted_by_its_whole_path() {
+    let dir = temp_dir("sub-attribute");
+    let rfc = std::fs::read_to_string(root().join("fixtures/profiles/rfc.yaml")).unwrap();
+    let profile = dir.join("vendor.yaml");
+    std::fs::write(
+        &profile,
+        rfc.replace("name: rfc", "name: vendor") + "  required:\n    User: [name.formatted]\n",
+    )
+    .unwrap();
+    let emulate = profile.to_str().unwrap();
+    let (out, report) = run_with_defects(&[], &["--emulate", emulate], &dir);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(report["blocked"].as_u64().unwrap() > 50, "{t}");
+    assert!(
+        t.contains("the server said: \"`formatted` is required in `name`\""),
+        "{t}"
+    );
+    assert!(t.contains("--fill 'name.formatted={{fill_id}}'"), "{t}");
+    assert!(!t.contains("--fill 'formatted="), "{t}");
+
+    let filled = dir.join("filled");
+    std::fs::create_dir_all(&filled).unwrap();
+    let fill = ["--emulate", emulate, "--fill", "name.formatted={{fill_id}}"];
+    let (out, report) = run_with_defects(&[], &fill, &filled);
+    assert_eq!(report["blocked"], 0, "{}", text(&out));
+}
+
 /// The strict and the other built-in profiles run as many cases as before the fixtures
 /// looked like an identity provider's, and fail none.
 #[test]

@@ -450,3 +450,25 @@ fn no_resource_type_is_an_error_not_an_empty_plan() {
         .unwrap();
     assert!(e.contains("lists no resource type"), "{e}");
 }
+
+/// A vendor's own complex attribute places its sub-attribute where the RFC's schemas know
+/// nothing of it; on another endpoint, or unknown, it is not placed.
+#[test]
+fn fill_paths_come_from_the_declared_schemas() {
+    let (mut schemas, types) = documents();
+    schemas[0]["attributes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+            "name": "badge", "type": "complex", "multiValued": false,
+            "subAttributes": [{"name": "number", "type": "string", "required": true}]
+        }));
+    let d = Declared::from_documents(&schemas, &types, "http://x").unwrap();
+    let detail = "`number` is required in `badge`";
+    assert_eq!(
+        d.fill_path("Users", "number", detail).as_deref(),
+        Some("badge.number")
+    );
+    assert_eq!(d.fill_path("Groups", "number", detail), None);
+    assert_eq!(d.fill_path("Users", "nothing", detail), None);
+}
