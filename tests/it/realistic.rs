@@ -45,21 +45,34 @@ fn a_narrow_server_fails_nothing_and_its_declined_operators_are_listed_once() {
     );
 }
 
-#[test]
-fn a_vendor_attribute_is_one_blocked_finding_until_filled() {
-    let dir = temp_dir("vendor-attribute");
+/// A vendor emulation that requires `attribute` of a user beyond the RFC.
+fn requiring(dir: &std::path::Path, attribute: &str) -> std::path::PathBuf {
     let rfc = std::fs::read_to_string(root().join("fixtures/profiles/rfc.yaml")).unwrap();
     let profile = dir.join("vendor.yaml");
+    let required = format!("  required:\n    User: [{attribute}]\n");
     std::fs::write(
         &profile,
-        rfc.replace("name: rfc", "name: vendor") + "  required:\n    User: [nickName]\n",
+        rfc.replace("name: rfc", "name: vendor") + &required,
     )
     .unwrap();
-    let emulate = profile.to_str().unwrap();
-    let (out, report) = run_with_defects(&[], &["--emulate", emulate], &dir);
+    profile
+}
+
+/// A run against `emulate` that fails with most cases blocked by its creates.
+fn blocked_run(emulate: &str, dir: &std::path::Path) -> String {
+    let (out, report) = run_with_defects(&[], &["--emulate", emulate], dir);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(report["blocked"].as_u64().unwrap() > 50, "{t}");
+    t
+}
+
+#[test]
+fn a_vendor_attribute_is_one_blocked_finding_until_filled() {
+    let dir = temp_dir("vendor-attribute");
+    let profile = requiring(&dir, "nickName");
+    let emulate = profile.to_str().unwrap();
+    let t = blocked_run(emulate, &dir);
     assert!(t.contains("blocked by 1 setup failure"), "{t}");
     assert_eq!(
         t.matches("the server said: \"`nickName` is required\"")
@@ -83,18 +96,9 @@ fn a_vendor_attribute_is_one_blocked_finding_until_filled() {
 #[test]
 fn a_required_sub_attribute_is_hinted_by_its_whole_path() {
     let dir = temp_dir("sub-attribute");
-    let rfc = std::fs::read_to_string(root().join("fixtures/profiles/rfc.yaml")).unwrap();
-    let profile = dir.join("vendor.yaml");
-    std::fs::write(
-        &profile,
-        rfc.replace("name: rfc", "name: vendor") + "  required:\n    User: [name.formatted]\n",
-    )
-    .unwrap();
+    let profile = requiring(&dir, "name.formatted");
     let emulate = profile.to_str().unwrap();
-    let (out, report) = run_with_defects(&[], &["--emulate", emulate], &dir);
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{t}");
-    assert!(report["blocked"].as_u64().unwrap() > 50, "{t}");
+    let t = blocked_run(emulate, &dir);
     assert!(
         t.contains("the server said: \"`formatted` is required in `name`\""),
         "{t}"
