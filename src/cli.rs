@@ -1,5 +1,7 @@
 //! The command line (clap).
 
+pub mod reference;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};

@@ -13,6 +13,7 @@ mod coverage;
 mod cursor;
 mod defects;
 mod discovery;
+mod docs;
 mod emulation;
 mod entra;
 mod fuzz;
