@@ -1,7 +1,7 @@
 //! scimitar: a conformance tester for SCIM 2.0 servers (RFC 7643/7644).
 //!
 //! The pipeline, one module a stage: [`suite`] loads declarative suites, [`plan`] turns them
-//! into trials, [`exec`] runs them over HTTP with [`target`]'s client, [`check`] judges each
+//! into trials, [`exec`] runs them over HTTP with [`client`], [`check`] judges each
 //! response and [`report`] writes the results. [`scim`] is the SCIM semantics library and
 //! [`server`] the bundled reference server built on it; [`tls`] checks the connection as
 //! Microsoft Entra will see it.
