@@ -33,7 +33,7 @@ pub enum Command {
     /// List suites and their cases.
     List(SuiteArgs),
     /// The requirement matrix: which rows of the catalogue the suites check.
-    Coverage(SuiteArgs),
+    Coverage(CoverageArgs),
     /// Write the vendor deviation report (Markdown, HTML) from a JSON report of `run`.
     Report(ReportArgs),
     /// Model-based fuzzing: random sequences of requests, each answer compared with the
@@ -101,6 +101,17 @@ pub struct SuiteArgs {
     /// that N CI machines split a run.
     #[arg(long, value_name = "count:K/N|hash:K/N")]
     pub partition: Option<crate::plan::Partition>,
+}
+
+/// What `coverage` shows.
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    #[command(flatten)]
+    pub suites: SuiteArgs,
+    /// Per testable MUST row: its cases, the bundled-server switch that breaks it and whether
+    /// a case caught it, or why no switch can; then the share of rows proven.
+    #[arg(long)]
+    pub proof: bool,
 }
 
 /// Which server to test and how to reach it.

@@ -1,6 +1,8 @@
 //! `scimitar coverage`: which requirements of the catalogue the loaded suites check, by area,
 //! level and basis, and why the others are not.
 
+pub mod proof;
+
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 

@@ -5,8 +5,8 @@ use clap::{CommandFactory, Parser, ValueEnum};
 
 use scimitar::check::snapshot::Snapshots;
 use scimitar::cli::{
-    AuthKind, Cli, Command, FuzzArgs, IdpArgs, NetworkArgs, ReportArgs, RunArgs, ServeArgs,
-    SuiteArgs, SuitesArgs, SuitesCommand, SweepArgs, TargetArgs, TlsArgs,
+    AuthKind, Cli, Command, CoverageArgs, FuzzArgs, IdpArgs, NetworkArgs, ReportArgs, RunArgs,
+    ServeArgs, SuiteArgs, SuitesArgs, SuitesCommand, SweepArgs, TargetArgs, TlsArgs,
 };
 use scimitar::client::auth::OAuth;
 use scimitar::client::http::Policy;
@@ -329,13 +329,21 @@ fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {
     Ok(Verdict::Passed)
 }
 
-fn coverage(args: SuiteArgs) -> Result<Verdict, ConfigError> {
+fn coverage(args: CoverageArgs) -> Result<Verdict, ConfigError> {
+    let suite_args = &args.suites;
     let (suites, _) = run::load(
-        &args.patterns("suites/rfc*/*.yaml"),
-        args.fixtures.as_deref(),
+        &suite_args.patterns("suites/rfc*/*.yaml"),
+        suite_args.fixtures.as_deref(),
     )?;
-    let planned = scimitar::plan::plan(&suites, &args.tags, &[], suites.len());
-    print!("{}", scimitar::coverage::Coverage::of(&planned).render());
+    let planned = scimitar::plan::plan(&suites, &suite_args.tags, &[], suites.len());
+    if args.proof {
+        print!(
+            "{}",
+            scimitar::coverage::proof::render(&planned).map_err(ConfigError)?
+        );
+    } else {
+        print!("{}", scimitar::coverage::Coverage::of(&planned).render());
+    }
     Ok(Verdict::Passed)
 }
 

@@ -30,6 +30,7 @@ mod request_schemas;
 mod safety;
 mod scaffolding;
 mod suite_errors;
+mod switches;
 mod tls;
 mod trust;
 mod verdicts;
