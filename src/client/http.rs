@@ -397,7 +397,13 @@ impl Client {
                             }
                             self.read(resp).await
                         }
-                        Err(e) => Outcome::Error(self.scrub(&describe(&e))),
+                        // A TLS refusal in words rather than rustls' own print of it.
+                        Err(e) => Outcome::Error(
+                            self.scrub(
+                                &crate::tls::refusal(&e, self.network.identity.is_some())
+                                    .unwrap_or_else(|| describe(&e)),
+                            ),
+                        ),
                     };
                     // 501 (and 505) answer the request itself, as /Me without a user does:
                     // not a sign of load.

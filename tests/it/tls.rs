@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::tls::{Ca, Proxy, TlsServer, self_signed, server_config};
+use common::tls::{Ca, Proxy, TlsServer, self_signed, self_signed_ca, server_config};
 use common::{scimitar, serve, temp_dir, text};
 
 const TOKEN: &str = "tls-token-5d1e";
@@ -60,6 +60,104 @@ fn a_self_signed_server_stops_the_run_with_one_error_until_its_certificate_is_tr
     // The connection check is information for `run`: what Entra would refuse, not a failure.
     assert!(t.contains("connection check of 127.0.0.1:"), "{t}");
     assert!(t.contains("trusted through --ca-cert only"), "{t}");
+}
+
+/// The bundled server over TLS with the certificate in `cert`, its URL with `localhost` as
+/// the host, and `scimitar run` of one suite against it with `--ca-cert` of each of `pins`.
+fn run_pinned(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> impl Fn(&[&std::path::Path]) -> (Option<i32>, String) {
+    let served = serve(
+        TOKEN,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    move |pins| {
+        let url = served.base_url.replace("127.0.0.1", "localhost");
+        let mut c = scimitar();
+        c.args(["run", "--target", &url]);
+        for p in pins {
+            c.arg("--ca-cert").arg(p);
+        }
+        let out = c
+            .args(["--", "users::"])
+            .env("SCIM_TOKEN", TOKEN)
+            .output()
+            .unwrap();
+        (out.status.code(), text(&out))
+    }
+}
+
+/// The line of `t` that says why the target cannot be reached, which must be words.
+fn refusal(t: &str) -> &str {
+    let line = t
+        .lines()
+        .find(|l| l.contains("cannot connect to"))
+        .unwrap_or_else(|| panic!("no `cannot connect to` in:\n{t}"));
+    for rust in ["Other(", "OtherError", "{", "CaUsedAsEndEntity"] {
+        assert!(!line.contains(rust), "`{rust}` in: {line}");
+    }
+    line
+}
+
+#[test]
+fn a_self_signed_certificate_marked_as_a_ca_is_pinned_by_ca_cert() {
+    let dir = temp_dir("tls-pinned");
+    let (cert, key) = self_signed_ca(&dir, &["localhost", "127.0.0.1"]);
+    let run = run_pinned(&cert, &key);
+    let (code, t) = run(&[]);
+    assert_eq!(code, Some(2), "{t}");
+    let why = refusal(&t);
+    assert!(
+        why.contains("the server's certificate is not trusted"),
+        "{why}"
+    );
+    assert!(why.contains("marked as a CA"), "{why}");
+    assert!(why.contains("--ca-cert FILE"), "{why}");
+    assert!(!t.contains("test result"), "no case ran:\n{t}");
+
+    let (code, t) = run(&[&cert]);
+    assert_eq!(code, Some(0), "{t}");
+    assert!(t.contains("test result: ok."), "{t}");
+    // Pinning is scimitar's trust, not Entra's: the connection check still says so.
+    assert!(t.contains("trusted through --ca-cert only"), "{t}");
+    let url = t
+        .lines()
+        .find_map(|l| l.strip_prefix("connection check of "))
+        .and_then(|l| l.split(',').next())
+        .map(|server| format!("https://{server}/scim/v2"))
+        .unwrap_or_else(|| panic!("no connection check in:\n{t}"));
+    let out = scimitar()
+        .args(["tls", "--target", &url, "--ca-cert"])
+        .arg(&cert)
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("Entra will refuse to connect: the chain is trusted only through --ca-cert"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_pinned_certificate_for_another_host_is_refused() {
+    let dir = temp_dir("tls-pinned-other-host");
+    let (cert, key) = self_signed_ca(&dir, &["other.example"]);
+    let run = run_pinned(&cert, &key);
+    let (code, t) = run(&[&cert]);
+    assert_eq!(code, Some(2), "{t}");
+    let why = refusal(&t);
+    assert!(
+        why.contains("the server's certificate is refused: it is not valid for localhost, only for other.example"),
+        "{why}"
+    );
+    assert!(!t.contains("test result"), "no case ran:\n{t}");
 }
 
 #[test]
