@@ -173,6 +173,7 @@ pub struct TargetArgs {
 pub struct NetworkArgs {
     /// Trust the CA certificates in this PEM file (one or more; repeatable) beside the
     /// platform's: a private CA, or a self-signed server's own certificate.
+    /// A certificate here that is the server's own is pinned: trusted even if marked as a CA.
     #[arg(long = "ca-cert", value_name = "FILE")]
     pub ca_certs: Vec<PathBuf>,
     /// Present this certificate chain (PEM) when the server asks for one (mutual TLS).

@@ -108,7 +108,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(base_url: &str, auth: Auth, timeout: Duration) -> reqwest::Result<Self> {
+    pub fn new(base_url: &str, auth: Auth, timeout: Duration) -> Result<Self, String> {
         Self::over(base_url, auth, timeout, Network::default())
     }
 
@@ -119,7 +119,7 @@ impl Client {
         auth: Auth,
         timeout: Duration,
         network: Network,
-    ) -> reqwest::Result<Self> {
+    ) -> Result<Self, String> {
         super::install_crypto_provider();
         let builder = reqwest::Client::builder()
             .timeout(timeout)
@@ -127,7 +127,10 @@ impl Client {
             // A redirect must not carry credentials to another origin; scimitar reports
             // redirects rather than following them.
             .redirect(reqwest::redirect::Policy::none());
-        let http = network.apply(builder)?.build()?;
+        let http = network
+            .apply(builder)?
+            .build()
+            .map_err(|e| network.scrub(&e.to_string()))?;
         Ok(Client {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -394,7 +397,13 @@ impl Client {
                             }
                             self.read(resp).await
                         }
-                        Err(e) => Outcome::Error(self.scrub(&describe(&e))),
+                        // A TLS refusal in words rather than rustls' own print of it.
+                        Err(e) => Outcome::Error(
+                            self.scrub(
+                                &crate::tls::refusal(&e, self.network.identity.is_some())
+                                    .unwrap_or_else(|| describe(&e)),
+                            ),
+                        ),
                     };
                     // 501 (and 505) answer the request itself, as /Me without a user does:
                     // not a sign of load.

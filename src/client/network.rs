@@ -5,11 +5,13 @@
 //! URL are secrets like the token, scrubbed from everything scimitar writes.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::secret::Secret;
+use crate::tls::ServerTrust;
 
 /// The environment variables a proxy may come from (reqwest's and curl's names).
 const PROXY_VARIABLES: [&str; 6] = [
@@ -39,8 +41,6 @@ pub struct Network {
 pub struct Identity {
     pub chain: Vec<CertificateDer<'static>>,
     pub key: PrivateKeyDer<'static>,
-    /// Both as PEM, the form reqwest reads.
-    pem: Vec<u8>,
 }
 
 impl Identity {
@@ -55,13 +55,9 @@ impl Identity {
                 key.display()
             )
         })?;
-        let mut pem = cert_pem;
-        pem.push(b'\n');
-        pem.extend_from_slice(&key_pem);
         Ok(Identity {
             chain,
             key: key_der,
-            pem,
         })
     }
 }
@@ -154,28 +150,40 @@ impl Network {
             .fold(text.to_string(), |t, s| s.scrub(&t))
     }
 
-    /// `builder` set up to trust the CA certificates, present the client certificate, skip
-    /// verification if asked, and use `--proxy` (reqwest reads the environment's itself).
-    pub fn apply(
-        &self,
-        builder: reqwest::ClientBuilder,
-    ) -> reqwest::Result<reqwest::ClientBuilder> {
-        let mut b = builder.tls_certs_merge(
-            self.ca_certs
-                .iter()
-                .map(|c| reqwest::Certificate::from_der(c))
-                .collect::<reqwest::Result<Vec<_>>>()?,
-        );
-        if let Some(id) = &self.identity {
-            b = b.identity(reqwest::Identity::from_pem(&id.pem)?);
-        }
-        if self.insecure {
-            b = b.tls_danger_accept_invalid_certs(true);
-        }
+    /// `builder` set up with [`Network::tls`], and `--proxy` (reqwest reads the
+    /// environment's itself).
+    pub fn apply(&self, builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, String> {
+        let mut b = builder.tls_backend_preconfigured(self.tls()?);
         if let Some(p) = &self.proxy {
-            b = b.proxy(reqwest::Proxy::all(p)?.no_proxy(reqwest::NoProxy::from_env()));
+            b = b.proxy(
+                reqwest::Proxy::all(p)
+                    .map_err(|e| self.scrub(&e.to_string()))?
+                    .no_proxy(reqwest::NoProxy::from_env()),
+            );
         }
         Ok(b)
+    }
+
+    /// The TLS of the run's requests, built here rather than by reqwest so that a
+    /// `--ca-cert` certificate the server presents as its own is pinned (see
+    /// [`ServerTrust`]): the platform store and the CA certificates, the client certificate,
+    /// no verification if asked; TLS 1.2 and 1.3, HTTP/1.1, as reqwest would.
+    fn tls(&self) -> Result<rustls::ClientConfig, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let trust = ServerTrust::run(&self.ca_certs, self.insecure, provider.clone())?;
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(trust));
+        let mut config = match &self.identity {
+            Some(id) => builder
+                .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+                .map_err(|e| format!("--client-cert/--client-key: {e}"))?,
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(config)
     }
 }
 

@@ -187,10 +187,15 @@ fn trust(
     }
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(ca_certs.iter().cloned());
-    match rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-        .build()
-        .map_err(|e| e.to_string())
-        .and_then(|v| verify(v.as_ref()))
+    // The run trusts a --ca-cert certificate the server presents as its own (pinned); it is
+    // still scimitar's word, not the platform's.
+    match rustls::client::WebPkiServerVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .map_err(|e| e.to_string())
+    .and_then(|v| verify(&super::ServerTrust::pinning(v, ca_certs, provider)))
     {
         Ok(()) => Trust::CaCert,
         Err(e) => Trust::Untrusted(format!("{why}; nor by --ca-cert: {e}")),

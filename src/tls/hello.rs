@@ -80,7 +80,7 @@ fn client_hello(host: &str, version: u16, suites: &[u16]) -> Result<Vec<u8>, Str
     }
     for e in &known {
         let bytes = cookie_factory::gen_simple(tls_parser::gen_tls_extension(e), Vec::new())
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.to_string())?;
         ext.extend(bytes);
     }
     // tls-parser does not write these two: point formats (uncompressed only) and the
@@ -124,7 +124,7 @@ fn client_hello(host: &str, version: u16, suites: &[u16]) -> Result<Vec<u8>, Str
             hello,
         ))],
     };
-    record.serialize().map_err(|e| format!("{e:?}"))
+    record.serialize().map_err(|e| e.to_string())
 }
 
 /// The first record the server sent, read by tls-parser: a ServerHello of the version and a
@@ -144,7 +144,10 @@ fn judge(bytes: &[u8], version: u16, suites: &[u16]) -> Answer {
     match message {
         Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh)))) => {
             if sh.version.0 != version {
-                Answer::Refused(format!("the server answered with {:?}", sh.version))
+                Answer::Refused(format!(
+                    "the server answered with version {:#06x}",
+                    sh.version
+                ))
             } else if !suites.contains(&sh.cipher.0) {
                 Answer::Refused(format!(
                     "the server chose a suite not offered: {:?}",
@@ -154,9 +157,8 @@ fn judge(bytes: &[u8], version: u16, suites: &[u16]) -> Answer {
                 Answer::Accepted
             }
         }
-        Ok((_, TlsMessage::Alert(a))) => Answer::Refused(format!(
-            "alert {:?}",
-            rustls::AlertDescription::from(a.code.0)
+        Ok((_, TlsMessage::Alert(a))) => Answer::Refused(super::describe(
+            &rustls::Error::AlertReceived(rustls::AlertDescription::from(a.code.0)),
         )),
         Ok(_) => Answer::Refused("the server answered without a ServerHello".into()),
         Err(_) => Answer::Refused("the server's answer is not a TLS message".into()),
@@ -209,7 +211,7 @@ mod tests {
         // handshake_failure, fatal
         let alert = [21, 3, 3, 0, 2, 2, 40];
         assert!(
-            matches!(judge(&alert, 0x0302, &LEGACY_SUITES), Answer::Refused(w) if w.contains("HandshakeFailure"))
+            matches!(judge(&alert, 0x0302, &LEGACY_SUITES), Answer::Refused(w) if w.contains("alert: handshake failure"))
         );
         assert!(matches!(
             judge(b"HTTP/1.1 400", 0x0301, &LEGACY_SUITES),

@@ -11,6 +11,8 @@ mod certificate;
 mod dial;
 mod hello;
 mod probe;
+mod reason;
+mod verify;
 
 use std::time::Duration;
 
@@ -18,6 +20,8 @@ use rustls::pki_types::ServerName;
 
 use crate::client::Network;
 use certificate::{Leaf, Trust};
+use reason::describe;
+pub use verify::ServerTrust;
 
 /// What the server said to one offer.
 pub enum Answer {
@@ -353,23 +357,6 @@ fn thousands(n: usize) -> String {
     out
 }
 
-/// A rustls error in words.
-fn describe(e: &rustls::Error) -> String {
-    use rustls::CertificateError as C;
-    match e {
-        rustls::Error::InvalidCertificate(c) => match c {
-            C::UnknownIssuer => "issued by a CA that is not trusted".into(),
-            C::Expired | C::ExpiredContext { .. } => "expired".into(),
-            C::NotValidYet | C::NotValidYetContext { .. } => "not valid yet".into(),
-            C::NotValidForName | C::NotValidForNameContext { .. } => {
-                "not valid for this host name".into()
-            }
-            other => format!("{other:?}"),
-        },
-        other => other.to_string(),
-    }
-}
-
 /// An I/O error of a TLS stream in words: the rustls error inside, if there is one.
 fn words(e: &std::io::Error) -> String {
     rustls_error(e).map_or_else(|| e.to_string(), describe)
@@ -395,20 +382,27 @@ fn rustls_error<'a>(mut err: &'a (dyn std::error::Error + 'static)) -> Option<&'
 /// an untrusted or unfit server certificate, or a client certificate the server wants.
 pub fn refusal(e: &reqwest::Error, has_identity: bool) -> Option<String> {
     let tls = rustls_error(e)?;
+    let why = reason::reason(tls);
+    let todo = why.todo.map_or_else(String::new, |t| format!("; {t}"));
     Some(match tls {
-        rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
-            "the server's certificate is not trusted: its issuer is in neither the platform store nor --ca-cert (a private CA, or a self-signed certificate); pass the CA's certificate with --ca-cert FILE (PEM)".to_string()
-        }
-        rustls::Error::InvalidCertificate(_) => {
-            format!("the server's certificate is refused: {}", describe(tls))
-        }
-        rustls::Error::AlertReceived(alert) if !has_identity => format!(
-            "the server ended the TLS handshake ({alert:?}); if it requires a client certificate, pass --client-cert FILE --client-key FILE"
+        rustls::Error::InvalidCertificate(_) => format!(
+            "the server's certificate is {}: {}{todo}",
+            if why.untrusted {
+                "not trusted"
+            } else {
+                "refused"
+            },
+            why.what
         ),
-        rustls::Error::AlertReceived(alert) => format!(
-            "the server refused the TLS handshake with the client certificate ({alert:?})"
+        rustls::Error::AlertReceived(_) if !has_identity => format!(
+            "the server ended the TLS handshake ({}); if it requires a client certificate, pass --client-cert FILE --client-key FILE",
+            why.what
         ),
-        other => format!("the TLS handshake failed: {other}"),
+        rustls::Error::AlertReceived(_) => format!(
+            "the server refused the TLS handshake with the client certificate ({})",
+            why.what
+        ),
+        _ => format!("the TLS handshake failed: {}{todo}", why.what),
     })
 }
 

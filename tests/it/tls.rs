@@ -1,9 +1,11 @@
 //! Real networks, on loopback: the bundled server over TLS with certificates made here, the
 //! connection check's Entra findings, private CAs, mutual TLS and a CONNECT proxy.
 
+use std::path::Path;
+
 use crate::common;
 
-use common::tls::{Ca, Proxy, TlsServer, self_signed, server_config};
+use common::tls::{Ca, Proxy, TlsServer, self_signed, self_signed_ca, server_config};
 use common::{scimitar, serve, temp_dir, text};
 
 const TOKEN: &str = "tls-token-5d1e";
@@ -22,15 +24,7 @@ fn check(url: &str, ca: &Ca) -> (Option<i32>, String) {
 fn a_self_signed_server_stops_the_run_with_one_error_until_its_certificate_is_trusted() {
     let dir = temp_dir("tls-self-signed");
     let (cert, key) = self_signed(&dir);
-    let served = serve(
-        TOKEN,
-        &[
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-        ],
-    );
+    let served = serve_tls(&cert, &key);
     assert!(
         served.base_url.starts_with("https://127.0.0.1:"),
         "{}",
@@ -60,6 +54,103 @@ fn a_self_signed_server_stops_the_run_with_one_error_until_its_certificate_is_tr
     // The connection check is information for `run`: what Entra would refuse, not a failure.
     assert!(t.contains("connection check of 127.0.0.1:"), "{t}");
     assert!(t.contains("trusted through --ca-cert only"), "{t}");
+}
+
+/// The bundled server over TLS with the certificate in `cert`.
+fn serve_tls(cert: &Path, key: &Path) -> common::Served {
+    serve(
+        TOKEN,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    )
+}
+
+/// `scimitar run` of one suite against `url` with `--ca-cert` of each of `pins`.
+fn run(url: &str, pins: &[&Path]) -> (Option<i32>, String) {
+    let mut c = scimitar();
+    c.args(["run", "--target", url]);
+    for p in pins {
+        c.arg("--ca-cert").arg(p);
+    }
+    let out = c
+        .args(["--", "users::"])
+        .env("SCIM_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    (out.status.code(), text(&out))
+}
+
+/// `tls`, a `scimitar tls` with `--ca-cert`, fails on the one finding that Entra would not
+/// trust a chain scimitar trusts only through `--ca-cert`.
+fn assert_entra_refuses_ca_cert_trust(tls: &mut std::process::Command) {
+    let out = tls.output().unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("Entra will refuse to connect: the chain is trusted only through --ca-cert"),
+        "{t}"
+    );
+}
+
+/// The line of `t` that says why the target cannot be reached, which must be words.
+fn refusal(t: &str) -> &str {
+    let line = t
+        .lines()
+        .find(|l| l.contains("cannot connect to"))
+        .unwrap_or_else(|| panic!("no `cannot connect to` in:\n{t}"));
+    for rust in ["Other(", "OtherError", "{", "CaUsedAsEndEntity"] {
+        assert!(!line.contains(rust), "`{rust}` in: {line}");
+    }
+    line
+}
+
+#[test]
+fn a_self_signed_certificate_marked_as_a_ca_is_pinned_by_ca_cert() {
+    let dir = temp_dir("tls-pinned");
+    let (cert, key) = self_signed_ca(&dir, &["localhost", "127.0.0.1"]);
+    let served = serve_tls(&cert, &key);
+    let url = served.base_url.replace("127.0.0.1", "localhost");
+    let (code, t) = run(&url, &[]);
+    assert_eq!(code, Some(2), "{t}");
+    let why = refusal(&t);
+    assert!(
+        why.contains("the server's certificate is not trusted"),
+        "{why}"
+    );
+    assert!(why.contains("marked as a CA"), "{why}");
+    assert!(why.contains("--ca-cert FILE"), "{why}");
+    assert!(!t.contains("test result"), "no case ran:\n{t}");
+
+    let (code, t) = run(&url, &[&cert]);
+    assert_eq!(code, Some(0), "{t}");
+    assert!(t.contains("test result: ok."), "{t}");
+    // Pinning is scimitar's trust, not Entra's: the connection check still says so.
+    assert!(t.contains("trusted through --ca-cert only"), "{t}");
+    assert_entra_refuses_ca_cert_trust(
+        scimitar()
+            .args(["tls", "--target", &url, "--ca-cert"])
+            .arg(&cert),
+    );
+}
+
+#[test]
+fn a_pinned_certificate_for_another_host_is_refused() {
+    let dir = temp_dir("tls-pinned-other-host");
+    let (cert, key) = self_signed_ca(&dir, &["other.example"]);
+    let served = serve_tls(&cert, &key);
+    let url = served.base_url.replace("127.0.0.1", "localhost");
+    let (code, t) = run(&url, &[&cert]);
+    assert_eq!(code, Some(2), "{t}");
+    let why = refusal(&t);
+    assert!(
+        why.contains("the server's certificate is refused: it is not valid for localhost, only for other.example"),
+        "{why}"
+    );
+    assert!(!t.contains("test result"), "no case ran:\n{t}");
 }
 
 #[test]
@@ -94,17 +185,11 @@ fn a_p256_certificate_with_tls_1_3_gives_no_finding() {
         assert!(t.contains(refused), "no `{refused}` in:\n{t}");
     }
     // Trusted only through --ca-cert, the chain is one Entra would not trust.
-    let out = scimitar()
-        .args(["tls", "--target", &server.base_url, "--ca-cert"])
-        .arg(&ca.pem_path)
-        .env("SSL_CERT_FILE", leaf.cert_path.as_os_str())
-        .output()
-        .unwrap();
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{t}");
-    assert!(
-        t.contains("Entra will refuse to connect: the chain is trusted only through --ca-cert"),
-        "{t}"
+    assert_entra_refuses_ca_cert_trust(
+        scimitar()
+            .args(["tls", "--target", &server.base_url, "--ca-cert"])
+            .arg(&ca.pem_path)
+            .env("SSL_CERT_FILE", leaf.cert_path.as_os_str()),
     );
 }
 

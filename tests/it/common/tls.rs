@@ -114,9 +114,33 @@ fn write_leaf(
 /// A self-signed P-256 certificate for [`NAMES`], as PEM files in `dir`.
 pub fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     let c = rcgen::generate_simple_self_signed(NAMES.map(String::from).to_vec()).unwrap();
-    let (cert, key) = (dir.join("self-signed.pem"), dir.join("self-signed.key"));
-    std::fs::write(&cert, c.cert.pem()).unwrap();
-    std::fs::write(&key, c.signing_key.serialize_pem()).unwrap();
+    write_pair(
+        dir,
+        "self-signed",
+        c.cert.pem(),
+        c.signing_key.serialize_pem(),
+    )
+}
+
+/// A self-signed P-256 certificate for `names` marked as a CA (CA:TRUE), as `openssl req
+/// -x509` makes it by default, as PEM files in `dir`.
+pub fn self_signed_ca(dir: &Path, names: &[&str]) -> (PathBuf, PathBuf) {
+    let key = KeyPair::generate().unwrap();
+    let mut p =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name.push(DnType::CommonName, names[0]);
+    let cert = p.self_signed(&key).unwrap();
+    write_pair(dir, "self-signed-ca", cert.pem(), key.serialize_pem())
+}
+
+fn write_pair(dir: &Path, stem: &str, cert_pem: String, key_pem: String) -> (PathBuf, PathBuf) {
+    let (cert, key) = (
+        dir.join(format!("{stem}.pem")),
+        dir.join(format!("{stem}.key")),
+    );
+    std::fs::write(&cert, cert_pem).unwrap();
+    std::fs::write(&key, key_pem).unwrap();
     (cert, key)
 }
 
