@@ -9,6 +9,7 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use crate::check::declared::Declared;
+use crate::check::invariants::{self, Breach, Seen, Vocabulary};
 use crate::check::snapshot::{self, Snapshots};
 use crate::check::{self, Schemas, cut};
 use crate::client::{Body, Client, Credentials, Exchange, Outcome, Outgoing, curl};
@@ -34,6 +35,8 @@ pub struct Runner {
     pub schemas: Schemas,
     /// The target's own schema declarations; None when it serves none that can be read.
     pub declared: Option<Declared>,
+    /// The resource types every answer is held to (`check::invariants`).
+    vocabulary: Vocabulary,
     /// What shapes the bodies sent (`shape`).
     shaping: Shaping,
     /// Variables with one value for the whole run (the `entra_*` spellings).
@@ -74,6 +77,9 @@ pub struct StepRecord {
     /// What a create's answer shows the target did not keep of the case's own data (`kept`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unkept: Option<kept::Lost>,
+    /// The response invariants its answer broke, whatever the step expected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breaches: Vec<Breach>,
 }
 
 /// The first step of a case that failed.
@@ -120,6 +126,7 @@ impl Runner {
         Runner {
             client,
             schemas,
+            vocabulary: Vocabulary::new(declared.as_ref()),
             declared,
             shaping,
             constants,
@@ -304,6 +311,7 @@ impl Runner {
             notes: vec![],
             skipped: None,
             unkept: None,
+            breaches: vec![],
         };
         let rendered = (|| -> Result<_, template::Missing> {
             let path = template::render_str(&s.request.path, vars)?;
@@ -393,6 +401,26 @@ impl Runner {
                 // Parsed once for the expectations, the declared schemas and the captures.
                 let body: Result<Value, serde_json::Error> = serde_json::from_str(&resp.body);
                 record.failures = check::check(&s.expect, resp, &body, vars, &self.schemas);
+                let sent = match &exchange.request.body {
+                    Some(Body::Json(v)) => Some(v),
+                    _ => None,
+                };
+                let accept = exchange
+                    .request
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("accept"))
+                    .map(|(_, v)| v.as_str());
+                let seen = Seen {
+                    method: s.request.method,
+                    path: &path,
+                    query: &query,
+                    sent,
+                    accept,
+                    response: resp,
+                    body: body.as_ref().ok(),
+                };
+                record.breaches = invariants::check(&seen, &self.vocabulary);
                 if let Some(declared) = &self.declared {
                     // C-discovery-04 is a SHOULD: a resource at odds with its declaration
                     // is a warning, not a failure.

@@ -528,6 +528,7 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
             .unwrap_or_default(),
         optional_features: report::optional::table(&cases),
         fill_paths: fill_paths(shared.runner.declared.as_ref(), &cases),
+        invariants: report::InvariantFinding::of(&cases),
         cases,
     }
 }
@@ -585,7 +586,14 @@ fn judge(
             !cmp.regressions.is_empty()
         }
         // A case found blocked after the trials (`reconcile_declined`) fails the run too.
-        None => conclusion.has_failed() || report.cases.iter().any(|c| c.status.fails_run(c.level)),
+        None => {
+            conclusion.has_failed()
+                || report.cases.iter().any(|c| c.status.fails_run(c.level))
+                || report
+                    .invariants
+                    .iter()
+                    .any(report::InvariantFinding::fails_run)
+        }
     };
     if failed {
         Verdict::Failed

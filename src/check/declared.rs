@@ -138,6 +138,20 @@ impl Declared {
         })
     }
 
+    /// The resource types as the response invariants read them.
+    pub fn type_schemas(&self) -> Vec<super::invariants::TypeSchema> {
+        self.types
+            .iter()
+            .map(|d| super::invariants::TypeSchema {
+                name: d.name.clone(),
+                endpoint: d.endpoint.clone(),
+                core: d.core.clone(),
+                attributes: d.attributes.clone(),
+                extensions: d.extensions.clone(),
+            })
+            .collect()
+    }
+
     /// Where an attribute a refusal from `endpoint` (`Users`) names sits in what the target
     /// declares, as `--fill` takes it (see [`locate::fill_path`]).
     pub fn fill_path(&self, endpoint: &str, named: &str, detail: &str) -> Option<String> {

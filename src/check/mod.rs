@@ -2,6 +2,7 @@
 //! what was expected and what came back.
 
 pub mod declared;
+pub mod invariants;
 pub mod schemas;
 pub mod snapshot;
 

@@ -61,6 +61,9 @@ pub struct RunReport {
     /// What the target's discovery documents show once for the run, not case by case.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discovery: Vec<crate::check::declared::DiscoveryFinding>,
+    /// The response invariants broken anywhere in the run, once per rule and signature.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invariants: Vec<InvariantFinding>,
     /// Where the attributes that refused creates named sit in the target's schemas, for the
     /// `--fill` hint.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -112,6 +115,73 @@ impl Status {
             Status::Undocumented => level == Level::Must,
             _ => false,
         }
+    }
+}
+
+/// A response invariant (see [`crate::check::invariants`]) some answers broke: one finding
+/// for its rule and signature, at the rule's level, whichever cases met it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvariantFinding {
+    pub rule: String,
+    pub level: Level,
+    /// `GET /Users · itemsPerPage`.
+    pub signature: String,
+    /// What the first answer showed.
+    pub detail: String,
+    /// The cases whose answers broke it.
+    pub cases: Vec<String>,
+}
+
+impl InvariantFinding {
+    /// Whether it fails the run: a broken MUST does, whatever the level of the cases that
+    /// met it.
+    pub fn fails_run(&self) -> bool {
+        self.level == Level::Must
+    }
+
+    /// The findings of `cases`, grouped by rule and signature, in the order first met.
+    pub fn of(cases: &[CaseResult]) -> Vec<InvariantFinding> {
+        let mut out: Vec<InvariantFinding> = Vec::new();
+        for c in cases {
+            for b in c.steps.iter().flat_map(|s| &s.breaches) {
+                let same =
+                    |f: &&mut InvariantFinding| f.rule == b.rule && f.signature == b.signature;
+                match out.iter_mut().find(same) {
+                    Some(f) if !f.cases.contains(&c.name) => f.cases.push(c.name.clone()),
+                    Some(_) => {}
+                    None => out.push(InvariantFinding {
+                        rule: b.rule.clone(),
+                        level: crate::requirements::find(&b.rule).map_or(Level::Must, |r| r.level),
+                        signature: b.signature.clone(),
+                        detail: b.detail.clone(),
+                        cases: vec![c.name.clone()],
+                    }),
+                }
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for InvariantFinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// The cases named; the JSON report lists them all.
+        const NAMED: usize = 5;
+        let n = self.cases.len();
+        let more = match n.checked_sub(NAMED) {
+            Some(more) if more > 0 => format!(" and {more} more"),
+            _ => String::new(),
+        };
+        write!(
+            f,
+            "{} [{}] {}: {}\n    met by {n} {}: {}{more}",
+            self.rule,
+            self.level,
+            self.signature,
+            self.detail,
+            if n == 1 { "case" } else { "cases" },
+            self.cases[..n.min(NAMED)].join(", ")
+        )
     }
 }
 
@@ -406,6 +476,18 @@ pub fn summary(report: &RunReport) -> String {
             if let Some(refusal) = f.refusal(&report.fill_paths) {
                 let _ = writeln!(out, "        {refusal}");
             }
+        }
+        out.push('\n');
+    }
+    if !report.invariants.is_empty() {
+        let failing = report.invariants.iter().filter(|i| i.fails_run()).count();
+        let _ = writeln!(
+            out,
+            "invariants: what every answer must show, whichever case got it ({} findings, {failing} failing the run):",
+            report.invariants.len()
+        );
+        for i in &report.invariants {
+            let _ = writeln!(out, "  {i}");
         }
         out.push('\n');
     }

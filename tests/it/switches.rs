@@ -17,8 +17,8 @@ use serde_json::Value;
 /// How many runs at once: each is mostly waiting on its own bundled server.
 const AT_ONCE: usize = 4;
 
-/// What `report` shows of a break of `row`: the cases that failed citing it and the faults
-/// reported under it (`failed`), else the cases that only warned citing it (`warning`: the
+/// What `report` shows of a break of `row`: the cases that failed citing it, and the faults
+/// and the response invariants reported under it at MUST (`failed`), else the cases that only warned citing it (`warning`: the
 /// case judges what it saw lower than the row, as for an optional feature or an ambiguous
 /// reading), else nothing (`missed`).
 fn caught_by(report: &Value, row: &str) -> (&'static str, Vec<String>) {
@@ -46,6 +46,14 @@ fn caught_by(report: &Value, row: &str) -> (&'static str, Vec<String>) {
                 .iter()
                 .filter(|f| f["rule"] == row && f["level"] == "MUST")
                 .map(|f| format!("fault: {}", f["summary"].as_str().unwrap_or_default())),
+        );
+    }
+    if let Some(broken) = report["invariants"].as_array() {
+        failed.extend(
+            broken
+                .iter()
+                .filter(|i| i["rule"] == row && i["level"] == "MUST")
+                .map(|i| format!("invariant: {}", i["signature"].as_str().unwrap_or_default())),
         );
     }
     if !failed.is_empty() {
