@@ -1,6 +1,6 @@
 //! The defect switches of PUT and PATCH (RFC 7644 §3.5.1, §3.5.2): each bends the request,
 //! its operations or their outcome the way a lax server does, to break exactly one rule.
-//! Only core attributes are bent: one attribute is enough to show a rule broken.
+//! Most bend core and common attributes only: one attribute is enough to show a rule broken.
 
 use serde_json::{Map, Value};
 
@@ -21,7 +21,8 @@ pub fn put(
     new: &mut Map<String, Value>,
 ) {
     if defects.has(Defect::PutKeepsSetValues) {
-        // Only unassigned attributes take the value sent (RFC 7644 lines 1644-1645 replace all).
+        // Attributes already set keep their value, where the values sent SHALL replace it
+        // (RFC 7644 lines 1644-1645).
         for (k, v) in new.iter_mut().filter(|(k, _)| *k != "schemas") {
             if let Some(stored) = get_ci_map(old, k) {
                 *v = stored.clone();
