@@ -9,6 +9,7 @@ use super::cursor::{self, Binding, Cursors, Direction, Position};
 use super::defect::{self, Defect, Defects};
 use super::input;
 use super::store::Store;
+use super::update_defects;
 use crate::profile::{DiscoveryFilter, Emulation, PagingMethod, PatchUndeclared, Profile, PutMode};
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::filter::{self, Dialect};
@@ -616,10 +617,14 @@ impl App {
         let kind = self.kind(endpoint)?;
         self.check_input(kind, body)?;
         let mut store = self.write();
-        let old = self.current(kind, &store, id, pre)?.clone();
+        let mut old = self.current(kind, &store, id, pre)?.clone();
+        if let Some(sent) = update_defects::put_id(&self.defects, body, id) {
+            store.remove(&kind.rt.name, id);
+            old.insert("id".into(), Value::String(sent.to_string()));
+        }
         let partial =
             self.emulation.put == PutMode::Partial || self.defects.has(Defect::PutKeepsOmitted);
-        let new = if partial {
+        let mut new = if partial {
             // Only the attributes sent change: the request is laid over the stored resource.
             let mut merged = old.clone();
             if let Some(obj) = body.as_object() {
@@ -636,6 +641,7 @@ impl App {
             }
             new
         };
+        update_defects::put(&self.defects, body, &mut old, &mut new);
         self.finish_update(kind, &mut store, old, new, params)
     }
 
@@ -648,6 +654,8 @@ impl App {
         pre: &Preconditions,
     ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
+        let bent = update_defects::patch_body(&self.defects, body);
+        let body = bent.as_ref().unwrap_or(body);
         self.entra_strictness(body)?;
         self.okta_strictness(body)?;
         let mut ops = patch::parse(body)?;
@@ -692,9 +700,12 @@ impl App {
                 }
             }
         }
+        let parsed = ops.clone();
+        let mut ops = update_defects::rewrite(&self.defects, kind, ops)?;
         let ignore = self.emulation.patch_undeclared == PatchUndeclared::Ignored;
         let mut store = self.write();
         let old = self.current(kind, &store, id, pre)?.clone();
+        ops = update_defects::against(&self.defects, kind, &old, ops, ignore)?;
         if self.defects.has(Defect::PatchNotAtomic) {
             // Each operation is committed on its own, so a failure leaves the earlier ones.
             let mut cur = old;
@@ -711,8 +722,22 @@ impl App {
                 self.render(kind, &store, &cur, &params.projection(&self.defects)),
             ));
         }
-        let new = patch::apply_with(kind, &old, &ops, ignore)?;
-        self.finish_update(kind, &mut store, old, new, params)
+        let mut new = patch::apply_with(kind, &old, &ops, ignore)?;
+        update_defects::outcome(&self.defects, kind, &old, &parsed, &mut new);
+        let mut reply = self.finish_update(kind, &mut store, old, new, params)?;
+        if self.defects.has(Defect::PatchTouchesUnchanged)
+            && let Some(meta) = store
+                .get_mut(&kind.rt.name, id)
+                .and_then(|r| r.get_mut("meta"))
+        {
+            // An add that changes nothing SHALL NOT change lastModified (lines 2003-2005).
+            meta["lastModified"] = Value::String(value::now());
+        }
+        if self.defects.has(Defect::PatchAnswersNoBody) {
+            // 200 carries the resource; without one the answer is 204 (lines 1939-1944).
+            reply.body = None;
+        }
+        Ok(reply)
     }
 
     /// Common tail of PUT and PATCH: immutability, uniqueness, members, meta, store.

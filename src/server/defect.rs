@@ -65,6 +65,33 @@ pub enum Defect {
     PathlessReplaceRefused,
     ReadonlyIdInValueRefused,
     EmptyCreateBody,
+    // PUT, PATCH and ETag (RFC 7644 §3.5.1, §3.5.2, §3.14): see update_defects.rs.
+    PutKeepsSetValues,
+    PutTakesMeta,
+    PutTakesId,
+    PatchOpsReversed,
+    PatchAnswersNoBody,
+    PatchReadOnlyIgnored,
+    PatchUnknownPathIgnored,
+    PatchInvalidValueIgnored,
+    PatchPathlessAddIgnored,
+    PatchAddReplacesValues,
+    PatchAddKeepsSetValue,
+    PatchAddReplacesComplex,
+    PatchTouchesUnchanged,
+    PatchPathlessRemoveIgnored,
+    PatchRemoveKeepsValues,
+    PatchFilteredRemoveAll,
+    PatchRemovesRequired,
+    PatchReplaceKeepsSetValue,
+    PatchReplaceAppends,
+    PatchReplaceMissingNoTarget,
+    PatchReplaceComplexWhole,
+    PatchFilteredSubReplaceWidens,
+    PatchNoTargetIgnored,
+    PatchPrimaryNotExclusive,
+    PatchExtensionPathRefused,
+    EtagHeaderStrong,
 }
 
 impl Defect {
@@ -207,6 +234,100 @@ impl Defect {
                 "C-discovery-05",
                 "ServiceProviderConfig calls bulk, sort and etag unsupported, though they work",
             ),
+            // PUT, PATCH and ETag.
+            Defect::PutKeepsSetValues => (
+                "P-put-02",
+                "PUT sets only attributes without a value; the others keep theirs",
+            ),
+            Defect::PutTakesMeta => ("P-put-04", "PUT stores the meta members the client sends"),
+            Defect::PutTakesId => (
+                "P-put-08",
+                "PUT moves the resource to the id the client sends",
+            ),
+            Defect::PatchOpsReversed => ("P-patch-03", "PATCH applies its operations last first"),
+            Defect::PatchAnswersNoBody => ("P-patch-05", "PATCH answers 200 with no body"),
+            Defect::PatchReadOnlyIgnored => (
+                "P-patch-06",
+                "PATCH skips operations on readOnly attributes instead of failing",
+            ),
+            Defect::PatchUnknownPathIgnored => (
+                "P-patch-07",
+                "PATCH skips operations whose path names no attribute instead of failing",
+            ),
+            Defect::PatchInvalidValueIgnored => (
+                "P-patch-08",
+                "PATCH skips operations with a value of the wrong type instead of failing",
+            ),
+            Defect::PatchPathlessAddIgnored => {
+                ("P-patch-10", "PATCH add without path changes nothing")
+            }
+            Defect::PatchAddReplacesValues => (
+                "P-patch-11",
+                "PATCH add to a multi-valued attribute replaces its values",
+            ),
+            Defect::PatchAddKeepsSetValue => (
+                "P-patch-12",
+                "PATCH add to a single-valued attribute with a value keeps the old value",
+            ),
+            Defect::PatchAddReplacesComplex => (
+                "P-patch-13",
+                "PATCH add to a complex attribute replaces it whole, dropping sub-attributes not given",
+            ),
+            Defect::PatchTouchesUnchanged => (
+                "P-patch-15",
+                "every PATCH sets meta.lastModified, also one that changes nothing",
+            ),
+            Defect::PatchPathlessRemoveIgnored => (
+                "P-patch-16",
+                "PATCH remove without path is skipped, not refused with 400 noTarget",
+            ),
+            Defect::PatchRemoveKeepsValues => (
+                "P-patch-18",
+                "PATCH remove of a multi-valued attribute removes only its first value",
+            ),
+            Defect::PatchFilteredRemoveAll => (
+                "P-patch-19",
+                "PATCH remove with a value filter removes every value of the attribute",
+            ),
+            Defect::PatchRemovesRequired => (
+                "P-patch-21",
+                "PATCH removes a required attribute instead of failing with mutability",
+            ),
+            Defect::PatchReplaceKeepsSetValue => (
+                "P-patch-23",
+                "PATCH replace of a single-valued attribute with a value keeps the old value",
+            ),
+            Defect::PatchReplaceAppends => (
+                "P-patch-24",
+                "PATCH replace of a multi-valued attribute appends the new values",
+            ),
+            Defect::PatchReplaceMissingNoTarget => (
+                "P-patch-25",
+                "PATCH replace of an unassigned attribute fails with 400 noTarget",
+            ),
+            Defect::PatchReplaceComplexWhole => (
+                "P-patch-26",
+                "PATCH replace of a complex attribute drops the sub-attributes not given",
+            ),
+            Defect::PatchFilteredSubReplaceWidens => (
+                "P-patch-28",
+                "PATCH replace of attr[filter].sub sets the sub-attribute of every value",
+            ),
+            Defect::PatchNoTargetIgnored => (
+                "P-patch-29",
+                "PATCH replace with a value filter matching nothing is skipped, not refused",
+            ),
+            Defect::PatchPrimaryNotExclusive => (
+                "P-patch-30",
+                "PATCH making a value primary leaves the old primary value primary too",
+            ),
+            Defect::PatchExtensionPathRefused => (
+                "P-patch-31",
+                "PATCH refuses paths qualified with an extension URN (400 invalidPath)",
+            ),
+            Defect::EtagHeaderStrong => {
+                ("P-etag-02", "the ETag header drops the W/ of meta.version")
+            }
         }
     }
 

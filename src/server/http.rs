@@ -200,6 +200,11 @@ fn answer(s: &Shared, r: Result<Reply, ScimError>) -> Response {
         builder = builder.header(header::LOCATION, l);
     }
     if let Some(e) = &reply.etag {
+        // The ETag header equals meta.version (RFC 7643 lines 931-933).
+        let e = match e.strip_prefix("W/") {
+            Some(strong) if s.app.defects.has(Defect::EtagHeaderStrong) => strong,
+            _ => e,
+        };
         builder = builder.header(header::ETAG, e);
     }
     let body = match reply.body {

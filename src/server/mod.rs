@@ -12,6 +12,7 @@ mod input;
 mod reference;
 mod store;
 pub mod tls;
+mod update_defects;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

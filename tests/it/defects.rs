@@ -217,6 +217,7 @@ defect_tests! {
         "patch::remove_multi_valued_removes_all",
         "patch::remove_required_is_mutability",
         "patch::remove_sub_attribute_of_filtered_values",
+        "patch::remove_with_a_value_filter",
         "users::patch_remove_unassigns",
     ];
     patch_not_atomic: "patch-not-atomic" => ["users::patch_is_atomic"];
@@ -331,6 +332,8 @@ defect_tests! {
         "patch::active_toggles",
         "patch::add_of_a_present_value_changes_nothing",
         "patch::add_of_a_present_value_succeeds",
+        "patch::add_replaces_a_set_single_value",
+        "patch::add_to_multi_valued_appends",
         "patch::add_without_path_merges",
         "patch::errors_name_the_table_9_scim_type",
         "patch::extension_urn_paths",
@@ -343,6 +346,7 @@ defect_tests! {
         "patch::remove_multi_valued_removes_all",
         "patch::remove_required_is_mutability",
         "patch::remove_sub_attribute_of_filtered_values",
+        "patch::remove_with_a_value_filter",
         "patch::remove_without_path_is_no_target",
         "patch::replace_complex_keeps_other_sub_attributes",
         "patch::replace_multi_valued_replaces_all",
