@@ -329,7 +329,7 @@ impl App {
                 defect::refuse_if_any_lacks(f, kind, store.all(&kind.rt.name), &dialect)?;
             }
         }
-        let sources = kinds.iter().map(|k| (*k, store.all(&k.rt.name)));
+        let sources = kinds.iter().map(|k| (*k, store.listed(&k.rt.name)));
         let hits = list::select(sources, &query, &dialect)?;
         let max = if self.defects.has(Defect::MaxResultsIgnored) {
             usize::MAX
@@ -761,7 +761,11 @@ impl App {
         let mut store = self.write();
         self.current(kind, &store, id, pre)?;
         if !self.defects.has(Defect::DeleteKeepsResource) {
-            store.remove(&kind.rt.name, id);
+            if self.defects.has(Defect::DeletedStillListed) {
+                store.remove_softly(&kind.rt.name, id);
+            } else {
+                store.remove(&kind.rt.name, id);
+            }
             // A deleted user or group leaves the groups it was a member of (RFC 7644 §3.6).
             let group_ids: Vec<String> = store
                 .all("Group")

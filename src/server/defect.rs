@@ -65,6 +65,20 @@ pub enum Defect {
     PathlessReplaceRefused,
     ReadonlyIdInValueRefused,
     EmptyCreateBody,
+    // Create, delete, bulk, errors, media and discovery (issue 28, point 2).
+    DeletedStillListed,
+    BulkResponseEchoesRequest,
+    BulkResultsWithoutLocation,
+    BulkStopsAtFirstError,
+    ErrorWithoutSchemas,
+    ScimJsonRequestRefused,
+    NonAsciiRefused,
+    ServiceProviderConfigAsList,
+    ResourceTypesAsArray,
+    SchemasListOffByOne,
+    ServiceProviderConfigWithoutEtag,
+    SchemaExtensionsWithoutRequired,
+    SchemaAttributesWithoutMultiValued,
 }
 
 impl Defect {
@@ -206,6 +220,55 @@ impl Defect {
             Defect::UnderstatedFeatures => (
                 "C-discovery-05",
                 "ServiceProviderConfig calls bulk, sort and etag unsupported, though they work",
+            ),
+            // Create, delete, bulk, errors, media and discovery (issue 28, point 2).
+            Defect::DeletedStillListed => (
+                "P-delete-03",
+                "a deleted resource is gone by id but still found by queries (a soft delete)",
+            ),
+            Defect::BulkResponseEchoesRequest => (
+                "P-bulk-02",
+                "a BulkResponse names the BulkRequest URN in schemas",
+            ),
+            Defect::BulkResultsWithoutLocation => {
+                ("P-bulk-03", "Bulk operation results carry no location")
+            }
+            Defect::BulkStopsAtFirstError => (
+                "P-bulk-05",
+                "without failOnErrors, Bulk stops at the first failed operation",
+            ),
+            Defect::ErrorWithoutSchemas => ("P-errors-01", "error bodies carry no schemas member"),
+            Defect::ScimJsonRequestRefused => (
+                "P-media-02",
+                "request bodies typed application/scim+json are refused with 415",
+            ),
+            Defect::NonAsciiRefused => (
+                "P-media-04",
+                "request bodies with non-ASCII characters are refused as invalid JSON",
+            ),
+            Defect::ServiceProviderConfigAsList => (
+                "P-discovery-01",
+                "GET /ServiceProviderConfig answers a ListResponse holding the configuration",
+            ),
+            Defect::ResourceTypesAsArray => (
+                "P-discovery-02",
+                "GET /ResourceTypes answers a bare JSON array, not a ListResponse",
+            ),
+            Defect::SchemasListOffByOne => (
+                "P-discovery-03",
+                "GET /Schemas leaves out the first schema (startIndex 1 taken as an offset)",
+            ),
+            Defect::ServiceProviderConfigWithoutEtag => (
+                "C-discovery-01",
+                "the ServiceProviderConfig has no etag member",
+            ),
+            Defect::SchemaExtensionsWithoutRequired => (
+                "C-discovery-02",
+                "ResourceType schemaExtensions entries carry no `required`",
+            ),
+            Defect::SchemaAttributesWithoutMultiValued => (
+                "C-discovery-03",
+                "Schema attributes leave out multiValued where it is false",
             ),
         }
     }
