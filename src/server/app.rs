@@ -556,6 +556,9 @@ impl App {
         let kind = self.kind(endpoint)?;
         self.check_input(kind, body)?;
         let mut r = resource::from_request(kind, body)?;
+        if self.defects.has(Defect::UndeclaredExtensionEchoed) {
+            defect::echo_schemas(body, &mut r);
+        }
         input::keep_emails(&self.emulation, kind, &mut r);
         self.alter_case(&mut r);
         self.check_email_identity(kind, &r)?;

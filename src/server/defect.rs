@@ -79,6 +79,7 @@ pub enum Defect {
     ServiceProviderConfigWithoutEtag,
     SchemaExtensionsWithoutRequired,
     SchemaAttributesWithoutMultiValued,
+    UndeclaredExtensionEchoed,
 }
 
 impl Defect {
@@ -270,6 +271,10 @@ impl Defect {
                 "C-discovery-03",
                 "Schema attributes leave out multiValued where it is false",
             ),
+            Defect::UndeclaredExtensionEchoed => (
+                "C-schema-01",
+                "a create answers with every URN the request's schemas lists, undeclared ones too",
+            ),
         }
     }
 
@@ -334,6 +339,20 @@ pub fn refuse_if_any_lacks<'r>(
         }
     }
     Ok(())
+}
+
+/// `undeclared-extension-echoed`: adds to the created resource's `schemas` the URNs the
+/// request listed that it lacks, as a server that copies the client's `schemas` does, where
+/// RFC 7643 lines 711-713 allow only the resource type's schema and schemaExtensions.
+pub fn echo_schemas(body: &Value, r: &mut Map<String, Value>) {
+    let sent = body.get("schemas").and_then(Value::as_array);
+    if let Some(Value::Array(kept)) = r.get_mut("schemas") {
+        for urn in sent.into_iter().flatten() {
+            if !kept.contains(urn) {
+                kept.push(urn.clone());
+            }
+        }
+    }
 }
 
 /// `sub-attribute-filter-500`: whether a filter names a sub-attribute (`emails.value`).
