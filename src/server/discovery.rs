@@ -33,12 +33,12 @@ impl App {
                 "meta": {"resourceType": "ServiceProviderConfig",
                     "location": format!("{}/ServiceProviderConfig", self.base_url)}
         });
-        // RFC 9865 §4: a server with cursor paging SHOULD publish how it pages.
         if self.defects.has(Defect::ServiceProviderConfigWithoutEtag)
             && let Some(o) = spc.as_object_mut()
         {
             o.remove("etag");
         }
+        // RFC 9865 §4: a server with cursor paging SHOULD publish how it pages.
         if let Some(c) = e.pagination.cursor {
             spc["pagination"] = json!({
                 "cursor": true,
