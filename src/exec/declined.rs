@@ -402,6 +402,79 @@ mod tests {
         assert_eq!(leaves[2].1, r#"name.familyName co "x""#);
     }
 
+    /// A target whose `/scim/v2/Users` answers by the filter: 400 invalidFilter for one
+    /// naming `title` with `and`, 500 for `title` alone, 200 otherwise.
+    async fn title_breaks_alone() -> Client {
+        use axum::extract::Query;
+        use axum::http::StatusCode;
+        let users = async |Query(q): Query<HashMap<String, String>>| {
+            let f = q.get("filter").cloned().unwrap_or_default();
+            let (status, body) = match (f.contains("title"), f.contains(" and ")) {
+                (true, true) => (
+                    StatusCode::BAD_REQUEST,
+                    r#"{"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400", "scimType": "invalidFilter"}"#,
+                ),
+                (true, false) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+                _ => (
+                    StatusCode::OK,
+                    r#"{"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0}"#,
+                ),
+            };
+            (status, body)
+        };
+        let app = axum::Router::new().route("/scim/v2/Users", axum::routing::get(users));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/scim/v2", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Client::new(
+            &base,
+            crate::client::Auth::None,
+            std::time::Duration::from_secs(10),
+        )
+        .unwrap()
+    }
+
+    /// A filter refused 400 whose part, probed alone, answers 500: the 500 is the server's
+    /// fault, not a refusal (only a 400 declines), so nothing is declined and the case stays
+    /// failed; the part accepted alone and `and` over it are not declined either.
+    #[tokio::test]
+    async fn a_part_answered_with_a_server_error_is_not_declined() {
+        let client = title_breaks_alone().await;
+        let query = [(
+            "filter".to_string(),
+            r#"userName eq "ada" and title eq "Tour Guide""#.to_string(),
+        )];
+        let x = client
+            .send(Outgoing {
+                query: &query,
+                ..Outgoing::get("/Users")
+            })
+            .await;
+        let step = StepRecord {
+            label: "step 1/1".into(),
+            teardown: false,
+            exchange: Some(x),
+            failures: vec!["expected 200, got 400".into()],
+            notes: vec![],
+            skipped: None,
+            unkept: None,
+        };
+        let probes = Probes::default();
+        assert_eq!(
+            probes.broken(&client, &step),
+            None,
+            "a 400 is no server error"
+        );
+        assert_eq!(probes.declined(&client, &step).await, None);
+        // The probes were sent and answered as scripted: the part alone got its 500.
+        assert_eq!(
+            probes
+                .answers_now(&client, "/Users", r#"title eq "Tour Guide""#)
+                .await,
+            Some(500)
+        );
+    }
+
     #[test]
     fn probes_ask_in_the_rfc_spelling() {
         let f = filter::parse(

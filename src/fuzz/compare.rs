@@ -1075,6 +1075,57 @@ mod tests {
         );
     }
 
+    /// A user that differs only in `active`, either way and in a read or a list, diverges on
+    /// `.active`: false is a value (RFC 7643 §2.3.2), not an unassigned attribute.
+    #[test]
+    fn a_user_differing_only_in_active_diverges_on_active() {
+        let user = |id: &str, active: bool| {
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": id,
+                "userName": "ada", "active": active})
+        };
+        let list = |u: Value| {
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                "totalResults": 1, "Resources": [u]})
+        };
+        let listed = Purpose::List {
+            sort_by: None,
+            paged: false,
+        };
+        for (model, target) in [(true, false), (false, true)] {
+            let (e, a) = (user("1", model), user("x", target));
+            assert_eq!(
+                diverges(
+                    Method::Get,
+                    Purpose::Other,
+                    &json_answer(200, e.clone()),
+                    &json_answer(200, a.clone())
+                ),
+                Some((Kind::Attribute, ".active".into())),
+                "a read, model {model}, target {target}"
+            );
+            assert_eq!(
+                diverges(
+                    Method::Get,
+                    listed.clone(),
+                    &json_answer(200, list(e)),
+                    &json_answer(200, list(a))
+                ),
+                Some((Kind::Attribute, ".active".into())),
+                "a list, model {model}, target {target}"
+            );
+        }
+        let same = json_answer(200, user("1", false));
+        assert_eq!(
+            diverges(
+                Method::Get,
+                Purpose::Other,
+                &same,
+                &json_answer(200, user("x", false))
+            ),
+            None
+        );
+    }
+
     #[test]
     fn a_divergence_reads_as_its_detail_and_each_kind_has_its_own_name() {
         let d = Divergence::new(Kind::Status, "200→201", "status: expected 200, got 201");

@@ -330,7 +330,7 @@ impl App {
                 defect::refuse_if_any_lacks(f, kind, store.all(&kind.rt.name), &dialect)?;
             }
         }
-        let sources = kinds.iter().map(|k| (*k, store.all(&k.rt.name)));
+        let sources = kinds.iter().map(|k| (*k, store.listed(&k.rt.name)));
         let hits = list::select(sources, &query, &dialect)?;
         let max = if self.defects.has(Defect::MaxResultsIgnored) {
             usize::MAX
@@ -557,6 +557,9 @@ impl App {
         let kind = self.kind(endpoint)?;
         self.check_input(kind, body)?;
         let mut r = resource::from_request(kind, body)?;
+        if self.defects.has(Defect::UndeclaredExtensionEchoed) {
+            defect::echo_schemas(body, &mut r);
+        }
         input::keep_emails(&self.emulation, kind, &mut r);
         self.alter_case(&mut r);
         self.check_email_identity(kind, &r)?;
@@ -786,7 +789,11 @@ impl App {
         let mut store = self.write();
         self.current(kind, &store, id, pre)?;
         if !self.defects.has(Defect::DeleteKeepsResource) {
-            store.remove(&kind.rt.name, id);
+            if self.defects.has(Defect::DeletedStillListed) {
+                store.remove_softly(&kind.rt.name, id);
+            } else {
+                store.remove(&kind.rt.name, id);
+            }
             // A deleted user or group leaves the groups it was a member of (RFC 7644 §3.6).
             let group_ids: Vec<String> = store
                 .all("Group")

@@ -60,6 +60,7 @@ impl App {
             ));
         }
         let fail_on_errors = match body.get("failOnErrors") {
+            None | Some(Value::Null) if self.defects.has(Defect::BulkStopsAtFirstError) => Some(1),
             None | Some(Value::Null) => None,
             Some(v) => Some(v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
                 ScimError::bad(
@@ -126,9 +127,23 @@ impl App {
                 break;
             }
         }
+        let mut results: Vec<Value> = results.into_iter().flatten().collect();
+        if self.defects.has(Defect::BulkResultsWithoutLocation) {
+            results
+                .iter_mut()
+                .filter_map(Value::as_object_mut)
+                .for_each(|r| {
+                    r.remove("location");
+                });
+        }
+        let schema = if self.defects.has(Defect::BulkResponseEchoesRequest) {
+            BULK_REQUEST
+        } else {
+            BULK_RESPONSE
+        };
         Ok(Reply::json(
             200,
-            json!({"schemas": [BULK_RESPONSE], "Operations": results.into_iter().flatten().collect::<Vec<_>>()}),
+            json!({"schemas": [schema], "Operations": results}),
         ))
     }
 

@@ -92,6 +92,21 @@ pub enum Defect {
     PatchPrimaryNotExclusive,
     PatchExtensionPathRefused,
     EtagHeaderStrong,
+    // Create, delete, bulk, errors, media and discovery (issue 28, point 2).
+    DeletedStillListed,
+    BulkResponseEchoesRequest,
+    BulkResultsWithoutLocation,
+    BulkStopsAtFirstError,
+    ErrorWithoutSchemas,
+    ScimJsonRequestRefused,
+    NonAsciiRefused,
+    ServiceProviderConfigAsList,
+    ResourceTypesAsArray,
+    SchemasListOffByOne,
+    ServiceProviderConfigWithoutEtag,
+    SchemaExtensionsWithoutRequired,
+    SchemaAttributesWithoutMultiValued,
+    UndeclaredExtensionEchoed,
 }
 
 impl Defect {
@@ -328,6 +343,59 @@ impl Defect {
             Defect::EtagHeaderStrong => {
                 ("P-etag-02", "the ETag header drops the W/ of meta.version")
             }
+            // Create, delete, bulk, errors, media and discovery (issue 28, point 2).
+            Defect::DeletedStillListed => (
+                "P-delete-03",
+                "a deleted resource is gone by id but still found by queries (a soft delete)",
+            ),
+            Defect::BulkResponseEchoesRequest => (
+                "P-bulk-02",
+                "a BulkResponse names the BulkRequest URN in schemas",
+            ),
+            Defect::BulkResultsWithoutLocation => {
+                ("P-bulk-03", "Bulk operation results carry no location")
+            }
+            Defect::BulkStopsAtFirstError => (
+                "P-bulk-05",
+                "without failOnErrors, Bulk stops at the first failed operation",
+            ),
+            Defect::ErrorWithoutSchemas => ("P-errors-01", "error bodies carry no schemas member"),
+            Defect::ScimJsonRequestRefused => (
+                "P-media-02",
+                "request bodies typed application/scim+json are refused with 415",
+            ),
+            Defect::NonAsciiRefused => (
+                "P-media-04",
+                "request bodies with non-ASCII characters are refused as invalid JSON",
+            ),
+            Defect::ServiceProviderConfigAsList => (
+                "P-discovery-01",
+                "GET /ServiceProviderConfig answers a ListResponse holding the configuration",
+            ),
+            Defect::ResourceTypesAsArray => (
+                "P-discovery-02",
+                "GET /ResourceTypes answers a bare JSON array, not a ListResponse",
+            ),
+            Defect::SchemasListOffByOne => (
+                "P-discovery-03",
+                "GET /Schemas leaves out the first schema (startIndex 1 taken as an offset)",
+            ),
+            Defect::ServiceProviderConfigWithoutEtag => (
+                "C-discovery-01",
+                "the ServiceProviderConfig has no etag member",
+            ),
+            Defect::SchemaExtensionsWithoutRequired => (
+                "C-discovery-02",
+                "ResourceType schemaExtensions entries carry no `required`",
+            ),
+            Defect::SchemaAttributesWithoutMultiValued => (
+                "C-discovery-03",
+                "Schema attributes leave out multiValued where it is false",
+            ),
+            Defect::UndeclaredExtensionEchoed => (
+                "C-schema-01",
+                "a create answers with every URN the request's schemas lists, undeclared ones too",
+            ),
         }
     }
 
@@ -392,6 +460,20 @@ pub fn refuse_if_any_lacks<'r>(
         }
     }
     Ok(())
+}
+
+/// `undeclared-extension-echoed`: adds to the created resource's `schemas` the URNs the
+/// request listed that it lacks, as a server that copies the client's `schemas` does, where
+/// RFC 7643 lines 711-713 allow only the resource type's schema and schemaExtensions.
+pub fn echo_schemas(body: &Value, r: &mut Map<String, Value>) {
+    let sent = body.get("schemas").and_then(Value::as_array);
+    if let Some(Value::Array(kept)) = r.get_mut("schemas") {
+        for urn in sent.into_iter().flatten() {
+            if !kept.contains(urn) {
+                kept.push(urn.clone());
+            }
+        }
+    }
 }
 
 /// `sub-attribute-filter-500`: whether a filter names a sub-attribute (`emails.value`).

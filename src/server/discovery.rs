@@ -7,7 +7,7 @@ use super::app::{App, LIST_RESPONSE, Params, Reply};
 use super::defect::Defect;
 use crate::profile::EndpointForm;
 use crate::scim::error::ScimError;
-use crate::scim::schema::ResourceType;
+use crate::scim::schema::{ResourceType, Schema};
 
 impl App {
     pub fn service_provider_config(&self, params: &Params) -> Result<Reply, ScimError> {
@@ -33,6 +33,11 @@ impl App {
                 "meta": {"resourceType": "ServiceProviderConfig",
                     "location": format!("{}/ServiceProviderConfig", self.base_url)}
         });
+        if self.defects.has(Defect::ServiceProviderConfigWithoutEtag)
+            && let Some(o) = spc.as_object_mut()
+        {
+            o.remove("etag");
+        }
         // RFC 9865 §4: a server with cursor paging SHOULD publish how it pages.
         if let Some(c) = e.pagination.cursor {
             spc["pagination"] = json!({
@@ -43,6 +48,9 @@ impl App {
                 "maxPageSize": e.max_results,
                 "cursorTimeout": c.timeout,
             });
+        }
+        if self.defects.has(Defect::ServiceProviderConfigAsList) {
+            return Ok(Self::discovery_list(vec![spc]));
         }
         Ok(Reply::json(200, spc))
     }
@@ -63,12 +71,24 @@ impl App {
             .iter()
             .map(|rt| self.resource_type_document(rt))
             .collect();
+        if self.defects.has(Defect::ResourceTypesAsArray) {
+            return Ok(Reply::json(200, Value::Array(docs)));
+        }
         Ok(Self::discovery_list(docs))
     }
 
     /// A ResourceType document, its `endpoint` written as the profile says.
     fn resource_type_document(&self, rt: &ResourceType) -> Value {
         let mut doc = self.registry.resource_type_document(rt, &self.base_url);
+        if self.defects.has(Defect::SchemaExtensionsWithoutRequired)
+            && let Some(Value::Array(exts)) = doc.get_mut("schemaExtensions")
+        {
+            exts.iter_mut()
+                .filter_map(Value::as_object_mut)
+                .for_each(|e| {
+                    e.remove("required");
+                });
+        }
         let base = self.base_url.trim_end_matches('/');
         let prefix = match self.emulation.resource_type_endpoints {
             EndpointForm::Relative => return doc,
@@ -91,12 +111,15 @@ impl App {
 
     pub fn schemas(&self, params: &Params) -> Result<Reply, ScimError> {
         self.discovery_filter(params)?;
-        let docs = self
+        let mut docs: Vec<Value> = self
             .registry
             .schemas
             .iter()
-            .map(|s| self.registry.schema_document(s, &self.base_url))
+            .map(|s| self.schema_document(s))
             .collect();
+        if self.defects.has(Defect::SchemasListOffByOne) && !docs.is_empty() {
+            docs.remove(0);
+        }
         Ok(Self::discovery_list(docs))
     }
 
@@ -105,9 +128,33 @@ impl App {
             .registry
             .schema(urn)
             .ok_or_else(|| ScimError::not_found(format!("no schema `{urn}`")))?;
-        Ok(Reply::json(
-            200,
-            self.registry.schema_document(s, &self.base_url),
-        ))
+        Ok(Reply::json(200, self.schema_document(s)))
+    }
+
+    /// A Schema document, with `schema-attributes-without-multi-valued` applied.
+    fn schema_document(&self, s: &Schema) -> Value {
+        let mut doc = self.registry.schema_document(s, &self.base_url);
+        if self.defects.has(Defect::SchemaAttributesWithoutMultiValued) {
+            drop_false_multi_valued(&mut doc["attributes"]);
+        }
+        doc
+    }
+}
+
+/// `schema-attributes-without-multi-valued`: removes `multiValued: false` from attribute
+/// definitions and their sub-attributes.
+fn drop_false_multi_valued(attributes: &mut Value) {
+    for a in attributes
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object_mut)
+    {
+        if a.get("multiValued") == Some(&Value::Bool(false)) {
+            a.remove("multiValued");
+        }
+        if let Some(subs) = a.get_mut("subAttributes") {
+            drop_false_multi_valued(subs);
+        }
     }
 }

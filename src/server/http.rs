@@ -40,16 +40,16 @@ pub fn router(shared: Arc<Shared>, base_path: &str) -> Router {
         .route("/Me", any(|State(s): St| async move { answer(&s, s.app.me()) }))
         .route("/Me/{*rest}", any(|State(s): St| async move { answer(&s, s.app.me()) }))
         .route("/Bulk", post(|State(s): St, body: Bytes| async move {
-            answer(&s, json_body(&body).and_then(|b| s.app.bulk(&b, body.len())))
+            answer(&s, json_body(&s, &body).and_then(|b| s.app.bulk(&b, body.len())))
         }))
         .route("/.search", post(|State(s): St, body: Bytes| async move {
-            answer(&s, json_body(&body).and_then(|b| s.app.search(None, &b)))
+            answer(&s, json_body(&s, &body).and_then(|b| s.app.search(None, &b)))
         }))
         .route(
             "/{endpoint}",
             get(|State(s): St, Path(ep): Path<String>, Query(p): Q| async move { answer(&s, s.app.list(&ep, &p)) })
                 .post(|State(s): St, Path(ep): Path<String>, Query(p): Q, body: Bytes| async move {
-                    answer(&s, json_body(&body).and_then(|b| s.app.create(&ep, &b, &p)))
+                    answer(&s, json_body(&s, &body).and_then(|b| s.app.create(&ep, &b, &p)))
                 }),
         )
         .route(
@@ -59,16 +59,16 @@ pub fn router(shared: Arc<Shared>, base_path: &str) -> Router {
             })
             .post(|State(s): St, Path((ep, id)): Id, body: Bytes| async move {
                 let r = match id.as_str() {
-                    ".search" => json_body(&body).and_then(|b| s.app.search(Some(&ep), &b)),
+                    ".search" => json_body(&s, &body).and_then(|b| s.app.search(Some(&ep), &b)),
                     _ => Err(ScimError::new(405, None, "POST goes to a resource type endpoint")),
                 };
                 answer(&s, r)
             })
             .put(|State(s): St, Path((ep, id)): Id, Query(p): Q, h: HeaderMap, body: Bytes| async move {
-                answer(&s, json_body(&body).and_then(|b| s.app.replace(&ep, &id, &b, &p, &preconditions(&h))))
+                answer(&s, json_body(&s, &body).and_then(|b| s.app.replace(&ep, &id, &b, &p, &preconditions(&h))))
             })
             .patch(|State(s): St, Path((ep, id)): Id, Query(p): Q, h: HeaderMap, body: Bytes| async move {
-                answer(&s, json_body(&body).and_then(|b| s.app.patch(&ep, &id, &b, &p, &preconditions(&h))))
+                answer(&s, json_body(&s, &body).and_then(|b| s.app.patch(&ep, &id, &b, &p, &preconditions(&h))))
             })
             .delete(|State(s): St, Path((ep, id)): Id, h: HeaderMap| async move {
                 answer(&s, s.app.delete(&ep, &id, &preconditions(&h)))
@@ -80,6 +80,14 @@ pub fn router(shared: Arc<Shared>, base_path: &str) -> Router {
         // the limit it advertises.
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(shared.clone());
+    let api = if shared.app.defects.has(Defect::ScimJsonRequestRefused) {
+        api.layer(middleware::from_fn_with_state(
+            shared.clone(),
+            refuse_scim_json,
+        ))
+    } else {
+        api
+    };
     let overloaded = shared.app.defects.has(Defect::Overload);
     let router = Router::new().nest(base_path, api).fallback(move || {
         let s = shared.clone();
@@ -137,7 +145,13 @@ fn preconditions(h: &HeaderMap) -> Preconditions {
     }
 }
 
-fn json_body(body: &Bytes) -> Result<Value, ScimError> {
+fn json_body(s: &Shared, body: &Bytes) -> Result<Value, ScimError> {
+    if s.app.defects.has(Defect::NonAsciiRefused) && !body.is_ascii() {
+        return Err(ScimError::bad(
+            ScimType::InvalidSyntax,
+            "the body is not valid JSON: unexpected byte",
+        ));
+    }
     serde_json::from_slice(body).map_err(|e| {
         ScimError::bad(
             ScimType::InvalidSyntax,
@@ -176,6 +190,27 @@ async fn authenticate(State(s): St, req: Request, next: Next) -> Response {
     resp
 }
 
+/// The `scim-json-request-refused` defect: a server that takes only `application/json`
+/// bodies answers one typed `application/scim+json` 415.
+async fn refuse_scim_json(State(s): St, req: Request, next: Next) -> Response {
+    let typed_scim = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(SCIM_JSON));
+    if typed_scim {
+        return answer(
+            &s,
+            Err(ScimError::new(
+                415,
+                None,
+                "Content-Type must be application/json",
+            )),
+        );
+    }
+    next.run(req).await
+}
+
 /// Compares secrets without an early exit that would leak their common prefix length.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -189,6 +224,11 @@ fn answer(s: &Shared, r: Result<Reply, ScimError>) -> Response {
             let mut body = e.body();
             if s.app.defects.has(Defect::ErrorStatusNumber) {
                 body["status"] = e.status.into();
+            }
+            if s.app.defects.has(Defect::ErrorWithoutSchemas)
+                && let Some(o) = body.as_object_mut()
+            {
+                o.remove("schemas");
             }
             reply.body = Some(body);
         }

@@ -23,6 +23,8 @@ struct Entry {
     unique_keys: Vec<String>,
     /// Its place in creation order, kept through replacements: what a cursor remembers.
     seq: u64,
+    /// Deleted under the `deleted-still-listed` defect: gone by id, still found by queries.
+    deleted: bool,
 }
 
 impl Store {
@@ -30,11 +32,23 @@ impl Store {
         self.by_type
             .get(rt)
             .into_iter()
+            .flat_map(|m| m.values().filter(|e| !e.deleted).map(|e| &e.resource))
+    }
+
+    /// What queries see: every resource, the softly deleted ones too.
+    pub fn listed(&self, rt: &str) -> impl Iterator<Item = &Map<String, Value>> {
+        self.by_type
+            .get(rt)
+            .into_iter()
             .flat_map(|m| m.values().map(|e| &e.resource))
     }
 
     pub fn get(&self, rt: &str, id: &str) -> Option<&Map<String, Value>> {
-        self.by_type.get(rt)?.get(id).map(|e| &e.resource)
+        self.by_type
+            .get(rt)?
+            .get(id)
+            .filter(|e| !e.deleted)
+            .map(|e| &e.resource)
     }
 
     /// The creation sequence number of a resource (see [`Store::high_water`]).
@@ -79,6 +93,7 @@ impl Store {
                 resource,
                 unique_keys,
                 seq,
+                deleted: false,
             },
         );
     }
@@ -89,6 +104,15 @@ impl Store {
             .get_mut(rt)?
             .shift_remove(id)
             .map(|e| e.resource)
+    }
+
+    /// Deletes a resource for reads by id and for uniqueness, but leaves it to queries.
+    pub fn remove_softly(&mut self, rt: &str, id: &str) {
+        self.drop_keys(rt, id);
+        if let Some(e) = self.by_type.get_mut(rt).and_then(|m| m.get_mut(id)) {
+            e.deleted = true;
+            e.unique_keys.clear();
+        }
     }
 
     fn drop_keys(&mut self, rt: &str, id: &str) {
@@ -108,6 +132,7 @@ impl Store {
         self.by_type
             .get_mut(rt)?
             .get_mut(id)
+            .filter(|e| !e.deleted)
             .map(|e| &mut e.resource)
     }
 

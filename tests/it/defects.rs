@@ -364,6 +364,7 @@ defect_tests! {
         "resources::meta_and_ids_are_well_formed",
         "resources::multi_valued_types_are_canonical",
         "resources::password_is_never_returned",
+        "resources::undeclared_extension_is_not_listed",
         "resources::username_uniqueness_ignores_case",
         "search::me_unsupported_is_501",
         "search::search_at_the_root",

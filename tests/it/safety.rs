@@ -169,6 +169,52 @@ fn files(dir: &Path) -> Vec<(String, String)> {
     out
 }
 
+/// `--report` arguments writing each of `formats` to `dir`, as run.json, run.xml, run.md,
+/// run.html.
+fn report_args(dir: &Path, formats: &[&str]) -> Vec<String> {
+    let file = |f: &str| match f {
+        "junit" => "run.xml",
+        "markdown" => "run.md",
+        "html" => "run.html",
+        _ => "run.json",
+    };
+    formats
+        .iter()
+        .flat_map(|f| {
+            [
+                "--report".to_string(),
+                format!("{f}={}", dir.join(file(f)).display()),
+            ]
+        })
+        .collect()
+}
+
+/// The content of the one of `artifacts` whose name ends with `suffix`.
+fn artifact<'a>(artifacts: &'a [(String, String)], suffix: &str) -> &'a str {
+    &artifacts
+        .iter()
+        .find(|(n, _)| n.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no {suffix} among {artifacts:?}"))
+        .1
+}
+
+/// Fails where one of `artifacts` or `outputs` (the console) holds one of `secrets`.
+fn assert_none_holds(artifacts: &[(String, String)], outputs: &[String], secrets: &[&str]) {
+    let console = outputs.iter().map(|o| ("console", o.as_str()));
+    for (name, content) in artifacts
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .chain(console)
+    {
+        for secret in secrets {
+            assert!(
+                !content.contains(secret),
+                "{name} holds {secret}:\n{content}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_token_appears_in_no_artifact() {
     let token = "tok-7f3a9c-do-not-leak";
@@ -185,24 +231,15 @@ fn the_token_appears_in_no_artifact() {
         outputs.push(text(&out));
     };
     go([
-        "run",
-        "--target",
-        &served.base_url,
-        "--report",
-        &format!("json={}", d("run.json")),
-        "--report",
-        &format!("junit={}", d("run.xml")),
-        "--report",
-        &format!("markdown={}", d("run.md")),
-        "--report",
-        &format!("html={}", d("run.html")),
-        "--snapshots",
-        "check",
-        "--snapshot-dir",
-        &d("snapshots"),
+        ["run", "--target", &served.base_url]
+            .map(String::from)
+            .to_vec(),
+        report_args(&dir, &["json", "junit", "markdown", "html"]),
+        ["--snapshots", "check", "--snapshot-dir", &d("snapshots")]
+            .map(String::from)
+            .to_vec(),
     ]
-    .map(String::from)
-    .to_vec());
+    .concat());
     go([
         "fuzz",
         "--target",
@@ -245,24 +282,12 @@ fn the_token_appears_in_no_artifact() {
             "no {wanted} among {names:?}"
         );
     }
-    let echoed = &artifacts
-        .iter()
-        .find(|(n, _)| n.ends_with("echo.json"))
-        .unwrap()
-        .1;
+    let echoed = artifact(&artifacts, "echo.json");
     assert!(
         echoed.contains("you sent Bearer [REDACTED]"),
         "the echo came back, scrubbed:\n{echoed}"
     );
-    for (name, content) in artifacts.iter().chain(
-        outputs
-            .iter()
-            .map(|o| ("output".to_string(), o.clone()))
-            .collect::<Vec<_>>()
-            .iter(),
-    ) {
-        assert!(!content.contains(token), "{name} holds the token");
-    }
+    assert_none_holds(&artifacts, &outputs, &[token]);
 }
 
 /// The bundled server, started in this process, and a plain HTTP client for it.
@@ -516,16 +541,98 @@ fn over_tls_and_through_a_proxy_neither_the_token_nor_the_proxy_credentials_leak
     assert_eq!(artifacts.len(), 5, "{artifacts:?}");
     use base64::Engine;
     let pair = base64::engine::general_purpose::STANDARD.encode("leaky-user-3e:leaky-pass-7d");
-    for (name, content) in artifacts
-        .iter()
-        .cloned()
-        .chain(outputs.iter().map(|o| ("output".to_string(), o.clone())))
-    {
-        for secret in [token, "leaky-user-3e", "leaky-pass-7d", pair.as_str()] {
-            assert!(
-                !content.contains(secret),
-                "{name} holds {secret}:\n{content}"
-            );
+    assert_none_holds(
+        &artifacts,
+        &outputs,
+        &[token, "leaky-user-3e", "leaky-pass-7d", pair.as_str()],
+    );
+}
+
+/// A forward proxy that gives everything away: it answers every request 500 with a SCIM
+/// error whose detail holds the request line, the Proxy-Authorization header it got and
+/// the credentials it was set up with, as written in the proxy URL and decoded. Returns
+/// its port.
+fn echoing_proxy(written: &'static str, decoded: &'static str) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut client in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && client.read(&mut byte).is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let line = head.lines().next().unwrap_or_default();
+                let authorization = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("proxy-authorization")
+                            .then(|| v.trim())
+                    })
+                    .unwrap_or("none");
+                let detail = format!(
+                    "proxy saw {line}; Proxy-Authorization: {authorization}; credentials {written} ({decoded})"
+                );
+                let body = serde_json::json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                    "status": "500",
+                    "detail": detail,
+                })
+                .to_string();
+                let _ = write!(
+                    client,
+                    "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/scim+json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+            });
         }
-    }
+    });
+    port
+}
+
+/// Credentials in `--proxy` are secrets: through a proxy that echoes them back in every
+/// answer, neither their form in the URL (percent-encoded), nor the decoded one, nor the
+/// Basic pair of the Proxy-Authorization header reaches a report or the console.
+#[test]
+fn proxy_credentials_echoed_back_reach_no_report_and_no_console() {
+    use base64::Engine;
+    let (user, written, decoded) = ("leaky-user-5b", "p%40ss-w0rd", "p@ss-w0rd");
+    let port = echoing_proxy("leaky-user-5b:p%40ss-w0rd", "leaky-user-5b:p@ss-w0rd");
+    let dir = temp_dir("proxy-echo");
+    let out = scimitar()
+        .args([
+            "run",
+            "--target",
+            "http://127.0.0.1:9/scim/v2",
+            "--proxy",
+            &format!("http://{user}:{written}@127.0.0.1:{port}"),
+        ])
+        .args(report_args(&dir, &["json", "junit", "markdown"]))
+        .args(["--", "users::"])
+        .env("SCIM_TOKEN", "tok-proxy-echo-2c8d")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .expect("runs");
+    let console = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{console}");
+    let artifacts = files(&dir);
+    assert_eq!(artifacts.len(), 3, "{artifacts:?}");
+    let as_written = format!("{user}:{written}");
+    let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{decoded}"));
+    assert_none_holds(
+        &artifacts,
+        std::slice::from_ref(&console),
+        &[as_written.as_str(), written, decoded, pair.as_str()],
+    );
+    // The echo did come back: what was scrubbed was there to scrub.
+    let json = artifact(&artifacts, "run.json");
+    assert!(
+        json.contains("Proxy-Authorization: Basic [REDACTED]"),
+        "the proxy's echo came back, scrubbed:\n{json}"
+    );
+    assert!(console.contains("proxy saw"), "{console}");
 }
