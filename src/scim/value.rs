@@ -51,6 +51,18 @@ pub fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
+/// An hour before now, written at offset +14:00, whole seconds: its date and time read 13
+/// hours ahead of UTC, so that a comparison that drops offsets puts it after now.
+pub fn hour_ago_east() -> String {
+    let east = time::macros::offset!(+14);
+    (OffsetDateTime::now_utc() - time::Duration::HOUR)
+        .replace_nanosecond(0)
+        .expect("0 is a valid nanosecond")
+        .to_offset(east)
+        .format(&Rfc3339)
+        .expect("instants near now always format")
+}
+
 /// The current instant as an xsd:dateTime.
 pub fn now() -> String {
     OffsetDateTime::now_utc()
