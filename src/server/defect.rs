@@ -280,10 +280,9 @@ impl Defect {
                 "P-filter-12",
                 "a filter on a multi-valued attribute looks at its first value only",
             ),
-            Defect::FilterLeftToRight => (
-                "P-filter-13",
-                "`and` and `or` bind equally, from the left",
-            ),
+            Defect::FilterLeftToRight => {
+                ("P-filter-13", "`and` and `or` bind equally, from the left")
+            }
             Defect::FilterGroupsIgnored => ("P-filter-14", "parentheses in filters are ignored"),
             Defect::UrnNamesMatchNothing => (
                 "P-filter-17",
@@ -312,10 +311,9 @@ impl Defect {
             Defect::NegativeCountRefused => {
                 ("P-paging-04", "a negative count answers 400 (index paging)")
             }
-            Defect::CountZeroIgnored => (
-                "P-paging-05",
-                "count=0 answers a full page (index paging)",
-            ),
+            Defect::CountZeroIgnored => {
+                ("P-paging-05", "count=0 answers a full page (index paging)")
+            }
             Defect::ItemsPerPageRequested => (
                 "P-paging-07",
                 "itemsPerPage gives the count asked for, not the page's size",
@@ -371,7 +369,10 @@ impl Defects {
 
 /// The defects that make the server misread or misevaluate filters, and how.
 pub const FILTER_FAULTS: [(Defect, Fault); 11] = [
-    (Defect::FilterOperatorsLowerCaseOnly, Fault::LowerCaseOperators),
+    (
+        Defect::FilterOperatorsLowerCaseOnly,
+        Fault::LowerCaseOperators,
+    ),
     (Defect::FilterLeftToRight, Fault::LeftToRight),
     (Defect::FilterGroupsIgnored, Fault::GroupsIgnored),
     (Defect::NeCaseSensitive, Fault::NeCaseExact),
