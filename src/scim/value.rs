@@ -69,3 +69,22 @@ pub fn now() -> String {
         .format(&Rfc3339)
         .expect("UTC instants always format")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_hour_ago_east_is_an_hour_ago_and_reads_thirteen_hours_ahead() {
+        let s = hour_ago_east();
+        assert!(s.ends_with("+14:00"), "{s}");
+        let t = parse_datetime(&s).unwrap();
+        let ago = OffsetDateTime::now_utc() - t;
+        assert!(
+            ago >= time::Duration::minutes(59) && ago <= time::Duration::minutes(61),
+            "{s}"
+        );
+        let utc = t.to_offset(time::UtcOffset::UTC);
+        assert_eq!((t.hour() + 24 - utc.hour()) % 24, 14, "{s}");
+    }
+}

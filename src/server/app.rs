@@ -445,9 +445,8 @@ impl App {
         if by_cursor.is_none() && !self.defects.has(Defect::StartIndexMissing) {
             body["startIndex"] = json!(requested_start);
         }
-        if !resources.is_empty()
-            && !(filtered && self.defects.has(Defect::FilteredResourcesMissing))
-        {
+        let withheld = filtered && self.defects.has(Defect::FilteredResourcesMissing);
+        if !resources.is_empty() && !withheld {
             body["Resources"] = Value::Array(resources);
         }
         for (name, c) in cursors {
