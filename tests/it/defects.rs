@@ -133,6 +133,7 @@ defect_tests! {
         "filters::and_before_or_with_and_without_parentheses",
         "filters::and_binds_tighter_than_or",
         "filters::attribute_names_are_case_insensitive",
+        "filters::co_compares_per_case_exact",
         "filters::co_matches_a_substring",
         "filters::complex_value_filter",
         "filters::ew_compares_per_case_exact",
@@ -169,10 +170,12 @@ defect_tests! {
         "users::filter_username_eq_finds_the_user",
     ];
     co_as_eq: "co-as-eq" => [
+        "filters::co_compares_per_case_exact",
         "filters::co_matches_a_substring",
         "filters::complex_value_filter",
     ];
     filter_case_sensitive: "filter-case-sensitive" => [
+        "filters::co_compares_per_case_exact",
         "filters::ew_compares_per_case_exact",
         "filters::gt_and_le_on_strings_per_case_exact",
         "filters::ne_compares_per_case_exact",
@@ -311,6 +314,7 @@ defect_tests! {
         "filters::and_before_or_with_and_without_parentheses",
         "filters::and_binds_tighter_than_or",
         "filters::attribute_names_are_case_insensitive",
+        "filters::co_compares_per_case_exact",
         "filters::co_matches_a_substring",
         "filters::complex_value_filter",
         "filters::ew_compares_per_case_exact",
