@@ -424,33 +424,25 @@ impl App {
         } else {
             total
         };
-        let filtered = query.filter.is_some();
-        if self.defects.has(Defect::NoMatch404) && filtered && total == 0 {
+        if self.defects.has(Defect::NoMatch404) && query.filter.is_some() && total == 0 {
             return Err(ScimError::not_found("no resource matches the filter"));
         }
-        let items = match query.count {
-            Some(c) if self.defects.has(Defect::ItemsPerPageRequested) => json!(c),
-            _ => json!(resources.len()),
-        };
         let mut body = json!({
             "schemas": [LIST_RESPONSE],
             "totalResults": total,
-            "itemsPerPage": items,
+            "itemsPerPage": resources.len(),
         });
-        if self.defects.has(Defect::ListSchemasMissing)
-            && let Some(obj) = body.as_object_mut()
-        {
-            obj.remove("schemas");
-        }
-        if by_cursor.is_none() && !self.defects.has(Defect::StartIndexMissing) {
+        if by_cursor.is_none() {
             body["startIndex"] = json!(requested_start);
         }
-        let withheld = filtered && self.defects.has(Defect::FilteredResourcesMissing);
-        if !resources.is_empty() && !withheld {
+        if !resources.is_empty() {
             body["Resources"] = Value::Array(resources);
         }
         for (name, c) in cursors {
             body[name] = Value::String(c);
+        }
+        if let Some(members) = body.as_object_mut() {
+            self.bend_list_response(members, &query);
         }
         Ok(Reply::json(200, body))
     }
@@ -498,6 +490,24 @@ impl App {
             Some(c) if c > 0 && by_cursor && has(Defect::CursorPageOverCount) => Some(c + 1),
             c => c,
         })
+    }
+
+    /// The defects that act on the members of a ListResponse.
+    fn bend_list_response(&self, members: &mut Map<String, Value>, query: &Query) {
+        if self.defects.has(Defect::ItemsPerPageRequested)
+            && let Some(count) = query.count
+        {
+            members.insert("itemsPerPage".into(), json!(count));
+        }
+        if self.defects.has(Defect::ListSchemasMissing) {
+            members.remove("schemas");
+        }
+        if self.defects.has(Defect::StartIndexMissing) {
+            members.remove("startIndex");
+        }
+        if self.defects.has(Defect::FilteredResourcesMissing) && query.filter.is_some() {
+            members.remove("Resources");
+        }
     }
 
     /// The defects that act on a cursor page.

@@ -18,7 +18,8 @@ pub enum Fault {
     EwCaseExact,
     /// `gt` also holds for equal values.
     GtAsGe,
-    /// Ordering operators compare booleans (false < true) instead of failing (1001-1004).
+    /// Ordering operators on booleans and binaries match nothing instead of failing with
+    /// invalidFilter (1001-1004).
     OrderingBooleans,
     /// Only the first value of a multi-valued attribute is compared.
     FirstValueOnly,
