@@ -153,6 +153,10 @@ impl Runner {
             ),
             ("run_id", Value::String(self.run_id.clone())),
             (
+                "hour_ago_east",
+                Value::String(crate::scim::value::hour_ago_east()),
+            ),
+            (
                 "base_url",
                 Value::String(self.client.base_url().to_string()),
             ),

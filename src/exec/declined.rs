@@ -458,6 +458,7 @@ mod tests {
             notes: vec![],
             skipped: None,
             unkept: None,
+            breaches: vec![],
         };
         let probes = Probes::default();
         assert_eq!(

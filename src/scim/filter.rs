@@ -11,9 +11,11 @@ use super::schema::split_urn;
 
 mod dialect;
 mod eval;
+mod fault;
 
 pub use dialect::{Dialect, Operator, Structural};
 pub use eval::{Attributes, Matcher};
+pub use fault::{Fault, Faults};
 
 /// An attribute path: `[urn:]attr[.sub]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,18 +130,30 @@ struct Lexer<'a> {
     peeked: Option<(Tok, usize)>,
     /// Open groups (`(` and `not (`), bounded so that no filter exhausts the stack.
     depth: usize,
+    /// How a faulty server misreads the filter; none by default.
+    faults: Faults,
 }
 
 /// The deepest nesting of groups a filter may have; real filters stay far below it.
 const MAX_NESTING: usize = 32;
 
 impl<'a> Lexer<'a> {
-    fn new(src: &'a str) -> Self {
+    fn new(src: &'a str, faults: Faults) -> Self {
         Lexer {
             src,
             pos: 0,
             peeked: None,
             depth: 0,
+            faults,
+        }
+    }
+
+    /// Whether `word` is the keyword `kw` (in any case, unless lower case is all it knows).
+    fn is_keyword(&self, word: &str, kw: &str) -> bool {
+        if self.faults.has(Fault::LowerCaseOperators) {
+            word == kw
+        } else {
+            word.eq_ignore_ascii_case(kw)
         }
     }
 
@@ -166,7 +180,11 @@ impl<'a> Lexer<'a> {
 
     fn lex(&mut self) -> Result<Option<(Tok, usize)>, FilterError> {
         let rest = &self.src[self.pos..];
-        let trimmed = rest.trim_start();
+        let trimmed = if self.faults.has(Fault::GroupsIgnored) {
+            rest.trim_start_matches(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        } else {
+            rest.trim_start()
+        };
         self.pos += rest.len() - trimmed.len();
         let start = self.pos;
         let Some(c) = trimmed.chars().next() else {
@@ -202,7 +220,12 @@ impl<'a> Lexer<'a> {
 
 /// Parses a filter expression.
 pub fn parse(src: &str) -> Result<Filter, FilterError> {
-    let mut lx = Lexer::new(src);
+    parse_faulty(src, Faults::default())
+}
+
+/// Parses a filter expression as a server with `faults` reads it.
+pub fn parse_faulty(src: &str, faults: Faults) -> Result<Filter, FilterError> {
+    let mut lx = Lexer::new(src, faults);
     let f = parse_or(&mut lx, false)?;
     match lx.next()? {
         None => Ok(f),
@@ -215,7 +238,7 @@ pub fn parse(src: &str) -> Result<Filter, FilterError> {
 
 /// Parses a PATCH path such as `members[value eq "2819c223"]` or `name.familyName`.
 pub fn parse_patch_path(src: &str) -> Result<PatchPath, FilterError> {
-    let mut lx = Lexer::new(src);
+    let mut lx = Lexer::new(src, Faults::default());
     let (word, at) = match lx.next()? {
         Some((Tok::Word(w), at)) => (w, at),
         Some((t, at)) => {
@@ -284,10 +307,17 @@ fn expect(lx: &mut Lexer, want: Tok) -> Result<(), FilterError> {
 }
 
 fn peek_keyword(lx: &mut Lexer, kw: &str) -> Result<bool, FilterError> {
-    Ok(matches!(lx.peek()?, Some((Tok::Word(w), _)) if w.eq_ignore_ascii_case(kw)))
+    let word = match lx.peek()? {
+        Some((Tok::Word(w), _)) => w.clone(),
+        _ => return Ok(false),
+    };
+    Ok(lx.is_keyword(&word, kw))
 }
 
 fn parse_or(lx: &mut Lexer, inner: bool) -> Result<Filter, FilterError> {
+    if lx.faults.has(Fault::LeftToRight) {
+        return parse_left_to_right(lx, inner);
+    }
     let mut left = parse_and(lx, inner)?;
     while peek_keyword(lx, "or")? {
         lx.next()?;
@@ -295,6 +325,24 @@ fn parse_or(lx: &mut Lexer, inner: bool) -> Result<Filter, FilterError> {
         left = Filter::Or(Box::new(left), Box::new(right));
     }
     Ok(left)
+}
+
+/// `and` and `or` at one precedence, grouped from the left (fault [`Fault::LeftToRight`]).
+fn parse_left_to_right(lx: &mut Lexer, inner: bool) -> Result<Filter, FilterError> {
+    let mut left = parse_unary(lx, inner)?;
+    loop {
+        let and = peek_keyword(lx, "and")?;
+        if !and && !peek_keyword(lx, "or")? {
+            return Ok(left);
+        }
+        lx.next()?;
+        let right = Box::new(parse_unary(lx, inner)?);
+        left = if and {
+            Filter::And(Box::new(left), right)
+        } else {
+            Filter::Or(Box::new(left), right)
+        };
+    }
 }
 
 fn parse_and(lx: &mut Lexer, inner: bool) -> Result<Filter, FilterError> {
@@ -325,7 +373,10 @@ fn parse_unary(lx: &mut Lexer, inner: bool) -> Result<Filter, FilterError> {
     };
     match tok {
         Tok::Open => group(lx, inner, at),
-        Tok::Word(w) if w.eq_ignore_ascii_case("not") => {
+        Tok::Word(w) if lx.is_keyword(&w, "not") => {
+            if lx.faults.has(Fault::GroupsIgnored) {
+                return Ok(Filter::Not(Box::new(parse_unary(lx, inner)?)));
+            }
             // `not (` with or without a space (RFC errata 7319).
             expect(lx, Tok::Open)?;
             Ok(Filter::Not(Box::new(group(lx, inner, at)?)))
@@ -361,10 +412,12 @@ fn parse_unary(lx: &mut Lexer, inner: bool) -> Result<Filter, FilterError> {
                 }
                 None => return lx.err(lx.src.len(), format!("expected an operator after `{w}`")),
             };
-            if op_word.eq_ignore_ascii_case("pr") {
+            if lx.is_keyword(&op_word, "pr") {
                 return Ok(Filter::Present(path));
             }
-            let Some(op) = CompareOp::from_word(&op_word) else {
+            let Some(op) =
+                CompareOp::from_word(&op_word).filter(|op| lx.is_keyword(&op_word, op.as_str()))
+            else {
                 return lx.err(op_at, format!("unknown operator `{op_word}`"));
             };
             let value = match lx.next()? {

@@ -27,6 +27,19 @@ pub struct Query {
     pub start_index: i64,
     /// None: as many as the server allows; negative counts are taken as 0.
     pub count: Option<i64>,
+    /// How a faulty server sorts: set by the bundled server's defect switches.
+    pub sort_faults: Vec<SortFault>,
+}
+
+/// One way of getting RFC 7644 §3.4.2.3 sorting wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortFault {
+    /// Strings sort case-sensitively whatever caseExact says (RFC: by caseExact, 1319-1326).
+    CaseSensitive,
+    /// A multi-valued attribute sorts by its first value, primary or not (1305-1309).
+    FirstValue,
+    /// Resources without a value sort first in ascending order (RFC: last, 1312-1314).
+    MissingFirst,
 }
 
 /// A match: the index of its kind in the query's sources, and the resource.
@@ -70,7 +83,7 @@ where
             }
         }
         if let Some(by) = &q.sort_by {
-            keys.push(SortKey::new(kind, by)?);
+            keys.push(SortKey::new(kind, by, &q.sort_faults)?);
         }
     }
     if !keys.is_empty() {
@@ -92,10 +105,14 @@ struct SortKey {
     sub: Option<String>,
     case_exact: bool,
     date: bool,
+    /// Whether a multi-valued attribute sorts by its primary value (else by its first).
+    by_primary: bool,
+    /// Where resources without a value go in ascending order.
+    missing: Ordering,
 }
 
 impl SortKey {
-    fn new(kind: Kind, by: &str) -> Result<Self, ScimError> {
+    fn new(kind: Kind, by: &str, faults: &[SortFault]) -> Result<Self, ScimError> {
         let path = filter::parse_patch_path(by)
             .ok()
             .filter(|p| p.filter.is_none())
@@ -120,8 +137,15 @@ impl SortKey {
             urn: p.urn,
             attr: p.attr,
             sub,
-            case_exact: def.is_some_and(|d| d.case_exact),
+            case_exact: def.is_some_and(|d| d.case_exact)
+                || faults.contains(&SortFault::CaseSensitive),
             date: def.is_some_and(|d| d.kind == AttrType::DateTime),
+            by_primary: !faults.contains(&SortFault::FirstValue),
+            missing: if faults.contains(&SortFault::MissingFirst) {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            },
         })
     }
 
@@ -136,7 +160,7 @@ impl SortKey {
         let item = match top {
             Value::Array(items) => items
                 .iter()
-                .find(|i| i.get("primary") == Some(&Value::Bool(true)))
+                .find(|i| self.by_primary && i.get("primary") == Some(&Value::Bool(true)))
                 .or_else(|| items.first())?,
             v => v,
         };
@@ -157,8 +181,8 @@ impl SortKey {
         match (ka.value(a), kb.value(b)) {
             // Resources without a value sort last in ascending order.
             (None, None) => Ordering::Equal,
-            (None, Some(_)) => Ordering::Greater,
-            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => ka.missing,
+            (Some(_), None) => kb.missing.reverse(),
             (Some(x), Some(y)) => ka.compare_values(x, y),
         }
     }

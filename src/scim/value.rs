@@ -51,9 +51,40 @@ pub fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
+/// An hour before now, written at offset +14:00, whole seconds: its date and time read 13
+/// hours ahead of UTC, so that a comparison that drops offsets puts it after now.
+pub fn hour_ago_east() -> String {
+    let east = time::macros::offset!(+14);
+    (OffsetDateTime::now_utc() - time::Duration::HOUR)
+        .replace_nanosecond(0)
+        .expect("0 is a valid nanosecond")
+        .to_offset(east)
+        .format(&Rfc3339)
+        .expect("instants near now always format")
+}
+
 /// The current instant as an xsd:dateTime.
 pub fn now() -> String {
     OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .expect("UTC instants always format")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_hour_ago_east_is_an_hour_ago_and_reads_thirteen_hours_ahead() {
+        let s = hour_ago_east();
+        assert!(s.ends_with("+14:00"), "{s}");
+        let t = parse_datetime(&s).unwrap();
+        let ago = OffsetDateTime::now_utc() - t;
+        assert!(
+            ago >= time::Duration::minutes(59) && ago <= time::Duration::minutes(61),
+            "{s}"
+        );
+        let utc = t.to_offset(time::UtcOffset::UTC);
+        assert_eq!((t.hour() + 24 - utc.hour()) % 24, 14, "{s}");
+    }
 }

@@ -147,7 +147,7 @@ impl Params {
             .filter
             .as_deref()
             .map(|f| {
-                filter::parse(f)
+                filter::parse_faulty(f, dialect.faults)
                     .and_then(|parsed| dialect.check(&parsed).map(|()| parsed))
                     .map_err(|e| {
                         if defects.has(Defect::BadFilter500) {
@@ -180,6 +180,7 @@ impl Params {
             sort_order,
             start_index: int("startIndex", &self.start_index)?.unwrap_or(1),
             count: int("count", &self.count)?,
+            sort_faults: Vec::new(),
         })
     }
 }
@@ -249,6 +250,11 @@ impl App {
         let mut d = self.emulation.filter.clone();
         d.case_exact_values |= self.defects.has(Defect::FilterCaseSensitive);
         d.case_exact_names |= self.defects.has(Defect::FilterNamesCaseSensitive);
+        for (defect, fault) in defect::FILTER_FAULTS {
+            if self.defects.has(defect) {
+                d.faults = d.faults.with(fault);
+            }
+        }
         d
     }
 
@@ -289,7 +295,14 @@ impl App {
         if !self.emulation.search {
             return Err(ScimError::new(501, None, "POST .search is not supported"));
         }
-        let params = Params::from_search(body)?;
+        let mut params = Params::from_search(body)?;
+        if self.defects.has(Defect::SearchIgnoresAttributes) {
+            params.attributes = None;
+            params.excluded_attributes = None;
+        }
+        if self.defects.has(Defect::SearchIgnoresCursor) {
+            params.cursor = None;
+        }
         match endpoint {
             Some(ep) => self.query(&[self.kind(ep)?], &params),
             None => {
@@ -312,6 +325,15 @@ impl App {
     fn query(&self, kinds: &[Kind], params: &Params) -> Result<Reply, ScimError> {
         let dialect = self.dialect();
         let mut query = params.query(&dialect, &self.defects, self.emulation.sort)?;
+        if self.defects.has(Defect::StartIndexBelowOneRefused)
+            && params.start_index.is_some()
+            && query.start_index < 1
+        {
+            return Err(ScimError::bad(
+                ScimType::InvalidValue,
+                "startIndex must be 1 or more",
+            ));
+        }
         let requested_start = query.start_index.max(1);
         self.bend_query(&mut query, params.start_index.is_some());
         let store = self.read();
@@ -337,17 +359,17 @@ impl App {
         } else {
             self.emulation.max_results
         };
-        let size = list::page_size(query.count, max);
+        let by_cursor = self
+            .cursors
+            .as_ref()
+            .filter(|_| self.paging(params) == PagingMethod::Cursor);
+        let size = list::page_size(self.bend_count(query.count, by_cursor.is_some())?, max);
         let projection = params.projection(&self.defects);
         let render = |page: &[list::Hit]| -> Vec<Value> {
             page.iter()
                 .map(|(k, r)| Value::Object(self.render(kinds[*k], &store, r, &projection)))
                 .collect()
         };
-        let by_cursor = self
-            .cursors
-            .as_ref()
-            .filter(|_| self.paging(params) == PagingMethod::Cursor);
         let (total, resources, cursors) = match by_cursor {
             Some(issuer) => {
                 let binding = Binding::new(
@@ -403,6 +425,9 @@ impl App {
         } else {
             total
         };
+        if self.defects.has(Defect::NoMatch404) && query.filter.is_some() && total == 0 {
+            return Err(ScimError::not_found("no resource matches the filter"));
+        }
         let mut body = json!({
             "schemas": [LIST_RESPONSE],
             "totalResults": total,
@@ -417,6 +442,9 @@ impl App {
         for (name, c) in cursors {
             body[name] = Value::String(c);
         }
+        if let Some(members) = body.as_object_mut() {
+            self.bend_list_response(members, &query);
+        }
         Ok(Reply::json(200, body))
     }
 
@@ -430,8 +458,56 @@ impl App {
             PagingMethod::Cursor
         } else if params.start_index.is_some() || !offered {
             PagingMethod::Index
+        } else if self.defects.has(Defect::DefaultPagingSwapped) {
+            match self.emulation.pagination.default {
+                PagingMethod::Index => PagingMethod::Cursor,
+                PagingMethod::Cursor => PagingMethod::Index,
+            }
         } else {
             self.emulation.pagination.default
+        }
+    }
+
+    /// The defects that act on `count`, by paging method.
+    fn bend_count(&self, count: Option<i64>, by_cursor: bool) -> Result<Option<i64>, ScimError> {
+        let has = |d| self.defects.has(d);
+        Ok(match count {
+            Some(c) if c < 0 && !by_cursor && has(Defect::NegativeCountRefused) => {
+                return Err(ScimError::bad(
+                    ScimType::InvalidValue,
+                    "count must not be negative",
+                ));
+            }
+            Some(c) if c < 0 && by_cursor && has(Defect::CursorNegativeCountIgnored) => None,
+            Some(0)
+                if has(if by_cursor {
+                    Defect::CursorCountZeroIgnored
+                } else {
+                    Defect::CountZeroIgnored
+                }) =>
+            {
+                None
+            }
+            Some(c) if c > 0 && by_cursor && has(Defect::CursorPageOverCount) => Some(c + 1),
+            c => c,
+        })
+    }
+
+    /// The defects that act on the members of a ListResponse.
+    fn bend_list_response(&self, members: &mut Map<String, Value>, query: &Query) {
+        if self.defects.has(Defect::ItemsPerPageRequested)
+            && let Some(count) = query.count
+        {
+            members.insert("itemsPerPage".into(), json!(count));
+        }
+        if self.defects.has(Defect::ListSchemasMissing) {
+            members.remove("schemas");
+        }
+        if self.defects.has(Defect::StartIndexMissing) {
+            members.remove("startIndex");
+        }
+        if self.defects.has(Defect::FilteredResourcesMissing) && query.filter.is_some() {
+            members.remove("Resources");
         }
     }
 
@@ -475,8 +551,21 @@ impl App {
         {
             super::defect::co_as_eq(f);
         }
+        if self.defects.has(Defect::UrnNamesMatchNothing)
+            && let Some(f) = &mut q.filter
+        {
+            defect::urn_names_whole(f);
+        }
         if self.defects.has(Defect::SortIgnored) {
             q.sort_by = None;
+        }
+        if self.defects.has(Defect::SortOrderIgnored) {
+            q.sort_order = SortOrder::Ascending;
+        }
+        for (defect, fault) in defect::SORT_FAULTS {
+            if self.defects.has(defect) {
+                q.sort_faults.push(fault);
+            }
         }
         if self.defects.has(Defect::CountIgnored) {
             q.count = None;

@@ -6,7 +6,8 @@ use clap::ValueEnum;
 use serde_json::{Map, Value};
 
 use crate::scim::error::{ScimError, ScimType};
-use crate::scim::filter::{AttrPath, CompareOp, Dialect, Filter, Matcher};
+use crate::scim::filter::{AttrPath, CompareOp, Dialect, Fault, Filter, Matcher};
+use crate::scim::list::SortFault;
 use crate::scim::resource::Kind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
@@ -107,6 +108,38 @@ pub enum Defect {
     SchemaExtensionsWithoutRequired,
     SchemaAttributesWithoutMultiValued,
     UndeclaredExtensionEchoed,
+    // Filter, list, sort, paging, search and cursor rules (issue 28).
+    ListSchemasMissing,
+    FilteredResourcesMissing,
+    StartIndexMissing,
+    #[value(name = "no-match-404")]
+    NoMatch404,
+    FilterOperatorsLowerCaseOnly,
+    NeCaseSensitive,
+    SwCaseSensitive,
+    EwCaseSensitive,
+    PrMatchesUnassigned,
+    GtAsGe,
+    BooleanOrderingServed,
+    MultiValuedFirstOnly,
+    FilterLeftToRight,
+    FilterGroupsIgnored,
+    UrnNamesMatchNothing,
+    DateTimeOffsetsIgnored,
+    SortOrderIgnored,
+    SortByFirstValue,
+    SortCaseSensitive,
+    SortMissingFirst,
+    StartIndexBelowOneRefused,
+    NegativeCountRefused,
+    CountZeroIgnored,
+    ItemsPerPageRequested,
+    SearchIgnoresAttributes,
+    CursorPageOverCount,
+    CursorNegativeCountIgnored,
+    CursorCountZeroIgnored,
+    DefaultPagingSwapped,
+    SearchIgnoresCursor,
 }
 
 impl Defect {
@@ -396,6 +429,108 @@ impl Defect {
                 "C-schema-01",
                 "a create answers with every URN the request's schemas lists, undeclared ones too",
             ),
+            // Filter, list, sort, paging, search and cursor rules (issue 28).
+            Defect::ListSchemasMissing => ("P-list-01", "list responses carry no `schemas`"),
+            Defect::FilteredResourcesMissing => (
+                "P-list-03",
+                "a filtered list answers totalResults but no Resources",
+            ),
+            Defect::StartIndexMissing => (
+                "P-list-04",
+                "index-paged list responses carry no startIndex",
+            ),
+            Defect::NoMatch404 => ("P-list-05", "a filter matching nothing answers 404"),
+            Defect::FilterOperatorsLowerCaseOnly => (
+                "P-filter-02",
+                "filter operators (`eq`, `and`, ...) are known in lower case only",
+            ),
+            Defect::NeCaseSensitive => (
+                "P-filter-04",
+                "`ne` compares strings case-sensitively even where caseExact is false",
+            ),
+            Defect::SwCaseSensitive => (
+                "P-filter-06",
+                "`sw` compares strings case-sensitively even where caseExact is false",
+            ),
+            Defect::EwCaseSensitive => (
+                "P-filter-07",
+                "`ew` compares strings case-sensitively even where caseExact is false",
+            ),
+            Defect::PrMatchesUnassigned => (
+                "P-filter-08",
+                "`pr` matches resources without a value for the attribute",
+            ),
+            Defect::GtAsGe => ("P-filter-09", "`gt` also matches equal values (as `ge`)"),
+            Defect::BooleanOrderingServed => (
+                "P-filter-10",
+                "gt/ge/lt/le on a boolean answer 200 (matching nothing), not 400 invalidFilter",
+            ),
+            Defect::MultiValuedFirstOnly => (
+                "P-filter-12",
+                "a filter on a multi-valued attribute looks at its first value only",
+            ),
+            Defect::FilterLeftToRight => {
+                ("P-filter-13", "`and` and `or` bind equally, from the left")
+            }
+            Defect::FilterGroupsIgnored => ("P-filter-14", "parentheses in filters are ignored"),
+            Defect::UrnNamesMatchNothing => (
+                "P-filter-17",
+                "a filter naming an attribute with its schema URN matches nothing",
+            ),
+            Defect::DateTimeOffsetsIgnored => (
+                "P-filter-21",
+                "gt/ge/lt/le compare dateTime values by the time they read, ignoring offsets",
+            ),
+            Defect::SortOrderIgnored => ("P-sort-03", "sortOrder is ignored (always ascending)"),
+            Defect::SortByFirstValue => (
+                "P-sort-04",
+                "sorting by a multi-valued attribute uses its first value, not the primary one",
+            ),
+            Defect::SortCaseSensitive => (
+                "P-sort-05",
+                "strings sort case-sensitively even where caseExact is false",
+            ),
+            Defect::SortMissingFirst => (
+                "P-sort-06",
+                "resources without a value for sortBy sort first in ascending order",
+            ),
+            Defect::StartIndexBelowOneRefused => {
+                ("P-paging-02", "a startIndex below 1 answers 400")
+            }
+            Defect::NegativeCountRefused => {
+                ("P-paging-04", "a negative count answers 400 (index paging)")
+            }
+            Defect::CountZeroIgnored => {
+                ("P-paging-05", "count=0 answers a full page (index paging)")
+            }
+            Defect::ItemsPerPageRequested => (
+                "P-paging-07",
+                "itemsPerPage gives the count asked for, not the page's size",
+            ),
+            Defect::SearchIgnoresAttributes => (
+                "P-search-03",
+                "POST .search ignores attributes and excludedAttributes in its body",
+            ),
+            Defect::CursorPageOverCount => (
+                "P-cursor-02",
+                "a cursor page holds one resource more than count",
+            ),
+            Defect::CursorNegativeCountIgnored => (
+                "P-cursor-03",
+                "a negative count is ignored in cursor paging (a full page)",
+            ),
+            Defect::CursorCountZeroIgnored => (
+                "P-cursor-04",
+                "count=0 answers a full page in cursor paging",
+            ),
+            Defect::DefaultPagingSwapped => (
+                "P-cursor-09",
+                "a request naming no paging method is paged by the method that is not the advertised default",
+            ),
+            Defect::SearchIgnoresCursor => (
+                "P-cursor-10",
+                "POST .search ignores cursor in its body and pages by index",
+            ),
         }
     }
 
@@ -418,6 +553,53 @@ impl Defects {
 
     pub fn has(&self, d: Defect) -> bool {
         self.0.contains(&d)
+    }
+}
+
+/// The defects that make the server misread or misevaluate filters, and how.
+pub const FILTER_FAULTS: [(Defect, Fault); 11] = [
+    (
+        Defect::FilterOperatorsLowerCaseOnly,
+        Fault::LowerCaseOperators,
+    ),
+    (Defect::FilterLeftToRight, Fault::LeftToRight),
+    (Defect::FilterGroupsIgnored, Fault::GroupsIgnored),
+    (Defect::NeCaseSensitive, Fault::NeCaseExact),
+    (Defect::SwCaseSensitive, Fault::SwCaseExact),
+    (Defect::EwCaseSensitive, Fault::EwCaseExact),
+    (Defect::GtAsGe, Fault::GtAsGe),
+    (Defect::BooleanOrderingServed, Fault::OrderingBooleans),
+    (Defect::MultiValuedFirstOnly, Fault::FirstValueOnly),
+    (Defect::PrMatchesUnassigned, Fault::PresentAlways),
+    (Defect::DateTimeOffsetsIgnored, Fault::OffsetsIgnored),
+];
+
+/// The defects that make the server sort wrongly, and how.
+pub const SORT_FAULTS: [(Defect, SortFault); 3] = [
+    (Defect::SortCaseSensitive, SortFault::CaseSensitive),
+    (Defect::SortByFirstValue, SortFault::FirstValue),
+    (Defect::SortMissingFirst, SortFault::MissingFirst),
+];
+
+/// `urn-names-match-nothing`: takes each schema-qualified name as one whole attribute name
+/// (`urn:...:User:userName`), which no resource has.
+pub fn urn_names_whole(f: &mut Filter) {
+    let whole = |p: &mut AttrPath| {
+        if let Some(urn) = p.urn.take() {
+            p.attr = format!("{urn}:{}", p.attr);
+        }
+    };
+    match f {
+        Filter::Compare { path, .. } | Filter::Present(path) => whole(path),
+        Filter::ValuePath { path, filter } => {
+            whole(path);
+            urn_names_whole(filter);
+        }
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            urn_names_whole(a);
+            urn_names_whole(b);
+        }
+        Filter::Not(a) => urn_names_whole(a),
     }
 }
 

@@ -7,15 +7,17 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-/// Variables of one case run: built-ins (`unique`, `run_id`, `base_url`) and captures.
+/// Variables of one case run: built-ins (`unique`, `run_id`, `base_url`, `hour_ago_east`: an
+/// hour before the case began, at offset +14:00) and captures.
 pub type Vars = HashMap<String, Value>;
 
 /// Built-in variables every case may use: the run's, and how Entra spells PATCH ops and
 /// booleans in the chosen behaviour (see `idp::Behaviour::variables`).
-pub const BUILTINS: [&str; 8] = [
+pub const BUILTINS: [&str; 9] = [
     "unique",
     "run_id",
     "base_url",
+    "hour_ago_east",
     "entra_add",
     "entra_replace",
     "entra_remove",

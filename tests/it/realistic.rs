@@ -38,9 +38,10 @@ fn a_narrow_server_fails_nothing_and_its_declined_operators_are_listed_once() {
         case(&report, "users::filter_username_eq_finds_the_user")["status"],
         "passed"
     );
+    // Most cases run; those about the operators, sorting and .search it leaves out cannot.
     let (ran, total) = ran(&report);
     assert!(
-        ran * 10 >= total * 7,
+        ran * 10 >= total * 6,
         "only {ran} of {total} cases ran:\n{t}"
     );
 }

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{CompareOp, Filter, FilterError};
+use super::{CompareOp, Faults, Filter, FilterError};
 
 /// The operators a dialect may leave out: the comparisons, and the rest of the grammar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -59,6 +59,10 @@ pub struct Dialect {
     /// combination" it does not support.
     #[serde(default)]
     pub attributes: Option<Vec<String>>,
+    /// How a faulty server misreads filters: set by the bundled server's defect switches,
+    /// never by a profile.
+    #[serde(skip)]
+    pub faults: Faults,
 }
 
 fn yes() -> bool {
@@ -74,6 +78,7 @@ impl Default for Dialect {
             case_exact_values: false,
             urn_names: true,
             attributes: None,
+            faults: Faults::default(),
         }
     }
 }

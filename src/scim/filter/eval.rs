@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::{AttrPath, CompareOp, Dialect, Filter, FilterError};
+use super::{AttrPath, CompareOp, Dialect, Fault, Faults, Filter, FilterError};
 use crate::scim::schema::{AttrType, Attribute};
 use crate::scim::value::{self, get_ci_map};
 
@@ -23,6 +23,7 @@ pub struct Matcher<'a> {
     exact_names: bool,
     /// Strings compare case-sensitively whatever the attribute's caseExact says.
     exact_values: bool,
+    faults: Faults,
 }
 
 impl<'a> Matcher<'a> {
@@ -31,6 +32,7 @@ impl<'a> Matcher<'a> {
             attrs,
             exact_names: dialect.case_exact_names,
             exact_values: dialect.case_exact_values,
+            faults: dialect.faults,
         }
     }
 
@@ -39,6 +41,7 @@ impl<'a> Matcher<'a> {
             Filter::And(a, b) => self.matches(a, resource)? && self.matches(b, resource)?,
             Filter::Or(a, b) => self.matches(a, resource)? || self.matches(b, resource)?,
             Filter::Not(a) => !self.matches(a, resource)?,
+            Filter::Present(_) if self.faults.has(Fault::PresentAlways) => true,
             Filter::Present(path) => self
                 .select(path, resource)
                 .1
@@ -95,6 +98,7 @@ impl<'a> Matcher<'a> {
                     || self.matches_element(b, element, parent)?
             }
             Filter::Not(a) => !self.matches_element(a, element, parent)?,
+            Filter::Present(_) if self.faults.has(Fault::PresentAlways) => true,
             Filter::Present(path) => self
                 .sub_field(element, &path.attr)
                 .is_some_and(|v| !value::is_unassigned(v)),
@@ -173,7 +177,20 @@ impl<'a> Matcher<'a> {
         operand: &Value,
     ) -> Result<bool, FilterError> {
         let kind = def.map(|d| d.kind);
-        if op.is_ordering() && matches!(kind, Some(AttrType::Boolean | AttrType::Binary)) {
+        let op = if op == CompareOp::Gt && self.faults.has(Fault::GtAsGe) {
+            CompareOp::Ge
+        } else {
+            op
+        };
+        let values = if self.faults.has(Fault::FirstValueOnly) {
+            &values[..values.len().min(1)]
+        } else {
+            values
+        };
+        if op.is_ordering()
+            && matches!(kind, Some(AttrType::Boolean | AttrType::Binary))
+            && !self.faults.has(Fault::OrderingBooleans)
+        {
             return Err(FilterError {
                 message: format!(
                     "`{}` cannot be used on a boolean or binary attribute",
@@ -182,8 +199,21 @@ impl<'a> Matcher<'a> {
                 at: 0,
             });
         }
-        let case_exact = self.exact_values || def.is_some_and(|d| d.case_exact);
-        let date = kind == Some(AttrType::DateTime);
+        let exact_by_fault = match op {
+            CompareOp::Ne => Some(Fault::NeCaseExact),
+            CompareOp::Sw => Some(Fault::SwCaseExact),
+            CompareOp::Ew => Some(Fault::EwCaseExact),
+            _ => None,
+        }
+        .is_some_and(|f| self.faults.has(f));
+        let case_exact = self.exact_values || def.is_some_and(|d| d.case_exact) || exact_by_fault;
+        let date = (kind == Some(AttrType::DateTime)).then_some(
+            if self.faults.has(Fault::OffsetsIgnored) {
+                Dates::Local
+            } else {
+                Dates::Instants
+            },
+        );
         if op == CompareOp::Ne {
             // `ne` holds when no value equals the operand (an absent attribute is not equal).
             return Ok(!values
@@ -214,13 +244,31 @@ fn container<'v>(
     }
 }
 
-fn compare(v: &Value, op: CompareOp, operand: &Value, case_exact: bool, date: bool) -> bool {
+/// How dateTime values compare: as points in time (RFC 7644 Table 3, "chronologically"), or,
+/// by fault, by the date and time they read, whatever their offsets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dates {
+    Instants,
+    Local,
+}
+
+fn compare(
+    v: &Value,
+    op: CompareOp,
+    operand: &Value,
+    case_exact: bool,
+    date: Option<Dates>,
+) -> bool {
     use std::cmp::Ordering;
     let ordering: Option<Ordering> = match (v, operand) {
         (Value::String(a), Value::String(b)) => {
-            if date && let (Some(x), Some(y)) = (value::parse_datetime(a), value::parse_datetime(b))
+            if let Some(dates) = date
+                && let (Some(x), Some(y)) = (value::parse_datetime(a), value::parse_datetime(b))
             {
-                Some(x.cmp(&y))
+                Some(match dates {
+                    Dates::Instants => x.cmp(&y),
+                    Dates::Local => (x.date(), x.time()).cmp(&(y.date(), y.time())),
+                })
             } else if op == CompareOp::Eq && !case_exact && a.is_ascii() && b.is_ascii() {
                 // The common case of a list filter, without allocating.
                 return a.eq_ignore_ascii_case(b);

@@ -34,6 +34,73 @@ fn eval(filter: &str) -> Result<bool, FilterError> {
     Matcher::new(&kind, &Dialect::default()).matches(&parse(filter)?, &user())
 }
 
+fn eval_faulty(filter: &str, fault: Fault) -> Result<bool, FilterError> {
+    let reg = Registry::core();
+    let kind = Kind {
+        registry: &reg,
+        rt: reg.resource_type("User").unwrap(),
+    };
+    let dialect = Dialect {
+        faults: Faults::default().with(fault),
+        ..Dialect::default()
+    };
+    Matcher::new(&kind, &dialect).matches(&parse_faulty(filter, dialect.faults)?, &user())
+}
+
+#[test]
+fn faults_misread_filters() {
+    let read =
+        |src: &str, fault| parse_faulty(src, Faults::default().with(fault)).map(|f| f.to_string());
+    let three = r#"a eq "1" or b eq "2" and c eq "3""#;
+    assert_eq!(parse(three).unwrap().to_string(), three);
+    assert_eq!(
+        read(three, Fault::LeftToRight).unwrap(),
+        r#"(a eq "1" or b eq "2") and c eq "3""#
+    );
+    assert_eq!(
+        read(
+            r#"(a eq "1" or b eq "2") and not (c pr)"#,
+            Fault::GroupsIgnored
+        )
+        .unwrap(),
+        r#"a eq "1" or b eq "2" and not (c pr)"#
+    );
+    assert!(read(r#"a EQ "1""#, Fault::LowerCaseOperators).is_err());
+    assert!(read(r#"a eq "1" AND b pr"#, Fault::LowerCaseOperators).is_err());
+    assert!(read(r#"a eq "1" and not (b Pr)"#, Fault::LowerCaseOperators).is_err());
+    assert!(read(r#"a eq "1" and not (b pr)"#, Fault::LowerCaseOperators).is_ok());
+}
+
+#[test]
+fn faults_misevaluate_filters() {
+    for (f, fault, right) in [
+        (r#"userName ne "bjensen""#, Fault::NeCaseExact, false),
+        (r#"userName sw "bj""#, Fault::SwCaseExact, true),
+        (r#"userName ew "JENSEN""#, Fault::EwCaseExact, true),
+        (r#"userName gt "Bjensen""#, Fault::GtAsGe, false),
+        (
+            r#"emails.value eq "babs@jensen.org""#,
+            Fault::FirstValueOnly,
+            true,
+        ),
+        (r#"nickName pr"#, Fault::PresentAlways, false),
+        // 18:00Z: the resource was created after it, at 18:29:49Z.
+        (
+            r#"meta.created gt "2011-08-01T20:00:00+02:00""#,
+            Fault::OffsetsIgnored,
+            true,
+        ),
+    ] {
+        assert_eq!(eval(f).unwrap(), right, "{f}");
+        assert_eq!(eval_faulty(f, fault).unwrap(), !right, "{f} with {fault:?}");
+    }
+    assert!(eval("active gt true").is_err());
+    assert_eq!(
+        eval_faulty("active gt true", Fault::OrderingBooleans),
+        Ok(false)
+    );
+}
+
 #[test]
 fn operators_follow_rfc_7644_examples() {
     for (f, want) in [

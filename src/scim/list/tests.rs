@@ -63,6 +63,37 @@ fn multi_valued_sort_uses_the_primary_value() {
 }
 
 #[test]
+fn sort_faults_break_what_they_name() {
+    let all = users(&[
+        json!({"id": "1", "userName": "bob", "emails": [{"value": "a@x"}, {"value": "z@x", "primary": true}]}),
+        json!({"id": "2", "userName": "Alice", "emails": [{"value": "m@x"}]}),
+        json!({"id": "3", "userName": "Carol"}),
+        json!({"id": "4"}),
+    ]);
+    let ids = |by: &str, faults: Vec<SortFault>| {
+        let q = Query {
+            sort_faults: faults,
+            ..sorted_by(by, SortOrder::Ascending)
+        };
+        page(&all, &q, 10).unwrap().1
+    };
+    assert_eq!(ids("userName", vec![]), ["2", "1", "3", "4"]);
+    assert_eq!(
+        ids("userName", vec![SortFault::CaseSensitive]),
+        ["2", "3", "1", "4"]
+    );
+    assert_eq!(
+        ids("userName", vec![SortFault::MissingFirst]),
+        ["4", "2", "1", "3"]
+    );
+    assert_eq!(ids("emails", vec![]), ["2", "1", "3", "4"]);
+    assert_eq!(
+        ids("emails", vec![SortFault::FirstValue]),
+        ["1", "2", "3", "4"]
+    );
+}
+
+#[test]
 fn date_times_sort_as_instants() {
     let all = users(&[
         json!({"id": "late", "meta": {"created": "2024-01-01T10:00:00+00:00"}}),
