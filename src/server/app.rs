@@ -985,10 +985,11 @@ impl App {
                 .is_some_and(|owner| Some(owner) != own_id)
             {
                 let (attr, value) = key.split_once('\0').unwrap_or((key, ""));
-                return Err(ScimError::bad(
-                    ScimType::Uniqueness,
-                    format!("{attr} {value} is already taken"),
-                ));
+                let detail = format!("{attr} {value} is already taken");
+                if self.defects.has(Defect::UniquenessAs400) {
+                    return Err(ScimError::new(400, Some(ScimType::Uniqueness), detail));
+                }
+                return Err(ScimError::bad(ScimType::Uniqueness, detail));
             }
         }
         Ok(())

@@ -140,6 +140,16 @@ pub enum Defect {
     CursorCountZeroIgnored,
     DefaultPagingSwapped,
     SearchIgnoresCursor,
+    // Response invariants, wherever a case meets them (issue 28; `answer_defects`).
+    ConflictWithoutScimType,
+    UniquenessAs400,
+    TotalResultsZero,
+    StartIndexAlwaysOne,
+    ListResourcesWithoutId,
+    ResourceTypeMissing,
+    ModifiedBeforeCreated,
+    CaseExactLowered,
+    ContentLocationWrong,
 }
 
 impl Defect {
@@ -530,6 +540,39 @@ impl Defect {
             Defect::SearchIgnoresCursor => (
                 "P-cursor-10",
                 "POST .search ignores cursor in its body and pages by index",
+            ),
+            // Response invariants.
+            Defect::ConflictWithoutScimType => ("P-create-05", "409 answers carry no scimType"),
+            Defect::UniquenessAs400 => (
+                "P-create-05",
+                "a uniqueness conflict answers 400, as RFC 7643 allows, not the 409 RFC 7644 requires",
+            ),
+            Defect::TotalResultsZero => (
+                "P-list-02",
+                "list answers say totalResults 0 whatever they return",
+            ),
+            Defect::StartIndexAlwaysOne => (
+                "P-paging-01",
+                "list answers say startIndex 1 whatever was asked",
+            ),
+            Defect::ListResourcesWithoutId => {
+                ("C-schema-02", "resources in list answers carry no id")
+            }
+            Defect::ResourceTypeMissing => (
+                "C-schema-07",
+                "resources are answered without meta.resourceType",
+            ),
+            Defect::ModifiedBeforeCreated => (
+                "C-schema-09",
+                "meta.lastModified is answered as a time before meta.created",
+            ),
+            Defect::CaseExactLowered => (
+                "C-schema-06",
+                "externalId (caseExact) is answered in lower case",
+            ),
+            Defect::ContentLocationWrong => (
+                "C-schema-11",
+                "resource answers carry a Content-Location header naming their collection",
             ),
         }
     }

@@ -14,6 +14,7 @@ use axum::routing::{any, get, post};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use super::answer_defects;
 use super::app::{App, Params, Preconditions, Reply};
 use super::defect::Defect;
 use crate::scim::error::{ScimError, ScimType};
@@ -230,6 +231,7 @@ fn answer(s: &Shared, r: Result<Reply, ScimError>) -> Response {
             {
                 o.remove("schemas");
             }
+            answer_defects::error(&s.app.defects, e.status, &mut body);
             reply.body = Some(body);
         }
         reply
@@ -248,7 +250,13 @@ fn answer(s: &Shared, r: Result<Reply, ScimError>) -> Response {
         builder = builder.header(header::ETAG, e);
     }
     let body = match reply.body {
-        Some(b) => {
+        Some(mut b) => {
+            if (200..300).contains(&reply.status) {
+                answer_defects::success(&s.app.defects, &mut b);
+                if let Some(l) = answer_defects::content_location(&s.app.defects, &b) {
+                    builder = builder.header(header::CONTENT_LOCATION, l);
+                }
+            }
             let media = if s.app.defects.has(Defect::JsonContentType) {
                 "application/json"
             } else {

@@ -2,6 +2,7 @@
 //! a profile, with defect switches.
 //! It is scimitar's embedded target and the oracle of its own tests.
 
+mod answer_defects;
 mod app;
 mod bulk;
 mod cursor;

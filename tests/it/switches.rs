@@ -7,15 +7,11 @@ use crate::common;
 use common::*;
 
 use std::collections::HashSet;
-use std::sync::Mutex;
 
 use clap::ValueEnum;
 use scimitar::coverage::proof::{self, Exception};
 use scimitar::server::defect::Defect;
 use serde_json::Value;
-
-/// How many runs at once: each is mostly waiting on its own bundled server.
-const AT_ONCE: usize = 4;
 
 /// What `report` shows of a break of `row`: the cases that failed citing it, and the faults
 /// and the response invariants reported under it at MUST (`failed`), else the cases that only warned citing it (`warning`: the
@@ -65,12 +61,6 @@ fn caught_by(report: &Value, row: &str) -> (&'static str, Vec<String>) {
     }
 }
 
-/// Runs the suites with `switch` on.
-fn run_switched(switch: &str) -> Value {
-    let dir = temp_dir(&format!("switch-{switch}"));
-    run_with_defects(&[switch], &[], &dir).1
-}
-
 #[test]
 fn every_switch_is_caught_by_its_row() {
     let testable: HashSet<&str> = proof::testable_must().map(|r| r.id.as_str()).collect();
@@ -82,20 +72,11 @@ fn every_switch_is_caught_by_its_row() {
             testable.contains(row).then_some((name, row))
         })
         .collect();
-    let queue = Mutex::new(switches.iter());
-    let found = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..AT_ONCE {
-            s.spawn(|| {
-                while let Some((switch, row)) = queue.lock().unwrap().next() {
-                    let (verdict, by) = caught_by(&run_switched(switch), row);
-                    let one = (row.to_string(), switch.clone(), verdict, by);
-                    found.lock().unwrap().push(one);
-                }
-            });
-        }
-    });
-    let mut found = found.into_inner().unwrap();
+    let mut found: Vec<(String, String, &str, Vec<String>)> =
+        in_parallel(&switches, |(switch, row)| {
+            let (verdict, by) = caught_by(&run_switched(switch), row);
+            (row.to_string(), switch.clone(), verdict, by)
+        });
     found.sort();
     let mut csv = String::from("id,switch,verdict,caught_by\n");
     for (row, switch, verdict, by) in &found {

@@ -127,6 +127,35 @@ pub fn run_with_defects(
     (out, json)
 }
 
+/// The JSON report of a run of the suites against the bundled server with `switch` on.
+pub fn run_switched(switch: &str) -> Value {
+    let dir = temp_dir(&format!("switch-{switch}"));
+    run_with_defects(&[switch], &[], &dir).1
+}
+
+/// Runs `each` on every item, a few at once: each run mostly waits on its own server.
+pub fn in_parallel<T: Sync, R: Send>(items: &[T], each: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    const AT_ONCE: usize = 4;
+    let queue = std::sync::Mutex::new(items.iter().enumerate());
+    let done = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..AT_ONCE {
+            s.spawn(|| {
+                loop {
+                    let Some((i, item)) = queue.lock().unwrap().next() else {
+                        break;
+                    };
+                    let r = each(item);
+                    done.lock().unwrap().push((i, r));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap();
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Names of every case a JSON report lists.
 pub fn names(report: &Value) -> Vec<String> {
     report["cases"]
