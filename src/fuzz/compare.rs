@@ -34,6 +34,9 @@ pub enum Kind {
     Unadvertised,
     /// A cursor walk that repeats, misses or strays, or cursors where there should be none.
     Cursor,
+    /// A response invariant the answer breaks (`check::invariants`), whatever the model
+    /// answered; its field is the rule.
+    Invariant,
 }
 
 impl Kind {
@@ -54,6 +57,7 @@ impl Kind {
             Kind::KeptId => "client id kept",
             Kind::Unadvertised => "works though not advertised",
             Kind::Cursor => "cursor walk",
+            Kind::Invariant => "invariant",
         }
     }
 }

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::compare::{Answers, Divergence, Kind, Names, Sent};
 use super::op::{self, Op, Purpose, Resource};
 use super::trace::{Step, Trace};
+use crate::check::invariants::{self, Seen, Vocabulary};
 use crate::client::{Body, Client, Credentials, Outcome, Outgoing};
 use crate::plan::fit::Fit;
 use crate::profile::Profile;
@@ -43,6 +44,7 @@ fn goes_on(step: &Step, d: &Divergence) -> bool {
                 | Kind::ErrorSchemas
                 | Kind::ErrorStatus
                 | Kind::Unadvertised
+                | Kind::Invariant
         )
 }
 
@@ -59,6 +61,8 @@ pub struct Engine {
     profile: Profile,
     /// What the target declares: generated bodies are cut to it.
     fit: Option<Arc<Fit>>,
+    /// The resource types every answer is held to (`check::invariants`).
+    vocabulary: Vocabulary,
     run_id: String,
     executions: AtomicU64,
     requests: AtomicU64,
@@ -81,11 +85,53 @@ struct Execution<'a> {
 }
 
 impl Engine {
-    pub fn new(client: Client, profile: Profile, fit: Option<Arc<Fit>>, run_id: String) -> Self {
+    /// The first response invariant the target's answer breaks, where the comparison with
+    /// the model found nothing: what every answer must show holds here too.
+    fn invariant(&self, step: &Step) -> Option<Divergence> {
+        let Outcome::Response(r) = &step.actual else {
+            return None;
+        };
+        let url = reqwest::Url::parse(&step.request.url).ok()?;
+        let base = self.client.base_url().trim_end_matches('/');
+        let path = step.request.url.strip_prefix(base)?.split('?').next()?;
+        let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let sent = match &step.request.body {
+            Some(Body::Json(v)) => Some(v),
+            _ => None,
+        };
+        let accept = step
+            .request
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("accept"))
+            .map(|(_, v)| v.as_str());
+        let body = serde_json::from_str::<Value>(&r.body).ok();
+        let seen = Seen {
+            method: step.request.method,
+            path,
+            query: &query,
+            sent,
+            accept,
+            response: r,
+            body: body.as_ref(),
+        };
+        let breach = invariants::check(&seen, &self.vocabulary)
+            .into_iter()
+            .next()?;
+        Some(Divergence::new(Kind::Invariant, breach.rule, breach.detail))
+    }
+
+    pub fn new(
+        client: Client,
+        profile: Profile,
+        (fit, vocabulary): (Option<Arc<Fit>>, Vocabulary),
+        run_id: String,
+    ) -> Self {
         Engine {
             client,
             profile,
             fit,
+            vocabulary,
             run_id,
             executions: AtomicU64::new(0),
             requests: AtomicU64::new(0),
@@ -259,7 +305,10 @@ impl Execution<'_> {
 
     async fn step(&mut self, op: &Op, reference: &Reference) -> (Step, Option<Divergence>) {
         let mut step = self.send(op, reference, None).await;
-        let divergence = self.judge(&mut step).err();
+        let divergence = self
+            .judge(&mut step)
+            .err()
+            .or_else(|| self.engine.invariant(&step));
         (step, divergence)
     }
 

@@ -160,6 +160,7 @@ fn rule(step: &Step, d: &Divergence) -> (Option<&'static str>, Option<&'static s
     let errors = |s: u16| (400..500).contains(&s);
     let id = match d.kind {
         Kind::NoAnswer | Kind::NotJson => None,
+        Kind::Invariant => requirements::find(&d.field).map(|r| r.id.as_str()),
         // RFC 9865 §2 has nextCursor omitted "only to indicate that there are no more result
         // pages"; it does not oblige a server that cannot yet tell to omit it, so a nextCursor
         // leading to an empty page is allowed (it costs the client one request).

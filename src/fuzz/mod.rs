@@ -111,6 +111,8 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let (caps, declared) = runtime.block_on(async {
         tokio::join!(Capabilities::discover(&client), Declared::discover(&client))
     });
+    // Every answer is also held to the response invariants, by the target's own types.
+    let held = crate::check::invariants::Vocabulary::new(declared.as_ref().ok());
     let (mut model, fit) = match declared {
         Ok(declared) => {
             let shapes = declared.shapes();
@@ -165,7 +167,7 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
         },
         opts.max_ops,
     );
-    let engine = Engine::new(client, model, fit, run_id);
+    let engine = Engine::new(client, model, (fit, held), run_id);
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let mut runner = TestRunner::new_with_rng(

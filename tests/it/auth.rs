@@ -50,6 +50,9 @@ async fn token(
     )
 }
 
+/// The media type of SCIM answers (RFC 7644 §8.1), which every answer is held to.
+const SCIM_JSON: &str = "application/scim+json";
+
 async fn users(State(s): State<Issued>, headers: HeaderMap) -> Response {
     let auth = headers
         .get("authorization")
@@ -68,10 +71,12 @@ async fn users(State(s): State<Issued>, headers: HeaderMap) -> Response {
         // either, or stopping at the first occurrence, leaks them into the report.
         let echo = format!("{auth}{key} {auth}{key}");
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0, "echo": echo});
-        (StatusCode::OK, [("x-echo", echo)], body.to_string()).into_response()
+        let headers = [("x-echo", echo), ("content-type", SCIM_JSON.into())];
+        (StatusCode::OK, headers, body.to_string()).into_response()
     } else {
         (
             StatusCode::UNAUTHORIZED,
+            [("content-type", SCIM_JSON)],
             json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "401"})
                 .to_string(),
         )

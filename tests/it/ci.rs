@@ -163,11 +163,23 @@ fn a_changed_field_fails_the_snapshot_check_until_it_is_approved() {
     );
     assert!(pending.exists(), "the new snapshot waits for review");
 
+    // Approving writes the snapshot; the run itself fails on the location's invariant below.
     let (code, t) = snapshots("update", &dir, &["meta-location-wrong"]);
-    assert_eq!(code, Some(0), "{t}");
+    assert_eq!(code, Some(1), "{t}");
     assert!(!pending.exists());
     let (code, t) = snapshots("check", &dir, &["meta-location-wrong"]);
-    assert_eq!(code, Some(0), "the approved change passes:\n{t}");
+    // The approved change passes the snapshot check; the run still fails, on the response
+    // invariant that holds meta.location to the Location header (P-create-04), which no
+    // approval can change.
+    assert!(
+        !t.contains("snapshot user changed"),
+        "the approved change passes:\n{t}"
+    );
+    assert_eq!(code, Some(1), "{t}");
+    assert!(
+        t.contains("P-create-04 [MUST] POST /Users · meta.location"),
+        "{t}"
+    );
     let (code, t) = snapshots("check", &dir, &[]);
     assert_eq!(
         code,

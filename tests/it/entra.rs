@@ -163,11 +163,23 @@ fn entra_gives_the_results_it_gave_before_providers_were_data() {
                         .iter()
                         .map(|c| (c["name"].as_str().unwrap().to_string(), c["status"].clone()))
                         .collect();
+                    // A response invariant broken at MUST fails the run since the invariants
+                    // are checked on every answer (issue 28): the exit code of such a run
+                    // says so, whatever it was before; the cases' results stay as they were.
+                    let invariants: Vec<&str> = report["invariants"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|i| i["level"] == "MUST")
+                        .filter_map(|i| i["rule"].as_str())
+                        .collect();
+                    let mut want = want.clone();
+                    if !invariants.is_empty() {
+                        eprintln!("{key}: exit 1 for the invariants of {invariants:?}");
+                        want["exit"] = 1.into();
+                    }
                     let got = serde_json::json!({"exit": out.status.code(), "cases": got});
-                    results
-                        .lock()
-                        .unwrap()
-                        .push((key.clone(), got, want.clone()));
+                    results.lock().unwrap().push((key.clone(), got, want));
                 }
             });
         }

@@ -143,6 +143,8 @@ found! {
     finds_cursor_walk_repeats: "cursor-walk-repeats" => "P-cursor-12" "(cursor walk) · cursor walk repeat" true,
     finds_previous_cursor_on_first_page: "previous-cursor-on-first-page" => "P-cursor-06" "(cursor walk…· cursor walk first page" true,
     finds_invalid_cursor_500: "invalid-cursor-500" => "P-cursor-08" "tampered cursor) · status 400→500" false,
+    // The model has no Content-Location to compare with: the response invariant finds it.
+    finds_content_location_wrong: "content-location-wrong" => "C-schema-11" "invariant C-schema-11" true,
 }
 
 /// A baseline of known findings: they are counted and listed as known, and only a new kind
