@@ -74,6 +74,25 @@ impl Reporter for Junit {
             }
             suites[idx].add_test_case(tc);
         }
+        if !report.invariants.is_empty() {
+            // What every answer must show: one test case per finding, failed at MUST.
+            let mut suite = TestSuite::new("invariants");
+            for i in &report.invariants {
+                let mut status = if i.fails_run() {
+                    TestCaseStatus::non_success(NonSuccessKind::Failure)
+                } else {
+                    TestCaseStatus::success()
+                };
+                status.set_message(i.detail.as_str());
+                let mut tc = TestCase::new(format!("{} {}", i.rule, i.signature), status);
+                tc.set_classname("invariants");
+                tc.add_property(Property::new("level", i.level.to_string()));
+                tc.add_property(Property::new("requirement", i.rule.as_str()));
+                tc.set_system_err(i.to_string());
+                suite.add_test_case(tc);
+            }
+            suites.push(suite);
+        }
         out.add_test_suites(suites);
         out.to_string().expect("JUnit XML serialises")
     }

@@ -63,7 +63,9 @@ fn the_bundled_server_breaks_no_invariant() {
 #[test]
 fn a_broken_invariant_is_one_finding_that_fails_the_run() {
     let dir = temp_dir("invariants-once");
-    let (out, report) = run_with_defects(&["case-exact-lowered"], &[], &dir);
+    let junit = dir.join("junit.xml");
+    let junit_arg = format!("junit={}", junit.display());
+    let (out, report) = run_with_defects(&["case-exact-lowered"], &["--report", &junit_arg], &dir);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert_eq!(failed(&report), Vec::<String>::new(), "{t}");
