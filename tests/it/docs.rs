@@ -272,6 +272,41 @@ fn the_cli_reference_is_the_one_clap_renders() {
     );
 }
 
+/// The table of defect switches in the manual, as the server describes them.
+#[test]
+fn the_defect_table_is_the_one_the_server_lists() {
+    use clap::ValueEnum;
+    const PAGE: &str = "docs/src/reference/defects.md";
+    const START: &str = "<!-- generated from `Defect::describe` by tests/it/docs.rs; SCIMITAR_BLESS=1 rewrites it -->\n";
+    const END: &str = "<!-- end of the generated table -->";
+    let mut table = String::from("| switch | breaks | what it does |\n|---|---|---|\n");
+    for d in scimitar::server::defect::Defect::value_variants() {
+        let (row, what) = d.describe();
+        table.push_str(&format!(
+            "| `{}` | {row} | {} |\n",
+            d.name(),
+            what.replace('|', "\\|")
+        ));
+    }
+    let path = root().join(PAGE);
+    let page = std::fs::read_to_string(&path).unwrap();
+    let (head, rest) = page.split_once(START).expect("the start marker");
+    let (committed, tail) = rest.split_once(END).expect("the end marker");
+    if committed == table {
+        return;
+    }
+    if std::env::var_os("SCIMITAR_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, format!("{head}{START}{table}{END}{tail}")).unwrap();
+        return;
+    }
+    let diff = similar::TextDiff::from_lines(committed, &table);
+    panic!(
+        "{PAGE}'s table is not what the switches describe; rewrite it with \
+         `SCIMITAR_BLESS=1 cargo test --test it docs::` and commit it:\n{}",
+        diff.unified_diff().header("committed", "generated")
+    );
+}
+
 /// Every command of the clap tree by its full name, with the long names of its options;
 /// clap's own `help` command and `--help`/`--version` aside.
 fn commands(command: &clap::Command, path: &str, out: &mut Vec<(String, Vec<String>)>) {
