@@ -160,6 +160,26 @@ fn errors_are_scim_errors_with_a_string_status_and_409_says_uniqueness() {
 }
 
 #[test]
+fn a_server_error_is_not_held_to_the_invariants() {
+    let r = RecordedResponse {
+        status: 503,
+        headers: vec![("content-type".into(), "text/html".into())],
+        body: "<html>busy</html>".into(),
+        truncated: false,
+    };
+    let seen = Seen {
+        method: Method::Get,
+        path: "/Users",
+        query: &[],
+        sent: None,
+        accept: None,
+        response: &r,
+        body: None,
+    };
+    assert_eq!(rules_of(&seen), Vec::<String>::new());
+}
+
+#[test]
 fn a_create_answers_where_it_is_new_and_as_sent() {
     let mut u = user("1");
     u["meta"]["location"] = json!("https://h/v2/Users/1");
