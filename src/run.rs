@@ -152,8 +152,30 @@ pub fn load(
 }
 
 /// The pipeline: load, connect, discover, plan, execute, report, judge.
-pub fn run(mut opts: RunOptions) -> Result<Verdict, ConfigError> {
+pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     let baseline = read_baseline(opts.baseline.as_deref())?;
+    let (shared, report, conclusion) = conduct(opts)?;
+    publish(&shared, &report)?;
+    let verdict = judge(&shared.opts, baseline, &report, &conclusion);
+    // Under `scimitar entra`, what Entra would refuse of the connection fails the run too.
+    if replays_entra(&shared.opts) && !report.connection.is_empty() {
+        println!(
+            "connection: {} findings against Entra's connection requirements (see the connection check above)",
+            report.connection.len()
+        );
+        return Ok(Verdict::Failed);
+    }
+    Ok(verdict)
+}
+
+/// What a run found, with nothing written or judged: for a caller in the same process, such
+/// as the tests that run the suites once per defect switch, side by side.
+pub fn report(opts: RunOptions) -> Result<RunReport, ConfigError> {
+    conduct(opts).map(|(_, report, _)| report)
+}
+
+/// Load, connect, discover, plan, execute and collect.
+fn conduct(mut opts: RunOptions) -> Result<(Arc<Shared>, RunReport, Conclusion), ConfigError> {
     let mut suites = load_suites(&opts)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -182,17 +204,7 @@ pub fn run(mut opts: RunOptions) -> Result<Verdict, ConfigError> {
         execute(&runtime, opts, suites, session, (target, shaping), planned);
     let mut report = collect(&shared, took);
     report.connection = connection;
-    publish(&shared, &report)?;
-    let verdict = judge(&shared.opts, baseline, &report, &conclusion);
-    // Under `scimitar entra`, what Entra would refuse of the connection fails the run too.
-    if replays_entra(&shared.opts) && !report.connection.is_empty() {
-        println!(
-            "connection: {} findings against Entra's connection requirements (see the connection check above)",
-            report.connection.len()
-        );
-        return Ok(Verdict::Failed);
-    }
-    Ok(verdict)
+    Ok((shared, report, conclusion))
 }
 
 /// Whether the run replays Entra ID, whose connection requirements the check holds to.
