@@ -804,7 +804,9 @@ impl App {
         self.link_members(kind, store, &mut new)?;
         if new != old {
             let meta = new["meta"].as_object_mut().expect("meta is an object");
-            meta.insert("lastModified".into(), Value::String(value::now()));
+            if !self.defects.has(Defect::LastModifiedFrozen) {
+                meta.insert("lastModified".into(), Value::String(value::now()));
+            }
             if self.emulation.etag && !self.defects.has(Defect::EtagUnchanged) {
                 meta.insert("version".into(), Value::String(store.next_version()));
             }

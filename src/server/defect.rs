@@ -97,6 +97,7 @@ pub enum Defect {
     GroupDisplayNameOptional,
     MemberValueMissing,
     ManagerDisplayNameTaken,
+    LastModifiedFrozen,
 }
 
 impl Defect {
@@ -340,6 +341,10 @@ impl Defect {
             Defect::ManagerDisplayNameTaken => (
                 "C-enterprise-02",
                 "the enterprise manager.displayName is taken from the request",
+            ),
+            Defect::LastModifiedFrozen => (
+                "C-schema-10",
+                "meta.lastModified stays at the create's time through changes",
             ),
         }
     }
