@@ -592,7 +592,7 @@ impl App {
         let kind = self.kind(endpoint)?;
         self.check_input(kind, body)?;
         let body = &self.bend_create_body(kind, body);
-        let mut r = self.from_create_request(kind, body)?;
+        let mut r = self.read_create_body(kind, body)?;
         input::keep_emails(&self.emulation, kind, &mut r);
         self.alter_case(&mut r);
         self.check_email_identity(kind, &r)?;
@@ -862,11 +862,11 @@ impl App {
             .filter(|a| a.uniqueness != crate::scim::schema::Uniqueness::None)
             .filter_map(|def| {
                 let v = r.get(&def.name)?;
-                let folds = !def.case_exact
-                    && !(def.name == "userName"
+                let exact = def.case_exact
+                    || (def.name == "userName"
                         && self.defects.has(Defect::UserNameUniqueCaseSensitive));
                 let text = match v {
-                    Value::String(s) if folds => s.to_lowercase(),
+                    Value::String(s) if !exact => s.to_lowercase(),
                     v => v.to_string(),
                 };
                 Some(format!("{}\0{text}", def.name))
@@ -1220,11 +1220,7 @@ impl App {
 
     /// The stored form of a create's body, with the defects that let a required attribute
     /// be empty or missing: a stand-in passes the check, then is taken back.
-    fn from_create_request(
-        &self,
-        kind: Kind,
-        body: &Value,
-    ) -> Result<Map<String, Value>, ScimError> {
+    fn read_create_body(&self, kind: Kind, body: &Value) -> Result<Map<String, Value>, ScimError> {
         let lax = match kind.rt.schema.as_str() {
             USER if self.defects.has(Defect::UserNameOptional) => Some("userName"),
             GROUP if self.defects.has(Defect::GroupDisplayNameOptional) => Some("displayName"),
