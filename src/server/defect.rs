@@ -498,3 +498,28 @@ pub fn keep_primaries(old: &Map<String, Value>, new: &mut Map<String, Value>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parent_keeps_the_urn_and_drops_the_sub_attribute() {
+        assert_eq!(parent("name.givenName"), "name");
+        assert_eq!(parent("userName"), "userName");
+        let urn = "urn:ietf:params:scim:schemas:core:2.0:User";
+        assert_eq!(
+            parent(&format!("{urn}:name.givenName")),
+            format!("{urn}:name")
+        );
+    }
+
+    #[test]
+    fn a_millisecond_later_is_a_later_instant() {
+        assert_eq!(
+            a_millisecond_later("2026-12-06T20:21:38Z"),
+            "2026-12-06T20:21:38.001Z"
+        );
+        assert_eq!(a_millisecond_later("not a time"), "not a time");
+    }
+}
