@@ -307,6 +307,9 @@ impl Runner {
         cursor: Option<&str>,
     ) -> StepRecord {
         let s = &step.value;
+        if s.pause_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(s.pause_ms)).await;
+        }
         let mut record = StepRecord {
             label,
             teardown,

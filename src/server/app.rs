@@ -17,7 +17,7 @@ use crate::scim::list::{self, Query, SortOrder};
 use crate::scim::patch;
 use crate::scim::projection::{Projection, project};
 use crate::scim::resource::{self, Kind};
-use crate::scim::schema::{GROUP, Registry, ResourceType, USER};
+use crate::scim::schema::{ENTERPRISE_USER, GROUP, Registry, ResourceType, USER};
 use crate::scim::value::{self, get_ci_map, remove_ci};
 
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -127,7 +127,25 @@ impl Params {
         } else {
             self.excluded_attributes.as_deref()
         };
-        Projection::from_params(self.attributes.as_deref(), excluded)
+        let attributes = if defects.has(Defect::AttributesIgnored) {
+            None
+        } else {
+            self.attributes.as_deref()
+        };
+        let mut p = Projection::from_params(attributes, excluded);
+        if defects.has(Defect::SubAttributesSelectParent) {
+            p.attributes = p.attributes.iter().map(|a| defect::parent(a)).collect();
+        }
+        p
+    }
+
+    /// The projection of a POST, PUT or PATCH response.
+    fn write_projection(&self, defects: &Defects) -> Projection {
+        if defects.has(Defect::WriteProjectionIgnored) {
+            Projection::default()
+        } else {
+            self.projection(defects)
+        }
     }
 
     /// The parsed query; without `sort` support, `sortBy` and `sortOrder` are not read at
@@ -595,10 +613,17 @@ impl App {
             reply.etag = Some(version_of(r).to_string());
             return Ok(reply);
         }
-        Ok(Reply::resource(
+        let mut reply = Reply::resource(
             200,
             self.render(kind, &store, r, &params.projection(&self.defects)),
-        ))
+        );
+        if self.defects.has(Defect::GetAsList) {
+            reply.body = reply.body.map(|r| {
+                json!({"schemas": [LIST_RESPONSE], "totalResults": 1, "itemsPerPage": 1,
+                    "startIndex": 1, "Resources": [r]})
+            });
+        }
+        Ok(reply)
     }
 
     /// The preconditions acted upon: none where the server has no ETags (RFC 7644 §3.14
@@ -643,9 +668,21 @@ impl App {
         body: &Value,
         params: &Params,
     ) -> Result<Reply, ScimError> {
+        self.create_as(endpoint, body, params, None)
+    }
+
+    /// A create; `bulk_id` is the one of the Bulk operation that asks it.
+    pub fn create_as(
+        &self,
+        endpoint: &str,
+        body: &Value,
+        params: &Params,
+        bulk_id: Option<&str>,
+    ) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
         self.check_input(kind, body)?;
-        let mut r = resource::from_request(kind, body)?;
+        let body = &self.bend_create_body(kind, body);
+        let mut r = self.read_create_body(kind, body)?;
         if self.defects.has(Defect::UndeclaredExtensionEchoed) {
             defect::echo_schemas(body, &mut r);
         }
@@ -657,17 +694,20 @@ impl App {
         self.check_unique(kind, &store, &keys, None)?;
         self.link_members(kind, &store, &mut r)?;
         let client_id = body.get("id").and_then(Value::as_str);
-        let id = match client_id {
-            Some(id) if self.defects.has(Defect::ClientIdAccepted) => id.to_string(),
+        let named = ["userName", "displayName"]
+            .iter()
+            .find_map(|a| r.get(*a).and_then(Value::as_str));
+        let id = match (client_id, named, bulk_id) {
+            (Some(id), _, _) if self.defects.has(Defect::ClientIdAccepted) => id.to_string(),
+            (_, Some(name), _) if self.defects.has(Defect::IdsFromNames) => name.to_string(),
+            (_, _, Some(b)) if self.defects.has(Defect::BulkIdInId) => {
+                format!("bulkId-{b}-{}", uuid::Uuid::new_v4())
+            }
             _ => uuid::Uuid::new_v4().to_string(),
         };
-        let now = value::now();
         let endpoint = kind.rt.endpoint.trim_start_matches('/');
         let location = format!("{}/{endpoint}/{id}", self.base_url);
-        let mut meta = json!({"resourceType": kind.rt.name, "created": now, "lastModified": now});
-        if self.emulation.etag {
-            meta["version"] = Value::String(store.next_version());
-        }
+        let mut meta = self.new_meta(kind, &mut store);
         if self.emulation.meta_location {
             meta["location"] = Value::String(if self.defects.has(Defect::MetaLocationWrong) {
                 format!("{}/{id}", self.base_url)
@@ -679,7 +719,10 @@ impl App {
         out.insert("id".into(), Value::String(id.clone()));
         out.extend(r);
         out.insert("meta".into(), meta);
-        store.put(&kind.rt.name, id, out.clone(), keys);
+        store.put(&kind.rt.name, id.clone(), out.clone(), keys);
+        if self.defects.has(Defect::UserGroupsWritable) && kind.rt.schema == USER {
+            defect::join_groups(&mut store, body, &id);
+        }
         let status = if self.defects.has(Defect::Create200) {
             200
         } else {
@@ -687,8 +730,13 @@ impl App {
         };
         let mut reply = Reply::resource(
             status,
-            self.render(kind, &store, &out, &params.projection(&self.defects)),
+            self.render(kind, &store, &out, &params.write_projection(&self.defects)),
         );
+        if self.defects.has(Defect::CreateWithoutId)
+            && let Some(Value::Object(body)) = &mut reply.body
+        {
+            body.remove("id");
+        }
         if self.defects.has(Defect::EmptyCreateBody) {
             reply.body = None;
         }
@@ -750,6 +798,16 @@ impl App {
         let body = bent.as_ref().unwrap_or(body);
         self.entra_strictness(body)?;
         self.okta_strictness(body)?;
+        if self.defects.has(Defect::NullValueRefused)
+            && body["Operations"]
+                .as_array()
+                .is_some_and(|ops| ops.iter().any(|o| o.get("value") == Some(&Value::Null)))
+        {
+            return Err(ScimError::bad(
+                ScimType::InvalidValue,
+                "a value must not be null",
+            ));
+        }
         let mut ops = patch::parse(body)?;
         input::refuse_undeclared_in_patch(&self.emulation, kind, &ops)?;
         input::refuse_value_filters(&self.emulation, &ops)?;
@@ -768,6 +826,10 @@ impl App {
         }
         if self.defects.has(Defect::PatchRemoveIgnored) {
             ops.retain(|o| o.op != patch::Op::Remove);
+        }
+        if self.defects.has(Defect::EmptyArrayIgnored) {
+            // An empty array is taken as nothing to do.
+            ops.retain(|o| !(o.op == patch::Op::Replace && o.value == Some(json!([]))));
         }
         if self.defects.has(Defect::PatchFilteredRemoveWidens) {
             // `emails[type eq "work"].display` loses its filter: every email loses display.
@@ -811,11 +873,14 @@ impl App {
             }
             return Ok(Reply::resource(
                 200,
-                self.render(kind, &store, &cur, &params.projection(&self.defects)),
+                self.render(kind, &store, &cur, &params.write_projection(&self.defects)),
             ));
         }
         let mut new = patch::apply_with(kind, &old, &ops, ignore)?;
         update_defects::outcome(&self.defects, kind, &old, &parsed, &mut new);
+        if self.defects.has(Defect::PrimaryNotReset) {
+            defect::keep_primaries(&old, &mut new);
+        }
         let mut reply = self.finish_update(kind, &mut store, old, new, params)?;
         if self.defects.has(Defect::PatchTouchesUnchanged)
             && let Some(meta) = store
@@ -856,15 +921,18 @@ impl App {
         self.link_members(kind, store, &mut new)?;
         if new != old {
             let meta = new["meta"].as_object_mut().expect("meta is an object");
-            meta.insert("lastModified".into(), Value::String(value::now()));
+            if !self.defects.has(Defect::LastModifiedFrozen) {
+                meta.insert("lastModified".into(), Value::String(value::now()));
+            }
             if self.emulation.etag && !self.defects.has(Defect::EtagUnchanged) {
                 meta.insert("version".into(), Value::String(store.next_version()));
             }
         }
+        let id = self.bend_update(kind, store, id, &mut new);
         store.put(&kind.rt.name, id, new.clone(), keys);
         Ok(Reply::resource(
             200,
-            self.render(kind, store, &new, &params.projection(&self.defects)),
+            self.render(kind, store, &new, &params.write_projection(&self.defects)),
         ))
     }
 
@@ -915,8 +983,11 @@ impl App {
             .filter(|a| a.uniqueness != crate::scim::schema::Uniqueness::None)
             .filter_map(|def| {
                 let v = r.get(&def.name)?;
+                let exact = def.case_exact
+                    || (def.name == "userName"
+                        && self.defects.has(Defect::UserNameUniqueCaseSensitive));
                 let text = match v {
-                    Value::String(s) if !def.case_exact => s.to_lowercase(),
+                    Value::String(s) if !exact => s.to_lowercase(),
                     v => v.to_string(),
                 };
                 Some(format!("{}\0{text}", def.name))
@@ -942,6 +1013,11 @@ impl App {
             && let Some(Value::String(name)) = r.get_mut("userName")
         {
             *name = name.to_uppercase();
+        }
+        if self.defects.has(Defect::ExternalIdLowerCased)
+            && let Some(Value::String(e)) = r.get_mut("externalId")
+        {
+            *e = e.to_lowercase();
         }
     }
 
@@ -1094,7 +1170,69 @@ impl App {
             let text = if *b { "True" } else { "False" };
             out.insert("active".into(), Value::String(text.into()));
         }
+        self.bend_render(kind, r, projection, &mut out);
         out
+    }
+
+    /// The defects that act on a rendered resource.
+    fn bend_render(
+        &self,
+        kind: Kind,
+        stored: &Map<String, Value>,
+        projection: &Projection,
+        out: &mut Map<String, Value>,
+    ) {
+        let named = |attr: &str| {
+            projection
+                .attributes
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(attr))
+        };
+        if self.defects.has(Defect::AttributesDropId)
+            && !projection.attributes.is_empty()
+            && !named("id")
+        {
+            out.remove("id");
+        }
+        if self.defects.has(Defect::PasswordReturnedOnRequest)
+            && named("password")
+            && let Some(p) = stored.get("password")
+        {
+            out.insert("password".into(), p.clone());
+        }
+        if self.defects.has(Defect::SchemasOmitExtension) {
+            out.insert("schemas".into(), json!([kind.rt.schema]));
+        }
+        if self.defects.has(Defect::ExtensionFlattened) {
+            for e in &kind.rt.schema_extensions {
+                if let Some(Value::Object(ext)) = out.remove(&e.schema) {
+                    out.extend(ext);
+                }
+            }
+        }
+        if let Some(Value::Object(meta)) = out.get_mut("meta") {
+            if self.defects.has(Defect::LastModifiedEpoch)
+                && let Some(t) = meta
+                    .get("lastModified")
+                    .and_then(Value::as_str)
+                    .and_then(value::parse_datetime)
+            {
+                let millis = t.unix_timestamp_nanos() / 1_000_000;
+                meta.insert("lastModified".into(), json!(millis as i64));
+            }
+            if self.defects.has(Defect::CreatedWithoutTime)
+                && let Some(Value::String(created)) = meta.get_mut("created")
+            {
+                created.truncate(10);
+            }
+        }
+        if self.defects.has(Defect::MemberValueMissing)
+            && let Some(Value::Array(members)) = out.get_mut("members")
+        {
+            for m in members.iter_mut().filter_map(Value::as_object_mut) {
+                m.remove("value");
+            }
+        }
     }
 
     /// Rejects a filter on a discovery endpoint where the profile says so (RFC 7644 §4: 403).
@@ -1139,6 +1277,105 @@ fn not_found(rt: &ResourceType, id: &str) -> ScimError {
 }
 
 impl App {
+    /// The defects that act on an updated resource before it is stored: a new id, a wrong
+    /// meta.location. Answers the id to store it under.
+    fn bend_update(
+        &self,
+        kind: Kind,
+        store: &mut Store,
+        id: String,
+        new: &mut Map<String, Value>,
+    ) -> String {
+        if self.defects.has(Defect::MetaLocationSingular)
+            && let Some(meta) = new.get_mut("meta").and_then(Value::as_object_mut)
+            && meta.contains_key("location")
+        {
+            let location = format!("{}/{}/{id}", self.base_url, kind.rt.name);
+            meta.insert("location".into(), Value::String(location));
+        }
+        if !self.defects.has(Defect::IdChangesOnUpdate) {
+            return id;
+        }
+        store.remove(&kind.rt.name, &id);
+        let fresh = uuid::Uuid::new_v4().to_string();
+        new.insert("id".into(), Value::String(fresh.clone()));
+        fresh
+    }
+
+    /// meta of a new resource: its type, the time, a version where the profile has ETags.
+    fn new_meta(&self, kind: Kind, store: &mut Store) -> Value {
+        let now = value::now();
+        let created = if self.defects.has(Defect::DateTimeWithSpace) {
+            now.replacen('T', " ", 1)
+        } else {
+            now
+        };
+        let last_modified = if self.defects.has(Defect::LastModifiedLater) {
+            defect::a_millisecond_later(&created)
+        } else {
+            created.clone()
+        };
+        let resource_type = if self.defects.has(Defect::ResourceTypeIsEndpoint) {
+            kind.rt.endpoint.trim_start_matches('/')
+        } else {
+            kind.rt.name.as_str()
+        };
+        let mut meta = json!({"resourceType": resource_type, "created": created,
+            "lastModified": last_modified});
+        if self.emulation.etag {
+            meta["version"] = Value::String(store.next_version());
+        }
+        meta
+    }
+
+    /// The defects that act on a create's body before it is read: names matched with their
+    /// case, a client's manager.displayName kept.
+    fn bend_create_body(&self, kind: Kind, body: &Value) -> Value {
+        let mut body = body.clone();
+        if self.defects.has(Defect::AttributeNamesCaseSensitive)
+            && let Some(obj) = body.as_object_mut()
+        {
+            obj.retain(|k, _| defect::exactly_named(kind, k));
+        }
+        body
+    }
+
+    /// The stored form of a create's body, with the defects that let a required attribute
+    /// be empty or missing: a stand-in passes the check, then is taken back.
+    fn read_create_body(&self, kind: Kind, body: &Value) -> Result<Map<String, Value>, ScimError> {
+        let lax = match kind.rt.schema.as_str() {
+            USER if self.defects.has(Defect::UserNameOptional) => Some("userName"),
+            GROUP if self.defects.has(Defect::GroupDisplayNameOptional) => Some("displayName"),
+            _ => None,
+        };
+        let sent = lax.and_then(|a| value::get_ci(body, a)).cloned();
+        let mut r = match lax {
+            Some(attr) => {
+                let mut b = body.clone();
+                if let Some(obj) = b.as_object_mut() {
+                    remove_ci(obj, attr);
+                    obj.insert(attr.into(), Value::String("stand-in".into()));
+                }
+                let mut r = resource::from_request(kind, &b)?;
+                r.remove(attr);
+                if let Some(v @ Value::String(_)) = sent {
+                    r.insert(attr.into(), v);
+                }
+                r
+            }
+            None => resource::from_request(kind, body)?,
+        };
+        if self.defects.has(Defect::ManagerDisplayNameTaken)
+            && let Some(name) = body.pointer(&format!("/{ENTERPRISE_USER}/manager/displayName"))
+            && let Some(Value::Object(manager)) = r
+                .get_mut(ENTERPRISE_USER)
+                .and_then(|e| e.get_mut("manager"))
+        {
+            manager.insert("displayName".into(), name.clone());
+        }
+        Ok(r)
+    }
+
     /// The defects that refuse what Entra sends: a capitalised `op`, a boolean as a string.
     fn entra_strictness(&self, body: &Value) -> Result<(), ScimError> {
         let ops = body["Operations"].as_array().map_or(&[][..], Vec::as_slice);

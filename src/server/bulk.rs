@@ -197,7 +197,9 @@ impl App {
         let params = Params::default();
         let body = data.unwrap_or(Value::Null);
         let answer = match (op.method.to_ascii_uppercase().as_str(), segments.as_slice()) {
-            ("POST", [ep]) if op.bulk_id.is_some() => self.create(ep, &body, &params),
+            ("POST", [ep]) if op.bulk_id.is_some() => {
+                self.create_as(ep, &body, &params, op.bulk_id.as_deref())
+            }
             ("POST", [_]) => Err(ScimError::bad(
                 ScimType::InvalidValue,
                 "a POST operation needs a bulkId",

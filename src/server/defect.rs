@@ -10,6 +10,8 @@ use crate::scim::filter::{AttrPath, CompareOp, Dialect, Fault, Filter, Matcher};
 use crate::scim::list::SortFault;
 use crate::scim::resource::Kind;
 
+use super::store::Store;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
 #[value(rename_all = "kebab-case")]
 pub enum Defect {
@@ -150,6 +152,37 @@ pub enum Defect {
     ModifiedBeforeCreated,
     CaseExactLowered,
     ContentLocationWrong,
+    // Schema, attributes, users, groups and reads (RFC 7643 §2-4, §7; RFC 7644 §3.4.1, §3.9).
+    GetAsList,
+    AttributesIgnored,
+    SubAttributesSelectParent,
+    WriteProjectionIgnored,
+    AttributesDropId,
+    PasswordReturnedOnRequest,
+    SchemasOmitExtension,
+    CreateWithoutId,
+    IdChangesOnUpdate,
+    IdsFromNames,
+    BulkIdInId,
+    ExternalIdLowerCased,
+    ResourceTypeIsEndpoint,
+    DateTimeWithSpace,
+    LastModifiedLater,
+    MetaLocationSingular,
+    ExtensionFlattened,
+    AttributeNamesCaseSensitive,
+    LastModifiedEpoch,
+    CreatedWithoutTime,
+    PrimaryNotReset,
+    NullValueRefused,
+    EmptyArrayIgnored,
+    UserNameOptional,
+    UserNameUniqueCaseSensitive,
+    UserGroupsWritable,
+    GroupDisplayNameOptional,
+    MemberValueMissing,
+    ManagerDisplayNameTaken,
+    LastModifiedFrozen,
 }
 
 impl Defect {
@@ -574,6 +607,112 @@ impl Defect {
                 "C-schema-11",
                 "resource answers carry a Content-Location header naming their collection",
             ),
+            // Schema, attributes, users, groups and reads.
+            Defect::GetAsList => (
+                "P-get-01",
+                "GET of a resource answers a ListResponse holding it, not the resource",
+            ),
+            Defect::AttributesIgnored => ("P-attributes-01", "the attributes parameter is ignored"),
+            Defect::SubAttributesSelectParent => (
+                "P-attributes-03",
+                "attributes naming a sub-attribute (name.givenName) return the whole attribute",
+            ),
+            Defect::WriteProjectionIgnored => (
+                "P-attributes-04",
+                "POST, PUT and PATCH responses ignore attributes and excludedAttributes",
+            ),
+            Defect::AttributesDropId => (
+                "C-attributes-01",
+                "with attributes given, id is returned only where it is named",
+            ),
+            Defect::PasswordReturnedOnRequest => (
+                "C-attributes-02",
+                "password is returned where attributes names it",
+            ),
+            Defect::SchemasOmitExtension => (
+                "C-schema-01",
+                "schemas lists only the core schema, not the extensions present",
+            ),
+            Defect::CreateWithoutId => ("C-schema-02", "the create response carries no id"),
+            Defect::IdChangesOnUpdate => {
+                ("C-schema-03", "PUT and PATCH give the resource a new id")
+            }
+            Defect::IdsFromNames => (
+                "C-schema-04",
+                "ids are the userName or displayName, so a User and a Group of one name share an id",
+            ),
+            Defect::BulkIdInId => (
+                "C-schema-05",
+                "a resource created by Bulk gets an id made of its bulkId (bulkId-qwerty-…)",
+            ),
+            Defect::ExternalIdLowerCased => ("C-schema-06", "externalId is stored in lower case"),
+            Defect::ResourceTypeIsEndpoint => (
+                "C-schema-07",
+                "meta.resourceType names the endpoint (Users), not the resource type",
+            ),
+            Defect::DateTimeWithSpace => (
+                "C-schema-08",
+                "meta.created and meta.lastModified separate date and time with a space, not T",
+            ),
+            Defect::LastModifiedLater => (
+                "C-schema-09",
+                "a new resource's lastModified is a millisecond after its created",
+            ),
+            Defect::MetaLocationSingular => (
+                "C-schema-11",
+                "after a PUT or PATCH, meta.location names the resource type (…/User/{id}), not the endpoint",
+            ),
+            Defect::ExtensionFlattened => (
+                "C-schema-12",
+                "extension attributes are returned at the top level, not under their URN",
+            ),
+            Defect::AttributeNamesCaseSensitive => (
+                "C-schema-13",
+                "attribute names in a POST body are matched case-sensitively",
+            ),
+            Defect::LastModifiedEpoch => (
+                "C-schema-14",
+                "meta.lastModified is returned as a number of milliseconds, not a dateTime string",
+            ),
+            Defect::CreatedWithoutTime => (
+                "C-schema-15",
+                "meta.created carries the date without the time",
+            ),
+            Defect::PrimaryNotReset => (
+                "C-schema-16",
+                "a PATCH making a value primary leaves the old primary value primary too",
+            ),
+            Defect::NullValueRefused => (
+                "C-schema-18",
+                "a PATCH value of null is refused as having the wrong type",
+            ),
+            Defect::EmptyArrayIgnored => (
+                "C-schema-19",
+                "a PATCH replace with [] leaves the attribute's values",
+            ),
+            Defect::UserNameOptional => ("C-user-01", "a User is created without a userName"),
+            Defect::UserNameUniqueCaseSensitive => {
+                ("C-user-02", "userName uniqueness compares case-sensitively")
+            }
+            Defect::UserGroupsWritable => (
+                "C-user-06",
+                "a User created with groups is made a member of those groups",
+            ),
+            Defect::GroupDisplayNameOptional => {
+                ("C-group-01", "a Group is created without a displayName")
+            }
+            Defect::MemberValueMissing => (
+                "C-group-02",
+                "group members are returned without value (only $ref and display)",
+            ),
+            Defect::ManagerDisplayNameTaken => (
+                "C-enterprise-02",
+                "the enterprise manager.displayName is taken from the request",
+            ),
+            Defect::LastModifiedFrozen => (
+                "C-schema-10",
+                "meta.lastModified stays at the create's time through changes",
+            ),
         }
     }
 
@@ -718,5 +857,97 @@ fn attributes(f: &Filter, out: &mut Vec<AttrPath>) {
             attributes(b, out);
         }
         Filter::Not(a) => attributes(a, out),
+    }
+}
+
+/// `sub-attributes-select-parent`: `name.givenName` (URN-qualified or not) becomes `name`.
+pub fn parent(name: &str) -> String {
+    let at = name.rfind(':').map_or(0, |i| i + 1);
+    match name[at..].split_once('.') {
+        Some((attr, _)) => format!("{}{attr}", &name[..at]),
+        None => name.to_string(),
+    }
+}
+
+/// `last-modified-later`: the instant a millisecond after an xsd:dateTime.
+pub fn a_millisecond_later(at: &str) -> String {
+    crate::scim::value::parse_datetime(at)
+        .and_then(|t| {
+            (t + time::Duration::milliseconds(1))
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| at.to_string())
+}
+
+/// `attribute-names-case-sensitive`: whether a body member is named exactly as declared.
+pub fn exactly_named(kind: Kind, key: &str) -> bool {
+    ["schemas", "id", "externalId", "meta"].contains(&key)
+        || kind.base().attributes.iter().any(|a| a.name == key)
+        || kind.rt.schema_extensions.iter().any(|e| e.schema == key)
+}
+
+/// `user-groups-writable`: the groups a create's body names gain the new user as a member.
+pub fn join_groups(store: &mut Store, body: &Value, user_id: &str) {
+    let groups = crate::scim::value::get_ci(body, "groups").and_then(Value::as_array);
+    let ids = groups
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get("value").and_then(Value::as_str));
+    for gid in ids {
+        if let Some(g) = store.get_mut("Group", gid) {
+            let members = g
+                .entry("members")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(ms) = members {
+                ms.push(serde_json::json!({"value": user_id, "type": "User"}));
+            }
+        }
+    }
+}
+
+/// `primary-not-reset`: values that were primary before a PATCH are primary after it too.
+pub fn keep_primaries(old: &Map<String, Value>, new: &mut Map<String, Value>) {
+    for (name, before) in old {
+        let Some(Value::Array(items)) = new.get_mut(name) else {
+            continue;
+        };
+        let primaries: Vec<&Value> = before
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|i| i.get("primary") == Some(&Value::Bool(true)))
+            .filter_map(|i| i.get("value"))
+            .collect();
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            if item.get("value").is_some_and(|v| primaries.contains(&v)) {
+                item.insert("primary".into(), Value::Bool(true));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parent_keeps_the_urn_and_drops_the_sub_attribute() {
+        assert_eq!(parent("name.givenName"), "name");
+        assert_eq!(parent("userName"), "userName");
+        let urn = "urn:ietf:params:scim:schemas:core:2.0:User";
+        assert_eq!(
+            parent(&format!("{urn}:name.givenName")),
+            format!("{urn}:name")
+        );
+    }
+
+    #[test]
+    fn a_millisecond_later_is_a_later_instant() {
+        assert_eq!(
+            a_millisecond_later("2026-12-06T20:21:38Z"),
+            "2026-12-06T20:21:38.001Z"
+        );
+        assert_eq!(a_millisecond_later("not a time"), "not a time");
     }
 }

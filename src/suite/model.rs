@@ -197,6 +197,10 @@ pub struct Step {
     /// Send the body as written: no identity-provider completion of a created user.
     #[serde(default)]
     pub as_sent: bool,
+    /// Milliseconds to wait before sending, for rules about time: a server whose timestamps
+    /// have whole seconds shows a change as later only a second on.
+    #[serde(default)]
+    pub pause_ms: u64,
     /// Follow the answer's cursors page by page and check the walk as a whole.
     #[serde(default)]
     pub walk: Option<Walk>,

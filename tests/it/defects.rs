@@ -80,6 +80,7 @@ macro_rules! defect_tests {
 
 defect_tests! {
     create_200: "create-200" => [
+        "bulk::bulk_created_ids_hold_no_bulk_id",
         "bulk::bulk_id_references_resolve",
         "groups::create_group_answers_201",
         "resources::attribute_names_are_case_insensitive_on_input",
@@ -91,7 +92,10 @@ defect_tests! {
         "users-create::read_only_id_in_a_create_is_ignored",
     ];
     no_location_header: "no-location-header" => ["users-create::create_answers_201_with_the_resource"];
-    meta_location_wrong: "meta-location-wrong" => ["users-create::meta_location_is_the_resource_uri"];
+    meta_location_wrong: "meta-location-wrong" => [
+        "resources::meta_location_survives_a_replace",
+        "users-create::meta_location_is_the_resource_uri",
+    ];
     client_id_accepted: "client-id-accepted" => ["users-create::read_only_id_in_a_create_is_ignored"];
     duplicate_user_name: "duplicate-user-name" => [
         "resources::username_uniqueness_ignores_case",
@@ -282,6 +286,7 @@ defect_tests! {
         "bulk::payload_over_max_payload_size_is_413",
     ];
     understated_features: "understated-features" => [
+        "bulk::bulk_created_ids_hold_no_bulk_id",
         "bulk::bulk_id_references_resolve",
         "bulk::fail_on_errors_stops_processing",
         "bulk::unresolvable_bulk_id_is_409",
@@ -401,8 +406,11 @@ defect_tests! {
         "resources::attribute_names_are_case_insensitive_on_input",
         "resources::enterprise_extension_round_trips",
         "resources::extension_attributes_sit_under_their_urn",
+        "resources::external_id_is_kept_as_sent",
+        "resources::ids_are_unique_across_resource_types",
         "resources::manager_display_name_is_not_taken_from_the_request",
         "resources::meta_and_ids_are_well_formed",
+        "resources::meta_location_survives_a_replace",
         "resources::multi_valued_types_are_canonical",
         "resources::password_is_never_returned",
         "resources::undeclared_extension_is_not_listed",
