@@ -418,9 +418,12 @@ impl Runner {
                     .iter()
                     .find(|(k, _)| k.eq_ignore_ascii_case("accept"))
                     .map(|(_, v)| v.as_str());
+                // A step may name an absolute URL under the base (a Location it captured).
+                let base = self.client.base_url().trim_end_matches('/');
                 let seen = Seen {
                     method: s.request.method,
-                    path: &path,
+                    path: path.strip_prefix(base).unwrap_or(&path),
+                    url: &exchange.request.url,
                     query: &query,
                     sent,
                     accept,
@@ -428,6 +431,10 @@ impl Runner {
                     body: body.as_ref().ok(),
                 };
                 record.breaches = invariants::check(&seen, &self.vocabulary);
+                // What an answer echoed may hold a secret, as any message may.
+                for b in &mut record.breaches {
+                    b.detail = self.client.scrub(&b.detail);
+                }
                 if let Some(declared) = &self.declared {
                     // C-discovery-04 is a SHOULD: a resource at odds with its declaration
                     // is a warning, not a failure.

@@ -540,7 +540,7 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
             .unwrap_or_default(),
         optional_features: report::optional::table(&cases),
         fill_paths: fill_paths(shared.runner.declared.as_ref(), &cases),
-        invariants: report::InvariantFinding::of(&cases),
+        invariants: report::InvariantFinding::of(&cases, profile),
         cases,
     }
 }

@@ -29,6 +29,21 @@ pub struct DiscoveryFinding {
     pub message: String,
 }
 
+/// One resource type as declared, as the response invariants read it.
+#[derive(Debug, Clone)]
+pub struct TypeSchema {
+    /// `User`, as `meta.resourceType` names it.
+    pub name: String,
+    /// `Users`, without the slash.
+    pub endpoint: String,
+    pub core: String,
+    pub attributes: Vec<Attribute>,
+    pub extensions: Vec<(String, Vec<Attribute>)>,
+    /// Whether the target declared it; RFC 7643's stand-in knows no vendor extension, so an
+    /// unknown URN in `schemas` proves nothing against it.
+    pub declared: bool,
+}
+
 /// The compiled declarations of one target.
 pub struct Declared {
     types: Vec<Declaration>,
@@ -139,15 +154,16 @@ impl Declared {
     }
 
     /// The resource types as the response invariants read them.
-    pub fn type_schemas(&self) -> Vec<super::invariants::TypeSchema> {
+    pub fn type_schemas(&self) -> Vec<TypeSchema> {
         self.types
             .iter()
-            .map(|d| super::invariants::TypeSchema {
+            .map(|d| TypeSchema {
                 name: d.name.clone(),
                 endpoint: d.endpoint.clone(),
                 core: d.core.clone(),
                 attributes: d.attributes.clone(),
                 extensions: d.extensions.clone(),
+                declared: true,
             })
             .collect()
     }

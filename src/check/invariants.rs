@@ -9,7 +9,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::declared::Declared;
+use super::declared::{Declared, TypeSchema};
 use crate::client::RecordedResponse;
 use crate::scim::schema::{AttrType, Attribute, Mutability, Registry, Returned, common_attributes};
 use crate::suite::Method;
@@ -27,18 +27,6 @@ pub struct Breach {
     pub signature: String,
     /// What the answer showed.
     pub detail: String,
-}
-
-/// One resource type as the invariants read it.
-#[derive(Debug, Clone)]
-pub struct TypeSchema {
-    /// `User`, as `meta.resourceType` names it.
-    pub name: String,
-    /// `Users`, without the slash.
-    pub endpoint: String,
-    pub core: String,
-    pub attributes: Vec<Attribute>,
-    pub extensions: Vec<(String, Vec<Attribute>)>,
 }
 
 /// The resource types of the target: as it declares them, else RFC 7643's.
@@ -84,6 +72,7 @@ fn rfc_types() -> Vec<TypeSchema> {
                 extensions: schemas
                     .map(|s| (s.id.clone(), s.attributes.clone()))
                     .collect(),
+                declared: false,
             })
         })
         .collect()
@@ -94,6 +83,8 @@ pub struct Seen<'a> {
     pub method: Method,
     /// Relative to the base URL: `/Users/2819c223`.
     pub path: &'a str,
+    /// As sent, absolute: what a relative `Location` resolves against.
+    pub url: &'a str,
     pub query: &'a [(String, String)],
     /// The JSON body sent, if any.
     pub sent: Option<&'a Value>,
@@ -176,7 +167,8 @@ pub fn check(seen: &Seen, vocabulary: &Vocabulary) -> Vec<Breach> {
     }
     media_type(seen, &mut found);
     if r.status >= 400 {
-        error(seen, &mut found);
+        let creates = matches!(place, Place::Collection(_));
+        error(seen, creates, &mut found);
         return out;
     }
     let (true, Some(body)) = ((200..300).contains(&r.status), seen.body) else {
@@ -188,7 +180,7 @@ pub fn check(seen: &Seen, vocabulary: &Vocabulary) -> Vec<Breach> {
     match place {
         Place::List(t) if matches!(seen.method, Method::Get | Method::Post) => {
             list(seen, body, &mut found);
-            let resources = body.get("Resources").and_then(Value::as_array);
+            let resources = member(body, "Resources").and_then(Value::as_array);
             for v in resources.into_iter().flatten() {
                 let t = t.or_else(|| {
                     v.pointer("/meta/resourceType")
@@ -236,18 +228,27 @@ fn media_type(seen: &Seen, found: &mut Found) {
     if r.body.trim().is_empty() {
         return;
     }
-    let asked_scim = seen.accept.is_none_or(|a| {
-        a.split(',').any(|m| {
-            let m = m.split(';').next().unwrap_or_default().trim();
-            m.eq_ignore_ascii_case("application/scim+json") || m == "*/*"
+    // The types the request accepts (q above 0); scim+json is owed where it names no other.
+    let accepted: Vec<&str> = seen
+        .accept
+        .map(|a| {
+            a.split(',')
+                .filter(|m| {
+                    !m.split(';')
+                        .skip(1)
+                        .any(|p| p.trim().replace(' ', "") == "q=0")
+                })
+                .map(|m| m.split(';').next().unwrap_or_default().trim())
+                .filter(|m| !m.is_empty())
+                .collect()
         })
-    });
-    if !asked_scim {
-        return;
-    }
+        .unwrap_or_default();
+    let other = |m: &&str| !m.eq_ignore_ascii_case("application/scim+json") && !m.ends_with("/*");
+    let named_other: Vec<&str> = accepted.iter().copied().filter(other).collect();
     let got = r.header("content-type").unwrap_or_default();
     let media = got.split(';').next().unwrap_or_default().trim();
-    if !media.eq_ignore_ascii_case("application/scim+json") {
+    let chosen = |m: &&str| m.eq_ignore_ascii_case(media);
+    if !media.eq_ignore_ascii_case("application/scim+json") && !named_other.iter().any(chosen) {
         let got = if got.is_empty() { "none" } else { got };
         found.breach(
             "P-media-01",
@@ -260,7 +261,7 @@ fn media_type(seen: &Seen, found: &mut Found) {
 
 /// Errors come as a JSON SCIM error body (RFC 7644 §3.12, lines 3706-3716) whose `status` is
 /// the HTTP status as a string; a 409 says `uniqueness` (lines 623-627).
-fn error(seen: &Seen, found: &mut Found) {
+fn error(seen: &Seen, creates: bool, found: &mut Found) {
     let r = seen.response;
     let about = format!("{} answers", r.status);
     let Some(body) = seen.body.filter(|b| b.is_object()) else {
@@ -277,8 +278,8 @@ fn error(seen: &Seen, found: &mut Found) {
         );
         return;
     };
-    let schemas = body.get("schemas").and_then(Value::as_array);
-    if !schemas.is_some_and(|s| s.iter().any(|u| u == ERROR)) {
+    let schemas = member(body, "schemas").and_then(Value::as_array);
+    if !schemas.is_some_and(|s| s.iter().any(|u| is_urn(u, ERROR))) {
         found.breach(
             "P-errors-01",
             &about,
@@ -290,7 +291,7 @@ fn error(seen: &Seen, found: &mut Found) {
         );
     }
     let code = r.status.to_string();
-    match body.get("status") {
+    match member(body, "status") {
         Some(Value::String(s)) if *s == code => {}
         Some(other) => found.breach(
             "P-errors-02",
@@ -308,10 +309,11 @@ fn error(seen: &Seen, found: &mut Found) {
             format!("a {} answer's error body has no status", r.status),
         ),
     }
-    if r.status == 409 && body.get("scimType").and_then(Value::as_str) != Some("uniqueness") {
-        let got = body
-            .get("scimType")
-            .map_or("none".to_string(), Value::to_string);
+    // A 409 may also be a version mismatch or a Bulk cycle (RFC 7644 lines 3772-3776,
+    // 2814-2816): only a create's is a conflict with existing resources.
+    let scim_type = member(body, "scimType");
+    if r.status == 409 && creates && scim_type.and_then(Value::as_str) != Some("uniqueness") {
+        let got = scim_type.map_or("none".to_string(), Value::to_string);
         found.breach(
             "P-create-05",
             &about,
@@ -327,8 +329,8 @@ fn list(seen: &Seen, body: &Value, found: &mut Found) {
         "lists at {}",
         seen.path.split('?').next().unwrap_or_default()
     );
-    let schemas = body.get("schemas").and_then(Value::as_array);
-    if !schemas.is_some_and(|s| s.iter().any(|u| u == LIST_RESPONSE)) {
+    let schemas = member(body, "schemas").and_then(Value::as_array);
+    if !schemas.is_some_and(|s| s.iter().any(|u| is_urn(u, LIST_RESPONSE))) {
         found.breach(
             "P-list-01",
             &about,
@@ -336,11 +338,16 @@ fn list(seen: &Seen, body: &Value, found: &mut Found) {
             format!("the list answer does not list {LIST_RESPONSE} in schemas"),
         );
     }
-    let returned = body
-        .get("Resources")
+    let returned = member(body, "Resources")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
-    match body.get("totalResults").and_then(Value::as_u64) {
+    // Cursor pages have no index, and may leave totalResults out (RFC 9865 §2).
+    let cursor = asked_text(seen, "cursor").is_some()
+        || ["nextCursor", "previousCursor"]
+            .iter()
+            .any(|m| member(body, m).is_some());
+    match member(body, "totalResults").and_then(Value::as_u64) {
+        None if cursor => {}
         None => found.breach(
             "P-list-02",
             &about,
@@ -355,7 +362,7 @@ fn list(seen: &Seen, body: &Value, found: &mut Found) {
         ),
         Some(_) => {}
     }
-    if let Some(n) = body.get("itemsPerPage")
+    if let Some(n) = member(body, "itemsPerPage")
         && n.as_u64() != Some(returned as u64)
     {
         found.breach(
@@ -365,11 +372,11 @@ fn list(seen: &Seen, body: &Value, found: &mut Found) {
             format!("itemsPerPage is {n}, yet the answer returns {returned} resources"),
         );
     }
-    // Cursor paging has no index (RFC 9865).
-    if asked_text(seen, "cursor").is_some() {
+    // An empty page has no first result to index (RFC 7644 lines 832, 1389).
+    if cursor || returned == 0 {
         return;
     }
-    if let Some(got) = body.get("startIndex") {
+    if let Some(got) = member(body, "startIndex") {
         let asked = asked_text(seen, "startIndex").and_then(|s| s.trim().parse::<i64>().ok());
         let (want, rule) = match asked {
             Some(n) if n < 1 => (1, "P-paging-02"),
@@ -468,7 +475,7 @@ fn schemas(v: &Value, t: &TypeSchema, found: &mut Found) {
             ),
         );
     }
-    for u in urns {
+    for u in urns.into_iter().filter(|_| t.declared) {
         let own = u.eq_ignore_ascii_case(&t.core)
             || t.extensions.iter().any(|(e, _)| e.eq_ignore_ascii_case(u));
         if !own {
@@ -490,7 +497,10 @@ fn schemas(v: &Value, t: &TypeSchema, found: &mut Found) {
 fn returned_never(v: &Value, t: &TypeSchema, found: &mut Found) {
     let about = format!("{} resources", t.name);
     let never = |attrs: &[Attribute], obj: &Value, prefix: &str, found: &mut Found| {
-        for a in attrs.iter().filter(|a| a.returned == Returned::Never) {
+        // MUST for what is written only (a password); other never-returned ones only MAY.
+        let never =
+            |a: &&Attribute| a.returned == Returned::Never && a.mutability == Mutability::WriteOnly;
+        for a in attrs.iter().filter(never) {
             if member(obj, &a.name).is_some_and(|x| !x.is_null()) {
                 found.breach(
                     "C-attributes-02",
@@ -518,7 +528,18 @@ fn returned_never(v: &Value, t: &TypeSchema, found: &mut Found) {
 fn single(seen: &Seen, v: &Value, t: &TypeSchema, created: bool, found: &mut Found) {
     let request = found.request.clone();
     let location = v.pointer("/meta/location").and_then(Value::as_str);
-    let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+    // A header may hold a relative reference (RFC 7231 §7.1.2); both are compared as the
+    // URLs they resolve to, so that case of host and default ports do not count.
+    let base = url::Url::parse(seen.url).ok();
+    let resolve = |s: &str| match &base {
+        Some(b) => b
+            .join(s)
+            .map(String::from)
+            .unwrap_or_else(|_| s.to_string()),
+        None => s.to_string(),
+    };
+    let same =
+        |a: &str, b: &str| resolve(a).trim_end_matches('/') == resolve(b).trim_end_matches('/');
     if let (Some(loc), Some(header)) = (location, seen.response.header("content-location"))
         && !same(loc, header)
     {
@@ -584,6 +605,12 @@ fn preserves_case(a: &Attribute) -> bool {
         && matches!(a.kind, AttrType::String)
         && !matches!(a.mutability, Mutability::ReadOnly | Mutability::WriteOnly)
         && a.returned != Returned::Never
+}
+
+/// Whether `v` is the URN `urn`, whose every facet is case-insensitive (RFC 7644 lines
+/// 3663-3665).
+fn is_urn(v: &Value, urn: &str) -> bool {
+    v.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn))
 }
 
 /// A member by case-insensitive name (RFC 7643 §2.1).

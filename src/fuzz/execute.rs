@@ -109,6 +109,7 @@ impl Engine {
         let seen = Seen {
             method: step.request.method,
             path,
+            url: &step.request.url,
             query: &query,
             sent,
             accept,
@@ -118,7 +119,8 @@ impl Engine {
         let breach = invariants::check(&seen, &self.vocabulary)
             .into_iter()
             .next()?;
-        Some(Divergence::new(Kind::Invariant, breach.rule, breach.detail))
+        let detail = self.client.scrub(&breach.detail);
+        Some(Divergence::new(Kind::Invariant, breach.rule, detail))
     }
 
     pub fn new(

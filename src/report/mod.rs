@@ -130,17 +130,21 @@ pub struct InvariantFinding {
     pub detail: String,
     /// The cases whose answers broke it.
     pub cases: Vec<String>,
+    /// The deviation of the profile that declares it, which it then documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documented: Option<String>,
 }
 
 impl InvariantFinding {
     /// Whether it fails the run: a broken MUST does, whatever the level of the cases that
     /// met it.
     pub fn fails_run(&self) -> bool {
-        self.level == Level::Must
+        self.level == Level::Must && self.documented.is_none()
     }
 
-    /// The findings of `cases`, grouped by rule and signature, in the order first met.
-    pub fn of(cases: &[CaseResult]) -> Vec<InvariantFinding> {
+    /// The findings of `cases`, grouped by rule and signature, in the order first met; one
+    /// whose rule a deviation of `profile` names is documented by it.
+    pub fn of(cases: &[CaseResult], profile: &crate::profile::Profile) -> Vec<InvariantFinding> {
         let mut out: Vec<InvariantFinding> = Vec::new();
         for c in cases {
             for b in c.steps.iter().flat_map(|s| &s.breaches) {
@@ -155,6 +159,11 @@ impl InvariantFinding {
                         signature: b.signature.clone(),
                         detail: b.detail.clone(),
                         cases: vec![c.name.clone()],
+                        documented: profile
+                            .deviations
+                            .iter()
+                            .find(|d| d.requirements.contains(&b.rule))
+                            .map(|d| d.id.clone()),
                     }),
                 }
             }
@@ -172,11 +181,14 @@ impl fmt::Display for InvariantFinding {
             Some(more) if more > 0 => format!(" and {more} more"),
             _ => String::new(),
         };
+        let level = match &self.documented {
+            Some(d) => format!("{}, documented deviation `{d}`", self.level),
+            None => self.level.to_string(),
+        };
         write!(
             f,
-            "{} [{}] {}: {}\n    met by {n} {}: {}{more}",
+            "{} [{level}] {}: {}\n    met by {n} {}: {}{more}",
             self.rule,
-            self.level,
             self.signature,
             self.detail,
             if n == 1 { "case" } else { "cases" },

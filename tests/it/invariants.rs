@@ -58,8 +58,8 @@ fn the_bundled_server_breaks_no_invariant() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
-/// One invariant met in many cases is one finding, and a broken MUST fails the run even
-/// where every case passed.
+/// One invariant met in many cases is one finding, in JUnit too, and a broken MUST fails the
+/// run even where every case passed.
 #[test]
 fn a_broken_invariant_is_one_finding_that_fails_the_run() {
     let dir = temp_dir("invariants-once");
@@ -68,9 +68,9 @@ fn a_broken_invariant_is_one_finding_that_fails_the_run() {
     let (out, report) = run_with_defects(&["case-exact-lowered"], &["--report", &junit_arg], &dir);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
-    assert_eq!(failed(&report), Vec::<String>::new(), "{t}");
     let found = report["invariants"].as_array().expect("invariants");
     assert_eq!(found.len(), 1, "{t}");
+    assert!(found[0]["cases"].as_array().unwrap().len() > 10, "{t}");
     assert_eq!(
         found[0]["signature"], "POST /Users · externalId case",
         "{t}"
@@ -79,6 +79,18 @@ fn a_broken_invariant_is_one_finding_that_fails_the_run() {
         t.contains("C-schema-06 [MUST] POST /Users · externalId case"),
         "{t}"
     );
+    // A CI gate's JUnit says why the run failed.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let case = xml
+        .split("<testcase ")
+        .find(|c| c.contains("C-schema-06 POST /Users · externalId case"))
+        .unwrap_or_else(|| panic!("no test case for the invariant:\n{xml}"));
+    assert!(case.contains("<failure"), "{case}");
+    // No case checks Content-Location: every case passes, and the run fails all the same.
+    let dir = temp_dir("invariants-alone");
+    let (out, report) = run_with_defects(&["content-location-wrong"], &[], &dir);
+    assert_eq!(failed(&report), Vec::<String>::new(), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
 
 /// A create conflict answered 400 passes the MUST case and warns, citing both RFCs' texts.
@@ -104,4 +116,19 @@ fn a_uniqueness_conflict_answered_400_is_a_warning_citing_both_texts() {
         m.contains("RFC 7644 lines 623-627") && m.contains("RFC 7643 lines 1812-1814"),
         "{m}"
     );
+}
+
+/// A break the profile's deviations declare is documented by it, and fails nothing.
+#[test]
+fn a_break_the_profile_declares_is_documented() {
+    let dir = temp_dir("invariants-documented");
+    let (out, report) =
+        run_with_defects(&["meta-location-wrong"], &["--profile", "newrelic"], &dir);
+    let found = report["invariants"].as_array().expect("invariants");
+    assert!(!found.is_empty(), "{}", text(&out));
+    for i in found {
+        assert_eq!(i["rule"], "P-create-04", "{i}");
+        assert_eq!(i["documented"], "meta-location-unset", "{i}");
+    }
+    assert!(text(&out).contains("0 failing the run"), "{}", text(&out));
 }

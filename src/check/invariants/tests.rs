@@ -33,6 +33,7 @@ fn breaches(
     rules_of(&Seen {
         method,
         path,
+        url: "https://h/v2/Users",
         query: &query,
         sent: None,
         accept: Some("application/scim+json"),
@@ -102,7 +103,7 @@ fn resources_show_their_id_schemas_type_and_order_of_dates() {
         breaches(Method::Get, "/Users/1", &[], 200, u.clone()),
         [
             "C-schema-02 User resources · id",
-            "C-schema-01 User resources · schemas",
+            // Only its core schema lacking: with no declaration, another URN proves nothing.
             "C-schema-01 User resources · schemas",
             "C-attributes-02 User resources · password returned",
             "C-schema-07 User resources · meta.resourceType",
@@ -144,6 +145,7 @@ fn errors_are_scim_errors_with_a_string_status_and_409_says_uniqueness() {
     let seen = Seen {
         method: Method::Get,
         path: "/Users",
+        url: "https://h/v2/Users",
         query: &[],
         sent: None,
         accept: None,
@@ -170,6 +172,7 @@ fn a_server_error_is_not_held_to_the_invariants() {
     let seen = Seen {
         method: Method::Get,
         path: "/Users",
+        url: "https://h/v2/Users",
         query: &[],
         sent: None,
         accept: None,
@@ -192,6 +195,7 @@ fn a_create_answers_where_it_is_new_and_as_sent() {
     let seen = Seen {
         method: Method::Post,
         path: "/Users",
+        url: "https://h/v2/Users",
         query: &[],
         sent: Some(&sent),
         accept: None,
@@ -215,6 +219,7 @@ fn an_answer_in_plain_json_is_fine_when_plain_json_was_asked() {
     let seen = |accept| Seen {
         method: Method::Get,
         path: "/Users/1",
+        url: "https://h/v2/Users/1",
         query: &[],
         sent: None,
         accept,
@@ -227,6 +232,89 @@ fn an_answer_in_plain_json_is_fine_when_plain_json_was_asked() {
     );
     assert_eq!(
         rules_of(&seen(Some("application/scim+json"))),
+        ["P-media-01 answers · content-type"]
+    );
+}
+
+#[test]
+fn what_the_rfcs_allow_breaks_nothing() {
+    // A 409 to a PUT (a version mismatch may be one), a cursor page without totalResults,
+    // members and URNs in another case, an empty page with any startIndex.
+    let conflict = json!({"schemas": [ERROR], "status": "409"});
+    assert_eq!(
+        breaches(Method::Put, "/Users/1", &[], 409, conflict),
+        Vec::<String>::new()
+    );
+    let cursor_page = json!({"schemas": [LIST_RESPONSE], "nextCursor": "x", "itemsPerPage": 1,
+                             "Resources": [user("1")]});
+    assert_eq!(
+        breaches(Method::Get, "/Users", &[("cursor", "")], 200, cursor_page),
+        Vec::<String>::new()
+    );
+    let shouting = json!({"SCHEMAS": [LIST_RESPONSE.to_uppercase()], "TotalResults": 3,
+                          "itemsperpage": 1, "startIndex": 2, "resources": [user("1")]});
+    assert_eq!(
+        breaches(Method::Get, "/Users", &[("startIndex", "2")], 200, shouting),
+        Vec::<String>::new()
+    );
+    let empty = list(vec![], 2, 1, 0);
+    assert_eq!(
+        breaches(Method::Get, "/Users", &[("startIndex", "9")], 200, empty),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_relative_or_differently_written_location_is_the_same_uri() {
+    let mut u = user("1");
+    u["meta"]["location"] = json!("https://h/v2/Users/1");
+    let mut r = response(200, "application/scim+json", &u);
+    r.headers
+        .push(("content-location".into(), "/v2/Users/1".into()));
+    fn seen<'a>(r: &'a RecordedResponse, u: &'a Value) -> Seen<'a> {
+        Seen {
+            method: Method::Get,
+            path: "/Users/1",
+            url: "https://H:443/v2/Users/1",
+            query: &[],
+            sent: None,
+            accept: None,
+            response: r,
+            body: Some(u),
+        }
+    }
+    assert_eq!(rules_of(&seen(&r, &u)), Vec::<String>::new());
+    r.headers[1].1 = "/v2/Users".into();
+    assert_eq!(
+        rules_of(&seen(&r, &u)),
+        ["C-schema-11 GET /Users/{id} · meta.location"]
+    );
+}
+
+#[test]
+fn plain_json_is_fine_where_the_request_names_it_beside_scim_json() {
+    let body = user("1");
+    let r = response(200, "application/json", &body);
+    let seen = |accept| Seen {
+        method: Method::Get,
+        path: "/Users/1",
+        url: "https://h/v2/Users/1",
+        query: &[],
+        sent: None,
+        accept,
+        response: &r,
+        body: Some(&body),
+    };
+    assert_eq!(
+        rules_of(&seen(Some("application/json, application/scim+json"))),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        rules_of(&seen(Some("application/json;q=0, application/scim+json"))),
+        ["P-media-01 answers · content-type"]
+    );
+    assert_eq!(
+        rules_of(&seen(Some("*/*"))),
         ["P-media-01 answers · content-type"]
     );
 }
