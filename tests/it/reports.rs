@@ -23,11 +23,21 @@ fn junit_is_well_formed_with_one_testcase_per_case_and_no_token_anywhere() {
     let cases = String::from_utf8_lossy(&listed.stdout).lines().count();
     let xml = std::fs::read_to_string(&junit).unwrap();
     let doc = roxmltree::Document::parse(&xml).expect("JUnit XML is well-formed");
+    // One test case per case, and one per response invariant broken (a password returned).
     let testcases: Vec<_> = doc
         .descendants()
-        .filter(|n| n.has_tag_name("testcase"))
+        .filter(|n| n.has_tag_name("testcase") && n.attribute("classname") != Some("invariants"))
         .collect();
     assert_eq!(testcases.len(), cases);
+    let invariants: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase") && n.attribute("classname") == Some("invariants"))
+        .filter_map(|n| n.attribute("name"))
+        .collect();
+    assert!(
+        invariants.iter().any(|n| n.starts_with("C-attributes-02 ")),
+        "{invariants:?}"
+    );
     let failing: Vec<_> = testcases
         .iter()
         .filter(|t| t.children().any(|c| c.has_tag_name("failure")))
