@@ -595,7 +595,22 @@ fn judge(
                 cmp.gone.clear();
             }
             print!("{}", cmp.render(&path));
-            !cmp.regressions.is_empty()
+            // A MUST invariant the baseline did not break is a regression too.
+            let new: Vec<&report::InvariantFinding> = report
+                .invariants
+                .iter()
+                .filter(|i| i.fails_run())
+                .filter(|i| {
+                    !before
+                        .invariants
+                        .iter()
+                        .any(|b| b.rule == i.rule && b.signature == i.signature)
+                })
+                .collect();
+            for i in &new {
+                println!("regressed: invariant {} {}", i.rule, i.signature);
+            }
+            !cmp.regressions.is_empty() || !new.is_empty()
         }
         // A case found blocked after the trials (`reconcile_declined`) fails the run too.
         None => {

@@ -94,6 +94,19 @@ fn a_baseline_passes_what_it_knows_and_fails_a_regression() {
     let (code, t) = gate(&[], &["--baseline", &base_arg], &dir.join("better.json"));
     assert_eq!(code, Some(0), "{t}");
     assert!(t.contains("improved:  paging::sort_descending"), "{t}");
+
+    // A response invariant broken where the baseline broke none is a regression as well,
+    // though no case regressed.
+    let (code, t) = gate(
+        &["sort-ignored", "content-location-wrong"],
+        &["--baseline", &base_arg],
+        &dir.join("invariant.json"),
+    );
+    assert_eq!(code, Some(1), "{t}");
+    assert!(
+        t.contains("regressed: invariant C-schema-11 GET /Users/{id} · meta.location"),
+        "{t}"
+    );
 }
 
 #[test]
