@@ -408,28 +408,15 @@ impl Runner {
                 // Parsed once for the expectations, the declared schemas and the captures.
                 let body: Result<Value, serde_json::Error> = serde_json::from_str(&resp.body);
                 record.failures = check::check(&s.expect, resp, &body, vars, &self.schemas);
-                let sent = match &exchange.request.body {
-                    Some(Body::Json(v)) => Some(v),
-                    _ => None,
-                };
-                let accept = exchange
-                    .request
-                    .headers
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case("accept"))
-                    .map(|(_, v)| v.as_str());
                 // A step may name an absolute URL under the base (a Location it captured).
                 let base = self.client.base_url().trim_end_matches('/');
-                let seen = Seen {
-                    method: s.request.method,
-                    path: path.strip_prefix(base).unwrap_or(&path),
-                    url: &exchange.request.url,
-                    query: &query,
-                    sent,
-                    accept,
-                    response: resp,
-                    body: body.as_ref().ok(),
-                };
+                let relative = path.strip_prefix(base).unwrap_or(&path);
+                let seen = Seen::new(
+                    &exchange.request,
+                    (relative, &query),
+                    resp,
+                    body.as_ref().ok(),
+                );
                 record.breaches = invariants::check(&seen, &self.vocabulary);
                 // What an answer echoed may hold a secret, as any message may.
                 for b in &mut record.breaches {

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::declared::{Declared, TypeSchema};
-use crate::client::RecordedResponse;
+use crate::client::{Body, RecordedRequest, RecordedResponse};
 use crate::scim::schema::{AttrType, Attribute, Mutability, Registry, Returned, common_attributes};
 use crate::suite::Method;
 
@@ -93,6 +93,35 @@ pub struct Seen<'a> {
     pub response: &'a RecordedResponse,
     /// The answer's body, when it is JSON.
     pub body: Option<&'a Value>,
+}
+
+impl<'a> Seen<'a> {
+    /// What `request` sent and `response` answered; `path` and `query` as the request
+    /// named them, relative to the base URL.
+    pub fn new(
+        request: &'a RecordedRequest,
+        (path, query): (&'a str, &'a [(String, String)]),
+        response: &'a RecordedResponse,
+        body: Option<&'a Value>,
+    ) -> Self {
+        Seen {
+            method: request.method,
+            path,
+            url: &request.url,
+            query,
+            sent: match &request.body {
+                Some(Body::Json(v)) => Some(v),
+                _ => None,
+            },
+            accept: request
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("accept"))
+                .map(|(_, v)| v.as_str()),
+            response,
+            body,
+        }
+    }
 }
 
 /// Where a request went.

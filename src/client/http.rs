@@ -268,16 +268,24 @@ impl Client {
     /// wants) is the one error that would fail every case, named with what to do.
     pub async fn reach(&self) -> Result<(), String> {
         // No credentials: the handshake is the question, and a 401 answers it.
+        // Under TLS 1.3 a server refusing the client's certificate says so after the client
+        // has finished its handshake, so the first request may see only the connection
+        // closing; a few more tries see the alert itself.
+        const TRIES: usize = 3;
         let url = format!("{}/ServiceProviderConfig", self.base_url);
-        match self.http.get(&url).send().await {
-            Err(e) => match crate::tls::refusal(&e, self.network.identity.is_some()) {
-                Some(why) => {
-                    Err(self.scrub(&format!("cannot connect to {}: {why}", self.base_url)))
+        for _ in 0..TRIES {
+            match self.http.get(&url).send().await {
+                Ok(_) => return Ok(()),
+                Err(e) => {
+                    if let Some(why) = crate::tls::refusal(&e, self.network.identity.is_some()) {
+                        let message = format!("cannot connect to {}: {why}", self.base_url);
+                        return Err(self.scrub(&message));
+                    }
                 }
-                None => Ok(()),
-            },
-            Ok(_) => Ok(()),
+            }
         }
+        // Not a TLS refusal: the cases say what the target does.
+        Ok(())
     }
 
     pub async fn send(&self, out: Outgoing<'_>) -> Exchange {

@@ -95,27 +95,8 @@ impl Engine {
         let base = self.client.base_url().trim_end_matches('/');
         let path = step.request.url.strip_prefix(base)?.split('?').next()?;
         let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-        let sent = match &step.request.body {
-            Some(Body::Json(v)) => Some(v),
-            _ => None,
-        };
-        let accept = step
-            .request
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("accept"))
-            .map(|(_, v)| v.as_str());
         let body = serde_json::from_str::<Value>(&r.body).ok();
-        let seen = Seen {
-            method: step.request.method,
-            path,
-            url: &step.request.url,
-            query: &query,
-            sent,
-            accept,
-            response: r,
-            body: body.as_ref(),
-        };
+        let seen = Seen::new(&step.request, (path, &query), r, body.as_ref());
         let breach = invariants::check(&seen, &self.vocabulary)
             .into_iter()
             .next()?;
