@@ -39,7 +39,7 @@ fn undefined(kind: Kind, within: Option<&Attribute>, f: &Filter) -> Option<Strin
         }
         Filter::Not(a) => undefined(kind, within, a),
         Filter::ValuePath { path, filter } => match resolve(kind, within, path) {
-            Some(def) => undefined(kind, Some(def), filter),
+            Some(def) => undefined(kind, Some(def), filter).map(|inner| format!("{path}.{inner}")),
             None => Some(path.to_string()),
         },
     }
