@@ -187,6 +187,78 @@ pub struct Emulation {
     /// What a group member whose value is the id of no resource gets.
     #[serde(default)]
     pub unknown_members: UnknownMembers,
+    /// Whether `/ServiceProviderConfig` claims the SCIM Interoperability Profile with
+    /// `interopProfileConformant: true` (draft-zollner-scim-interop-profile-01 §4: a server
+    /// claiming conformance "MUST include" it; one that does not omits it, as here by default).
+    #[serde(default)]
+    pub interop_profile_conformant: bool,
+    /// What a request naming a schema URI the resource type does not have gets, in its
+    /// `schemas` or as an extension member (RFC 7644 has no rule; the profile's §5.3 refuses).
+    #[serde(default)]
+    pub undeclared_schemas: Undeclared,
+    /// What a PATCH path naming no declared attribute gets.
+    #[serde(default)]
+    pub undeclared_path: UndeclaredPath,
+    /// What a PATCH operation without `path` gets.
+    #[serde(default)]
+    pub pathless_patch: PathlessPatch,
+    /// What a `replace` of a whole singular complex attribute (`path: name`) does to the
+    /// sub-attributes its value leaves out.
+    #[serde(default)]
+    pub complex_replace: ComplexReplace,
+    /// What a filter on a resource-type endpoint naming an attribute outside that type's
+    /// schemas gets (the root endpoint is not concerned).
+    #[serde(default)]
+    pub undefined_filter: UndefinedFilter,
+}
+
+/// What a PATCH path naming no declared attribute gets: RFC 7644 Table 9 gives `invalidPath`
+/// ("The "path" attribute was invalid or malformed"); the interop profile's §5.3 answers
+/// every undefined attribute in a request with `invalidSyntax`, PATCH included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UndeclaredPath {
+    #[default]
+    InvalidPath,
+    InvalidSyntax,
+}
+
+/// What a PATCH operation without `path` gets. RFC 7644 §3.5.2.1 and §3.5.2.3 define it
+/// (the value's attributes are added or replaced; a path-less `remove` fails with
+/// `noTarget`, §3.5.2.2); the interop profile's §6.5.1.1 refuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathlessPatch {
+    /// As RFC 7644 defines it.
+    #[default]
+    Applied,
+    /// 400 `invalidSyntax`, the whole request unapplied.
+    Refused,
+}
+
+/// What a `replace` of a whole singular complex attribute does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplexReplace {
+    /// The sub-attributes given change, the others stay (RFC 7644 §3.5.2.3, lines
+    /// 2378-2382).
+    #[default]
+    Merge,
+    /// The value becomes the whole attribute: sub-attributes it leaves out are cleared
+    /// (interop profile §6.5.2.1: the server "MUST replace the entire complex attribute
+    /// with the provided object").
+    Whole,
+}
+
+/// What a filter on a resource-type endpoint naming an undefined attribute gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UndefinedFilter {
+    /// The comparison matches nothing, as RFC 7644 lines 919-922 have it at the root.
+    #[default]
+    Unmatched,
+    /// 400 `invalidFilter` (interop profile §6.3).
+    Refused,
 }
 
 /// What a group member naming no existing resource gets: RFC 7643 §2.3.7 (lines 580-582)
@@ -551,6 +623,7 @@ mod tests {
                 "absolute-endpoints",
                 "cursor",
                 "globalrelay",
+                "interop",
                 "minimal",
                 "narrow",
                 "newrelic",
@@ -700,7 +773,7 @@ mod tests {
         let e = Profile::find("nosuch").unwrap_err();
         assert!(
             e.contains(
-                "rfc, absolute-endpoints, cursor, globalrelay, minimal, narrow, newrelic, strict"
+                "rfc, absolute-endpoints, cursor, globalrelay, interop, minimal, narrow, newrelic, strict"
             ),
             "{e}"
         );

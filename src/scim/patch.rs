@@ -164,7 +164,7 @@ fn fix_schemas(kind: Kind, out: &mut Map<String, Value>) {
 
 /// Whether a path names an attribute (and sub-attribute) the resource type declares; an
 /// extension URN alone, or one the resource type lacks, names none.
-fn declared(kind: Kind, p: &PatchPath) -> bool {
+pub fn declared(kind: Kind, p: &PatchPath) -> bool {
     let full = match &p.path.urn {
         Some(u) => format!("{u}:{}", p.path.attr),
         None => p.path.attr.clone(),

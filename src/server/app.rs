@@ -10,6 +10,7 @@ use super::defect::{self, Defect, Defects};
 use super::input;
 use super::store::Store;
 use super::update_defects;
+use super::{undefined_filter, whole_replace};
 use crate::profile::{DiscoveryFilter, Emulation, PagingMethod, PatchUndeclared, Profile, PutMode};
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::filter::{self, Dialect};
@@ -305,6 +306,7 @@ impl App {
 
     pub fn list(&self, endpoint: &str, params: &Params) -> Result<Reply, ScimError> {
         let kind = self.kind(endpoint)?;
+        undefined_filter::refuse(&self.emulation, kind, params.filter.as_deref())?;
         self.query(&[kind], params)
     }
 
@@ -322,7 +324,11 @@ impl App {
             params.cursor = None;
         }
         match endpoint {
-            Some(ep) => self.query(&[self.kind(ep)?], &params),
+            Some(ep) => {
+                let kind = self.kind(ep)?;
+                undefined_filter::refuse(&self.emulation, kind, params.filter.as_deref())?;
+                self.query(&[kind], &params)
+            }
             None => {
                 let kinds: Vec<Kind> = self
                     .registry
@@ -808,7 +814,9 @@ impl App {
                 "a value must not be null",
             ));
         }
+        input::refuse_pathless(&self.emulation, body)?;
         let mut ops = patch::parse(body)?;
+        input::refuse_undeclared_paths(&self.emulation, kind, &ops)?;
         input::refuse_undeclared_in_patch(&self.emulation, kind, &ops)?;
         input::refuse_value_filters(&self.emulation, &ops)?;
         for op in &ops {
@@ -817,7 +825,10 @@ impl App {
                 .as_ref()
                 .is_some_and(|p| p.path.attr.eq_ignore_ascii_case("emails"));
             match &op.value {
-                Some(v) if op.path.is_none() => input::check_email_syntax(&self.emulation, v)?,
+                Some(v) if op.path.is_none() => {
+                    input::refuse_undeclared_schemas(&self.emulation, kind, v)?;
+                    input::check_email_syntax(&self.emulation, v)?
+                }
                 Some(v) if named_emails => {
                     input::check_email_syntax(&self.emulation, &json!({"emails": v}))?
                 }
@@ -855,6 +866,7 @@ impl App {
             }
         }
         let parsed = ops.clone();
+        let ops = whole_replace::rewrite(&self.emulation, kind, ops);
         let mut ops = update_defects::rewrite(&self.defects, kind, ops)?;
         let ignore = self.emulation.patch_undeclared == PatchUndeclared::Ignored;
         let mut store = self.write();
@@ -1004,6 +1016,7 @@ impl App {
     /// What a stricter server refuses of a resource body before reading it (`input`).
     fn check_input(&self, kind: Kind, body: &Value) -> Result<(), ScimError> {
         input::refuse_undeclared(&self.emulation, kind, body)?;
+        input::refuse_undeclared_schemas(&self.emulation, kind, body)?;
         input::check_email_syntax(&self.emulation, body)
     }
 

@@ -49,6 +49,11 @@ impl App {
                 "cursorTimeout": c.timeout,
             });
         }
+        // draft-zollner-scim-interop-profile-01 §4: a server claiming the profile "MUST
+        // include an interopProfileConformant attribute with a value of true".
+        if e.interop_profile_conformant {
+            spc["interopProfileConformant"] = json!(true);
+        }
         if self.defects.has(Defect::ServiceProviderConfigAsList) {
             return Ok(Self::discovery_list(vec![spc]));
         }

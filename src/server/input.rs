@@ -1,13 +1,16 @@
 //! What a stricter server does with a create, PUT or PATCH value before its schema reads it:
 //! the variations real servers show within RFC 7644 §3.3 ("the server is free to alter and/or
 //! ignore POSTed content") that the suites must live with. Each is an emulation switch
-//! (`Emulation::undeclared`, `email_syntax`, `emails_kept`, `patch_paths`), none is a defect.
+//! (`Emulation::undeclared`, `undeclared_schemas`, `undeclared_path`, `pathless_patch`,
+//! `email_syntax`, `emails_kept`, `patch_paths`), none is a defect.
 
 use serde_json::{Map, Value};
 
-use crate::profile::{EmailSyntax, Emulation, PatchPaths, Undeclared};
+use crate::profile::{
+    EmailSyntax, Emulation, PatchPaths, PathlessPatch, Undeclared, UndeclaredPath,
+};
 use crate::scim::error::{ScimError, ScimType};
-use crate::scim::patch::Operation;
+use crate::scim::patch::{self, Operation};
 use crate::scim::resource::Kind;
 use crate::scim::schema::{AttrType, Attribute};
 
@@ -62,6 +65,93 @@ pub fn refuse_undeclared_in_patch(
         }
     }
     Ok(())
+}
+
+/// Refuses a resource body (a create, a PUT, a path-less PATCH value) naming a schema URI
+/// the resource type does not have, in `schemas` or as an extension member, where the
+/// emulation says so (interop profile §5.3: a request with "schema URIs that are not defined
+/// in the Service Provider's ResourceType or Schema definitions" MUST be refused with 400
+/// `invalidSyntax`).
+pub fn refuse_undeclared_schemas(
+    emulation: &Emulation,
+    kind: Kind,
+    body: &Value,
+) -> Result<(), ScimError> {
+    if emulation.undeclared_schemas != Undeclared::Refused {
+        return Ok(());
+    }
+    let Some(obj) = body.as_object() else {
+        return Ok(());
+    };
+    let listed = obj
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("schemas"))
+        .filter_map(|(_, v)| v.as_array())
+        .flatten()
+        .filter_map(Value::as_str);
+    let members = obj
+        .keys()
+        .map(String::as_str)
+        .filter(|k| k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")));
+    let known =
+        |urn: &str| urn.eq_ignore_ascii_case(&kind.rt.schema) || kind.extension(urn).is_some();
+    match listed.chain(members).find(|urn| !known(urn)) {
+        Some(urn) => Err(ScimError::bad(
+            ScimType::InvalidSyntax,
+            format!("`{urn}` is not a schema of {}", kind.rt.name),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a PATCH in which an operation has no `path`, where the emulation says so
+/// (interop profile §6.5.1.1: servers "MUST reject PATCH requests containing operations
+/// that lack a path attribute with an HTTP 400 Bad Request and a scimType error of
+/// invalidSyntax"). It reads the request as sent, before a path-less `remove` gets RFC 7644
+/// §3.5.2.2's `noTarget`.
+pub fn refuse_pathless(emulation: &Emulation, body: &Value) -> Result<(), ScimError> {
+    if emulation.pathless_patch != PathlessPatch::Refused {
+        return Ok(());
+    }
+    let ops = body
+        .get("Operations")
+        .or_else(|| body.get("operations"))
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    match ops
+        .iter()
+        .position(|o| o.get("path").is_none_or(Value::is_null))
+    {
+        Some(i) => Err(ScimError::bad(
+            ScimType::InvalidSyntax,
+            format!("operation {} has no path: every operation needs one", i + 1),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Answers a PATCH path naming no declared attribute (or sub-attribute) with
+/// `invalidSyntax`, where the emulation says so (interop profile §5.3, which names PATCH);
+/// otherwise the PATCH itself answers `invalidPath` (RFC 7644 Table 9).
+pub fn refuse_undeclared_paths(
+    emulation: &Emulation,
+    kind: Kind,
+    ops: &[Operation],
+) -> Result<(), ScimError> {
+    if emulation.undeclared_path != UndeclaredPath::InvalidSyntax {
+        return Ok(());
+    }
+    match ops
+        .iter()
+        .filter_map(|o| o.path.as_ref())
+        .find(|p| !patch::declared(kind, p))
+    {
+        Some(p) => Err(ScimError::bad(
+            ScimType::InvalidSyntax,
+            format!("`{p}` is not an attribute of {}", kind.rt.name),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Refuses a PATCH path with a value filter, where the emulation takes plain paths only.

@@ -13,7 +13,9 @@ mod input;
 mod reference;
 mod store;
 pub mod tls;
+mod undefined_filter;
 mod update_defects;
+mod whole_replace;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -67,6 +67,23 @@ pub fn serve(token: &str, extra: &[&str]) -> Served {
     Served { child, base_url }
 }
 
+/// Sends a request to a SCIM server with the bearer `token`, a body as application/scim+json.
+pub async fn scim_request(
+    http: &reqwest::Client,
+    token: &str,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = http.request(method, url).bearer_auth(token);
+    if let Some(b) = body {
+        req = req
+            .header("Content-Type", "application/scim+json")
+            .body(b.to_string());
+    }
+    req.send().await.unwrap()
+}
+
 /// A fresh temporary directory under target/, unique to the test, removed when dropped
 /// unless the test is failing (its files are then left for a look).
 pub fn temp_dir(name: &str) -> TempDir {
