@@ -152,9 +152,7 @@ impl Client {
     /// Stops the run: nothing new is created, the requests in flight finish, and what the
     /// ledger still lists is deleted. Returns the URLs that could not be deleted.
     pub async fn stop(&self) -> Vec<String> {
-        if let Some(l) = &self.ledger {
-            l.close();
-        }
+        self.halt();
         // A create in flight may still answer with an id to delete; a server that hangs
         // does not hold the stop up for longer than this.
         let grace = self.policy.max_wait.min(Duration::from_secs(5));
@@ -167,6 +165,14 @@ impl Client {
             );
         }
         self.sweep().await
+    }
+
+    /// The first half of [`Client::stop`]: from now on nothing is sent that would create or
+    /// change (a DELETE still goes), so that what is in flight ends soon.
+    pub fn halt(&self) {
+        if let Some(l) = &self.ledger {
+            l.close();
+        }
     }
 
     /// The trouble the target showed so far (5xx answers, failed connections) and the lowest
@@ -381,6 +387,7 @@ impl Client {
                     outcome: Outcome::Error(why),
                     elapsed_ms: 0.0,
                     retries: 0,
+                    unanswered: false,
                 };
             }
             ledger.sending(&self.base_url, out.method, out.path);
@@ -388,8 +395,10 @@ impl Client {
         let slot = self.slots.acquire().await;
         let started = Instant::now();
         let mut retries = 0;
+        let mut unanswered;
         let outcome = loop {
             self.pace().await;
+            unanswered = false;
             let outcome = match (&auth_failed, req.try_clone()) {
                 (Some(e), _) => Outcome::Error(e.clone()),
                 (None, None) => Outcome::Error("the request cannot be sent twice".into()),
@@ -405,13 +414,13 @@ impl Client {
                             }
                             self.read(resp).await
                         }
-                        // A TLS refusal in words rather than rustls' own print of it.
-                        Err(e) => Outcome::Error(
-                            self.scrub(
-                                &crate::tls::refusal(&e, self.network.identity.is_some())
-                                    .unwrap_or_else(|| describe(&e)),
-                            ),
-                        ),
+                        // A TLS refusal in words rather than rustls' own print of it: an
+                        // answer of a kind; anything else is none.
+                        Err(e) => {
+                            let refusal = crate::tls::refusal(&e, self.network.identity.is_some());
+                            unanswered = refusal.is_none();
+                            Outcome::Error(self.scrub(&refusal.unwrap_or_else(|| describe(&e))))
+                        }
                     };
                     // 501 (and 505) answer the request itself, as /Me without a user does:
                     // not a sign of load.
@@ -443,6 +452,7 @@ impl Client {
             outcome,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
             retries,
+            unanswered,
         }
     }
 
@@ -536,6 +546,7 @@ mod tests {
             outcome,
             elapsed_ms: 1.0,
             retries,
+            unanswered: false,
         }
     }
 

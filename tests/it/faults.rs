@@ -3,11 +3,13 @@
 
 use crate::common;
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use common::fault_proxy::{Fault, FaultProxy, Plan, resources};
-use common::serve;
+use common::{scimitar, serve, temp_dir, text};
+use serde_json::{Value, json};
 
 /// One request on a connection of its own; the status line, or `None` when the connection
 /// closed without an answer.
@@ -81,4 +83,199 @@ fn the_proxy_faults_only_what_it_is_told_to() {
     let users = send(&proxy.base_url, "GET", "/Users", token, "");
     assert!(users.is_some_and(|l| l.contains(" 200 ")));
     assert_eq!((proxy.requests(), proxy.faulted(Fault::DropBefore)), (2, 1));
+}
+
+/// What one command did: its exit code, its output, its JSON report and its JUnit report.
+struct Ran {
+    code: Option<i32>,
+    text: String,
+    json: Value,
+    junit: String,
+}
+
+/// Runs scimitar with `args` against `target` (token `token`), with a JSON and a JUnit
+/// report in a directory of its own named after `name`.
+fn ran(args: &[&str], target: &str, token: &str, name: &str) -> Ran {
+    let dir = temp_dir(name);
+    let (json, junit) = (dir.join("report.json"), dir.join("report.xml"));
+    let out = scimitar()
+        .args(args)
+        .args(["--target", target])
+        .arg("--report")
+        .arg(format!("json={}", json.display()))
+        .arg("--report")
+        .arg(format!("junit={}", junit.display()))
+        .env("SCIM_TOKEN", token)
+        .output()
+        .expect("scimitar runs");
+    let text = text(&out);
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}\n{text}", p.display()))
+    };
+    Ran {
+        code: out.status.code(),
+        json: serde_json::from_str(&read(&json)).expect("the JSON report"),
+        junit: read(&junit),
+        text,
+    }
+}
+
+/// Each case's status, by name.
+fn statuses(report: &Value) -> BTreeMap<String, String> {
+    report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().into(),
+                c["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+/// `args` against the bundled server straight, then through the proxy at 20 % faults: the
+/// same cases, each with the same status or inconclusive, no case failed or blocked, the
+/// same exit code (3 in place of 0 only with an inconclusive case), every kind of fault met,
+/// and nothing left on the server after either.
+fn same_verdicts_through_faults(args: &[&str], name: &str) -> Ran {
+    let token = "faults-token";
+    let server = serve(token, &[]);
+    let plain = ran(args, &server.base_url, token, &format!("{name}-plain"));
+    assert_eq!(resources(&server.base_url, token), (0, 0), "{}", plain.text);
+    let proxy = FaultProxy::start(&server.base_url, Plan::new(0.2, 20));
+    let faulted = ran(args, &proxy.base_url, token, name);
+    let t = &faulted.text;
+    let (before, after) = (statuses(&plain.json), statuses(&faulted.json));
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    let changed: Vec<String> = after
+        .iter()
+        .filter(|(case, status)| before[*case] != **status && *status != "inconclusive")
+        .map(|(case, status)| format!("{case}: {} → {status}", before[case]))
+        .collect();
+    assert!(changed.is_empty(), "{changed:#?}\n{t}");
+    assert_eq!(
+        (&faulted.json["failed"], &faulted.json["blocked"]),
+        (&json!(0), &json!(0)),
+        "{t}"
+    );
+    let inconclusive = faulted.json["inconclusive"].as_u64().unwrap();
+    let expected = match (plain.code, inconclusive) {
+        (Some(0), n) if n > 0 => Some(3),
+        (code, _) => code,
+    };
+    assert_eq!(faulted.code, expected, "{t}");
+    for kind in Fault::ALL {
+        assert!(
+            proxy.faulted(kind) > 0,
+            "no {kind:?} in {} requests",
+            proxy.requests()
+        );
+    }
+    assert_eq!(
+        resources(&server.base_url, token),
+        (0, 0),
+        "left behind:\n{t}"
+    );
+    faulted
+}
+
+/// The suites through 20 % faults: no verdict changes but to inconclusive, and the cases
+/// that got no answer and passed run again alone are one warning line.
+#[test]
+fn run_through_faults_gives_the_verdicts_it_gives_without() {
+    let faulted = same_verdicts_through_faults(&["run"], "faults-run");
+    let (t, unanswered) = (&faulted.text, &faulted.json["unanswered"]);
+    let cases = unanswered["cases"].as_array().map_or(0, Vec::len);
+    assert!(
+        cases > 0,
+        "POSTs were dropped, so cases were run again:\n{t}"
+    );
+    assert!(
+        unanswered["drops"].as_u64().unwrap() >= cases as u64,
+        "{unanswered}"
+    );
+    assert!(
+        t.contains(&format!(
+            "warning: transport, not conformance: {cases} case"
+        )),
+        "{t}"
+    );
+}
+
+#[test]
+fn replay_okta_through_faults_gives_the_verdicts_it_gives_without() {
+    same_verdicts_through_faults(&["replay", "--idp", "okta"], "faults-okta");
+}
+
+/// Over plain http Entra's connection requirements fail the run either way (exit 1).
+#[test]
+fn replay_entra_through_faults_gives_the_verdicts_it_gives_without() {
+    same_verdicts_through_faults(&["replay", "--idp", "entra"], "faults-entra");
+}
+
+/// Every create of a group is applied and never answered: the cases making groups (in their
+/// own steps or their suite's setup) are inconclusive, not failed or blocked, the run exits
+/// 3, and the groups the server made are found by their names and deleted.
+#[test]
+fn a_case_whose_requests_never_get_an_answer_is_inconclusive() {
+    let token = "faults-token";
+    let server = serve(token, &[]);
+    let plan = Plan::new(1.0, 1)
+        .kinds(&[Fault::DropAfter])
+        .only("POST /scim/v2/Groups ");
+    let proxy = FaultProxy::start(&server.base_url, plan);
+    let r = ran(&["run"], &proxy.base_url, token, "faults-unanswered");
+    let t = &r.text;
+    assert_eq!(r.code, Some(3), "{t}");
+    assert_eq!(
+        (&r.json["failed"], &r.json["blocked"]),
+        (&json!(0), &json!(0)),
+        "{t}"
+    );
+    let inconclusive = common::with_status(&r.json, "inconclusive");
+    assert_eq!(r.json["inconclusive"], json!(inconclusive.len()));
+    // The groups suite makes groups in its setup.
+    for case in [
+        "groups::create_group_answers_201",
+        "groups::get_group_by_id",
+    ] {
+        assert!(
+            inconclusive.iter().any(|c| c == case),
+            "{case}: {inconclusive:?}\n{t}"
+        );
+    }
+    let message = common::case(&r.json, "groups::create_group_answers_201")["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.starts_with("inconclusive: no answer"), "{message}");
+    assert!(t.contains("inconclusive: a request got no answer"), "{t}");
+    assert!(
+        proxy.faulted(Fault::DropAfter) > inconclusive.len() as u64,
+        "each was sent twice"
+    );
+    // In JUnit: not a failure, kept apart by its outcome.
+    let doc = roxmltree::Document::parse(&r.junit).expect("JUnit XML");
+    let case = doc
+        .descendants()
+        .find(|n| n.attribute("name") == Some("create_group_answers_201"))
+        .expect("the case in JUnit");
+    assert!(
+        case.children().any(|n| n.has_tag_name("skipped")),
+        "{}",
+        r.junit
+    );
+    assert!(
+        case.descendants()
+            .any(|n| n.attribute("value") == Some("inconclusive"))
+    );
+    assert_eq!(
+        resources(&server.base_url, token),
+        (0, 0),
+        "groups left behind:\n{t}"
+    );
 }
