@@ -198,7 +198,7 @@ fn conduct(mut opts: RunOptions) -> Result<(Arc<Shared>, RunReport, Conclusion),
     let auth = std::mem::replace(&mut opts.auth, Auth::None);
     let network = std::mem::take(&mut opts.network);
     let session = open_session(&runtime, &opts, auth, network)?;
-    let target = discover(&runtime, &session.client);
+    let target = discover(&runtime, &session.client, &session.stop);
     let fit = Fit::new(target.shapes.clone());
     let lacking = fit.lacking_required();
     if !lacking.is_empty() {
@@ -378,11 +378,27 @@ struct Target {
 }
 
 /// Reads `/ServiceProviderConfig`, `/Schemas` and `/ResourceTypes`, warning about what cannot
-/// be read.
-fn discover(runtime: &tokio::runtime::Runtime, client: &Arc<Client>) -> Target {
-    let (caps, declared) = runtime.block_on(async {
-        tokio::join!(Capabilities::discover(client), Declared::discover(client))
+/// be read; a stop cuts it short, as no case will run.
+fn discover(
+    runtime: &tokio::runtime::Runtime,
+    client: &Arc<Client>,
+    stop: &tokio::sync::watch::Receiver<Option<Stopped>>,
+) -> Target {
+    let found = runtime.block_on(async {
+        tokio::select! {
+            found = async {
+                tokio::join!(Capabilities::discover(client), Declared::discover(client))
+            } => Some(found),
+            () = stopped(stop.clone()) => None,
+        }
     });
+    let Some((caps, declared)) = found else {
+        return Target {
+            caps: Capabilities::Unknown("the run was stopped".into()),
+            declared: None,
+            shapes: Shape::of_registry(&crate::scim::schema::Registry::core()),
+        };
+    };
     if let Capabilities::Unknown(why) = &caps {
         eprintln!(
             "warning: cannot read /ServiceProviderConfig ({why}); running every case as if all features were advertised"
@@ -747,12 +763,16 @@ impl Shared {
 
     /// Ends once the run was stopped and the cases in flight had [`GRACE`] to end.
     async fn cut_short(&self) {
-        let mut stop = self.stop.clone();
-        if stop.wait_for(Option::is_some).await.is_err() {
-            // No stop can come any more.
-            std::future::pending::<()>().await;
-        }
+        stopped(self.stop.clone()).await;
         tokio::time::sleep(GRACE).await;
+    }
+}
+
+/// Ends once the run is stopped.
+async fn stopped(mut stop: tokio::sync::watch::Receiver<Option<Stopped>>) {
+    if stop.wait_for(Option::is_some).await.is_err() {
+        // No stop can come any more.
+        std::future::pending::<()>().await;
     }
 }
 

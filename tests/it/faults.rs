@@ -6,9 +6,11 @@ use crate::common;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use common::fault_proxy::{Fault, FaultProxy, Plan, resources};
-use common::{scimitar, serve, temp_dir, text};
+use common::{hostile, scimitar, serve, temp_dir, text};
 use serde_json::{Value, json};
 
 /// One request on a connection of its own; the status line, or `None` when the connection
@@ -278,4 +280,107 @@ fn a_case_whose_requests_never_get_an_answer_is_inconclusive() {
         (0, 0),
         "groups left behind:\n{t}"
     );
+}
+
+/// A run against a slow server (each request 40 ms late), stopped by `stop` once it has
+/// created a few resources (Ctrl-C) or by its `extra` options (`--run-timeout`): the cases
+/// cut short are interrupted and none failed, the JSON and JUnit reports are written and
+/// say why the run stopped, and nothing is left on the server.
+fn stopped_run(extra: &[&str], interrupt: bool, name: &str) -> (Option<i32>, String) {
+    let token = "stopped-token";
+    let server = serve(token, &[]);
+    let up = server
+        .base_url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap();
+    let slow = hostile::start(Some(up));
+    let dir = temp_dir(name);
+    let (json, junit, ledger) = (
+        dir.join("report.json"),
+        dir.join("report.xml"),
+        dir.join("ledger.jsonl"),
+    );
+    let child = scimitar()
+        .args(["run", "--target", &format!("{}/slow/scim/v2", slow.base)])
+        .args(extra)
+        .arg("--ledger")
+        .arg(&ledger)
+        .arg("--report")
+        .arg(format!("json={}", json.display()))
+        .arg("--report")
+        .arg(format!("junit={}", junit.display()))
+        .env("SCIM_TOKEN", token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    if interrupt {
+        let started = Instant::now();
+        let created =
+            || std::fs::read_to_string(&ledger).map_or(0, |t| t.matches("\"created\"").count());
+        while created() < 5 {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "nothing was created"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let killed = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+    }
+    let out = child.wait_with_output().expect("exits");
+    let t = text(&out);
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(&json).unwrap_or_else(|e| panic!("no JSON report ({e}):\n{t}")),
+    )
+    .expect("the JSON report");
+    let why = if interrupt {
+        "interrupted"
+    } else {
+        "timed_out"
+    };
+    assert_eq!(report["stopped"], why, "{t}");
+    let interrupted = common::with_status(&report, "interrupted");
+    assert!(!interrupted.is_empty(), "{t}");
+    assert_eq!(report["interrupted"], json!(interrupted.len()));
+    assert_eq!(
+        (&report["failed"], &report["blocked"]),
+        (&json!(0), &json!(0)),
+        "{t}"
+    );
+    assert!(t.contains("ignored (interrupted)"), "{t}");
+    let junit = std::fs::read_to_string(&junit).unwrap_or_else(|e| panic!("no JUnit ({e}):\n{t}"));
+    let doc = roxmltree::Document::parse(&junit).expect("JUnit XML");
+    let stopped = doc
+        .descendants()
+        .find(|n| n.attribute("name") == Some("stopped"))
+        .expect("the JUnit report says the run stopped");
+    assert!(stopped.attribute("value").is_some());
+    assert!(!junit.contains("<failure"), "{junit}");
+    assert_eq!(
+        resources(&server.base_url, token),
+        (0, 0),
+        "left behind:\n{t}"
+    );
+    assert!(!ledger.exists(), "a fully swept ledger is removed");
+    (out.status.code(), t)
+}
+
+#[test]
+fn an_interrupted_run_reports_its_cases_interrupted_and_leaves_nothing() {
+    let (code, t) = stopped_run(&[], true, "faults-sigint");
+    assert_eq!(code, Some(130), "{t}");
+    assert!(t.contains("interrupted (Ctrl-C): "), "{t}");
+}
+
+#[test]
+fn a_run_stopped_at_its_timeout_reports_its_cases_interrupted_and_leaves_nothing() {
+    let (code, t) = stopped_run(&["--run-timeout", "2s"], false, "faults-timeout");
+    assert_eq!(code, Some(124), "{t}");
+    assert!(t.contains("stopped at --run-timeout: "), "{t}");
 }
