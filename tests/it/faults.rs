@@ -4,31 +4,12 @@
 use crate::common;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::fault_proxy::{Fault, FaultProxy, Plan, resources};
+use common::fault_proxy::{Fault, FaultProxy, Plan, resources, send};
 use common::{hostile, scimitar, serve, temp_dir, text};
 use serde_json::{Value, json};
-
-/// One request on a connection of its own; the status line, or `None` when the connection
-/// closed without an answer.
-fn send(base_url: &str, method: &str, path: &str, token: &str, body: &str) -> Option<String> {
-    let rest = base_url.strip_prefix("http://").unwrap();
-    let (host, base) = rest.split_at(rest.find('/').unwrap());
-    let mut s = TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "{method} {base}{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    answer.lines().next().map(str::to_string)
-}
 
 /// The proxy faults about its rate of requests, in each of the four ways, counts each, and
 /// applies the requests it drops after forwarding.
@@ -42,7 +23,8 @@ fn the_proxy_faults_a_seeded_share_in_each_way() {
         let body = format!(
             r#"{{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "proxied-{i}"}}"#
         );
-        match send(&proxy.base_url, "POST", "/Users", token, &body).as_deref() {
+        let answer = send(&proxy.base_url, "POST", "/Users", token, &body);
+        match answer.as_deref().and_then(|a| a.lines().next()) {
             Some(l) if l.contains(" 201 ") => {}
             Some(l) if l.contains(" 503 ") => unavailable += 1,
             Some(l) if l.contains(" 429 ") => too_many += 1,
@@ -383,4 +365,64 @@ fn a_run_stopped_at_its_timeout_reports_its_cases_interrupted_and_leaves_nothing
     let (code, t) = stopped_run(&["--run-timeout", "2s"], false, "faults-timeout");
     assert_eq!(code, Some(124), "{t}");
     assert!(t.contains("stopped at --run-timeout: "), "{t}");
+}
+
+/// `scimitar sweep` through 20 % faults deletes all a ledger lists: each DELETE is sent
+/// again through 503, 429 and dropped connections, and one applied but unanswered finds the
+/// resource gone (404) when sent again.
+#[test]
+fn sweep_through_faults_deletes_all_the_ledger_lists() {
+    let token = "sweep-token";
+    let server = serve(token, &[]);
+    let proxy = FaultProxy::start(&server.base_url, Plan::new(0.2, 4));
+    let dir = temp_dir("faults-sweep");
+    let ledger = dir.join("ledger.jsonl");
+    let mut lines = String::new();
+    for i in 0..40 {
+        let (endpoint, body) = match i % 2 {
+            0 => (
+                "/Users",
+                format!(
+                    r#"{{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "left-{i}"}}"#
+                ),
+            ),
+            _ => (
+                "/Groups",
+                format!(
+                    r#"{{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "left-{i}"}}"#
+                ),
+            ),
+        };
+        let created = created(&server.base_url, endpoint, token, &body);
+        let url = format!("{}{endpoint}/{created}", proxy.base_url);
+        lines.push_str(&format!("{}\n", json!({"created": url})));
+    }
+    std::fs::write(&ledger, lines).unwrap();
+    assert_eq!(resources(&server.base_url, token), (20, 20));
+    let out = scimitar()
+        .args(["sweep", "--target", &proxy.base_url, "--ledger"])
+        .arg(&ledger)
+        .env("SCIM_TOKEN", token)
+        .output()
+        .expect("runs");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("deleted 40 of the 40 resources"), "{t}");
+    for kind in Fault::ALL {
+        assert!(
+            proxy.faulted(kind) > 0,
+            "no {kind:?} in {} requests",
+            proxy.requests()
+        );
+    }
+    assert_eq!(resources(&server.base_url, token), (0, 0), "{t}");
+    assert!(!ledger.exists());
+}
+
+/// The id of what a POST straight to the server created.
+fn created(base_url: &str, endpoint: &str, token: &str, body: &str) -> String {
+    let answer = send(base_url, "POST", endpoint, token, body).expect("an answer");
+    let (_, json) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    let json: Value = serde_json::from_str(json).expect("JSON");
+    json["id"].as_str().expect("an id").to_string()
 }

@@ -268,21 +268,28 @@ fn is_header(line: &str, name: &str) -> bool {
         .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case(name))
 }
 
+/// One request on a connection of its own; the whole answer, or `None` when the connection
+/// closed without one.
+pub fn send(base_url: &str, method: &str, path: &str, token: &str, body: &str) -> Option<String> {
+    let rest = base_url.strip_prefix("http://").unwrap();
+    let (host, base) = rest.split_at(rest.find('/').unwrap());
+    let mut s = TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "{method} {base}{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    (!answer.is_empty()).then_some(answer)
+}
+
 /// Users and Groups on a server (`http://host:port/path` of its SCIM base), asked directly.
 pub fn resources(base_url: &str, token: &str) -> (u64, u64) {
     let count = |endpoint: &str| {
-        let rest = base_url
-            .strip_prefix("http://")
-            .expect("an http:// base URL");
-        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let mut s = TcpStream::connect(host).expect("connects");
-        write!(
-            s,
-            "GET {path}/{endpoint}?count=0 HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("writes");
-        let mut answer = String::new();
-        s.read_to_string(&mut answer).expect("reads");
+        let answer =
+            send(base_url, "GET", &format!("/{endpoint}?count=0"), token, "").expect("an answer");
         let (_, json) = answer.split_once("\r\n\r\n").expect("a head and a body");
         let list: serde_json::Value = serde_json::from_str(json).expect("a JSON list");
         list["totalResults"].as_u64().expect("totalResults")
