@@ -5,7 +5,6 @@ use crate::common;
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use common::fault_proxy::{Fault, FaultProxy, Plan, resources, send};
 use common::{hostile, scimitar, serve, temp_dir, text};
@@ -299,21 +298,8 @@ fn stopped_run(extra: &[&str], interrupt: bool, name: &str) -> (Option<i32>, Str
         .spawn()
         .expect("runs");
     if interrupt {
-        let started = Instant::now();
-        let created =
-            || std::fs::read_to_string(&ledger).map_or(0, |t| t.matches("\"created\"").count());
-        while created() < 5 {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "nothing was created"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let killed = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(killed.success());
+        common::await_creates(&ledger, 5);
+        common::interrupt(&child);
     }
     let out = child.wait_with_output().expect("exits");
     let t = text(&out);
