@@ -223,6 +223,9 @@ impl Reporter for Markdown {
             "Target `{}`, profile `{}`, scimitar {}, run `{}`.\n",
             report.target, report.profile, report.version, report.run_id
         );
+        if let Some(line) = super::unfinished(report) {
+            let _ = writeln!(o, "**{line}**\n");
+        }
         let _ = writeln!(
             o,
             "| passed | failed | undocumented deviations | documented deviations | warnings | skipped |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} |\n",
@@ -420,6 +423,9 @@ impl Reporter for Html {
             esc(&report.version),
             esc(&report.run_id)
         );
+        if let Some(line) = super::unfinished(report) {
+            let _ = write!(o, "<p><strong>{}</strong></p>", esc(&line));
+        }
         o.push_str("<div class=\"cards\">");
         for (n, what, cls) in [
             (report.passed, "passed", "ok"),

@@ -58,20 +58,8 @@ pub fn job_summary(report: &RunReport) -> String {
         report.documented,
         report.undocumented
     );
-    if report.inconclusive > 0 {
-        let _ = writeln!(
-            out,
-            "\n{} cases inconclusive: a request got no answer, even run again alone.",
-            report.inconclusive
-        );
-    }
-    if let Some(stopped) = report.stopped {
-        let _ = writeln!(
-            out,
-            "\nThe run was {}: {} cases interrupted.",
-            stopped.cause(),
-            report.interrupted
-        );
+    if let Some(line) = super::unfinished(report) {
+        let _ = writeln!(out, "\n{line}");
     }
     let failing: Vec<_> = report
         .cases

@@ -629,6 +629,26 @@ pub fn summary(report: &RunReport) -> String {
     out
 }
 
+/// What the file reports say of the cases that showed nothing: the run stopped before its
+/// end, cases that got no answer; None when neither.
+pub fn unfinished(report: &RunReport) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(stopped) = report.stopped {
+        parts.push(format!(
+            "The run was {}: {} cases interrupted.",
+            stopped.cause(),
+            report.interrupted
+        ));
+    }
+    if report.inconclusive > 0 {
+        parts.push(format!(
+            "{} cases inconclusive: a request got no answer, even run again alone.",
+            report.inconclusive
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
 /// The skipped cases grouped by reason, most first: how many, then each reason's cases.
 fn skipped(out: &mut String, cases: &[CaseResult]) {
     use std::fmt::Write;

@@ -263,10 +263,10 @@ fn a_case_whose_requests_never_get_an_answer_is_inconclusive() {
     );
 }
 
-/// A run against a slow server (each request 40 ms late), stopped by `stop` once it has
-/// created a few resources (Ctrl-C) or by its `extra` options (`--run-timeout`): the cases
-/// cut short are interrupted and none failed, the JSON and JUnit reports are written and
-/// say why the run stopped, and nothing is left on the server.
+/// A run against a slow server (each request 40 ms late), stopped by Ctrl-C once it has
+/// created a few resources (`interrupt`) or by its `extra` options (`--run-timeout`): the
+/// cases cut short are interrupted and none failed, the JSON, JUnit and Markdown reports are
+/// written and say why the run stopped, and nothing is left on the server.
 fn stopped_run(extra: &[&str], interrupt: bool, name: &str) -> (Option<i32>, String) {
     let token = "stopped-token";
     let server = serve(token, &[]);
@@ -278,9 +278,10 @@ fn stopped_run(extra: &[&str], interrupt: bool, name: &str) -> (Option<i32>, Str
         .unwrap();
     let slow = hostile::start(Some(up));
     let dir = temp_dir(name);
-    let (json, junit, ledger) = (
+    let (json, junit, markdown, ledger) = (
         dir.join("report.json"),
         dir.join("report.xml"),
+        dir.join("report.md"),
         dir.join("ledger.jsonl"),
     );
     let child = scimitar()
@@ -292,6 +293,8 @@ fn stopped_run(extra: &[&str], interrupt: bool, name: &str) -> (Option<i32>, Str
         .arg(format!("json={}", json.display()))
         .arg("--report")
         .arg(format!("junit={}", junit.display()))
+        .arg("--report")
+        .arg(format!("markdown={}", markdown.display()))
         .env("SCIM_TOKEN", token)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -330,6 +333,9 @@ fn stopped_run(extra: &[&str], interrupt: bool, name: &str) -> (Option<i32>, Str
         .expect("the JUnit report says the run stopped");
     assert!(stopped.attribute("value").is_some());
     assert!(!junit.contains("<failure"), "{junit}");
+    let markdown = std::fs::read_to_string(&markdown).expect("the Markdown report");
+    let said = format!("{} cases interrupted", interrupted.len());
+    assert!(markdown.contains(&said), "{markdown}");
     assert_eq!(
         resources(&server.base_url, token),
         (0, 0),
