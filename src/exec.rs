@@ -115,11 +115,12 @@ pub struct CaseRecord {
 }
 
 impl CaseRecord {
-    /// Whether the step that failed got no answer at all (see
-    /// [`Exchange::unanswered`]): the case showed nothing of the target's
-    /// conformance.
+    /// Whether the step that failed got no answer at all (see [`Exchange::unanswered`]), or
+    /// one only after a send that got none ([`Exchange::dropped`]), which may be to what that
+    /// send did: the case showed nothing sure of the target's conformance.
     pub fn unanswered(&self) -> bool {
-        self.failing_exchange().is_some_and(|e| e.unanswered)
+        self.failing_exchange()
+            .is_some_and(|e| e.unanswered || e.dropped > 0)
     }
 
     /// Whether the step that failed got no answer of any kind: none came, or scimitar held
@@ -136,11 +137,11 @@ impl CaseRecord {
         step.exchange.as_ref()
     }
 
-    /// How many of its requests got no answer, and how many times the client sent one again.
-    pub fn drops_and_retries(&self) -> (usize, u32) {
+    /// How many of its sends got no answer, and how many times the client sent one again.
+    pub fn drops_and_retries(&self) -> (u32, u32) {
         let exchanges = || self.steps.iter().filter_map(|s| s.exchange.as_ref());
         (
-            exchanges().filter(|e| e.unanswered).count(),
+            exchanges().map(|e| e.dropped).sum(),
             exchanges().map(|e| e.retries).sum(),
         )
     }

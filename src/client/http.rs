@@ -388,6 +388,7 @@ impl Client {
                     elapsed_ms: 0.0,
                     retries: 0,
                     unanswered: false,
+                    dropped: 0,
                 };
             }
             ledger.sending(&self.base_url, out.method, out.path);
@@ -395,6 +396,7 @@ impl Client {
         let slot = self.slots.acquire().await;
         let started = Instant::now();
         let mut retries = 0;
+        let mut dropped = 0;
         let mut unanswered;
         let outcome = loop {
             self.pace().await;
@@ -419,6 +421,7 @@ impl Client {
                         Err(e) => {
                             let refusal = crate::tls::refusal(&e, self.network.identity.is_some());
                             unanswered = refusal.is_none();
+                            dropped += u32::from(unanswered);
                             Outcome::Error(self.scrub(&refusal.unwrap_or_else(|| describe(&e))))
                         }
                     };
@@ -453,6 +456,7 @@ impl Client {
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
             retries,
             unanswered,
+            dropped,
         }
     }
 
@@ -547,6 +551,7 @@ mod tests {
             elapsed_ms: 1.0,
             retries,
             unanswered: false,
+            dropped: 0,
         }
     }
 
@@ -696,7 +701,7 @@ mod tests {
             matches!(&e.outcome, Outcome::Response(r) if r.status == 200),
             "{e:?}"
         );
-        assert_eq!(e.retries, 2);
+        assert_eq!((e.retries, e.unanswered, e.dropped), (2, false, 0));
         // 20 ms, then 40 ms, each with up to as much again of jitter.
         assert!(waited >= Duration::from_millis(60), "{waited:?}");
         for (status, retries) in [(429, 3), (500, 0), (501, 0), (400, 0)] {
@@ -726,6 +731,40 @@ mod tests {
             panic!("{e:?}");
         };
         assert!(why.contains("error sending request"), "{why}");
+        // Nothing came back, from any of the three sends.
+        assert_eq!((e.unanswered, e.dropped), (true, 3));
+    }
+
+    /// A DELETE whose first send is read and closed without an answer is sent again; the
+    /// answer to the second (404: the first may have deleted it) is an answer, and the
+    /// exchange says a send before it got none.
+    #[tokio::test]
+    async fn an_answer_after_a_dropped_send_says_so() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for (n, stream) in listener.incoming().flatten().take(2).enumerate() {
+                let mut stream = stream;
+                let mut head = [0u8; 1024];
+                let _ = stream.read(&mut head);
+                if n == 1 {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                }
+            }
+        });
+        let policy = Policy {
+            backoff: Duration::from_millis(10),
+            ..Policy::default()
+        };
+        let e = quick(&base, policy).delete("/Users/1").await;
+        assert!(
+            matches!(&e.outcome, Outcome::Response(r) if r.status == 404),
+            "{e:?}"
+        );
+        assert_eq!((e.retries, e.unanswered, e.dropped), (1, false, 1));
     }
 
     /// An OAuth token is used until the target refuses it with 401; then a new one is

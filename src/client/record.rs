@@ -66,6 +66,11 @@ pub struct Exchange {
     /// not meet. Not so for a request scimitar held back, nor for an answer cut short.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unanswered: bool,
+    /// How many of its sends got no answer, the last one included: an answer after one may
+    /// be to what the unanswered send already did (a DELETE sent again finds the resource
+    /// gone).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped: u32,
 }
 
 impl Exchange {

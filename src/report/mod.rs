@@ -317,8 +317,8 @@ impl Stopped {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct UnansweredFinding {
     pub cases: Vec<String>,
-    /// Their requests that got no answer.
-    pub drops: usize,
+    /// Their sends that got no answer.
+    pub drops: u32,
     /// Their requests the client sent again (429, 503, an idempotent one unanswered).
     pub retries: u32,
 }
@@ -331,11 +331,7 @@ impl fmt::Display for UnansweredFinding {
             "{n} {} got no answer to {} {} beside other cases ({} sent again) and passed run again alone: {}",
             if n == 1 { "case" } else { "cases" },
             self.drops,
-            if self.drops == 1 {
-                "request"
-            } else {
-                "requests"
-            },
+            if self.drops == 1 { "send" } else { "sends" },
             self.retries,
             self.cases.join(", ")
         )
