@@ -614,7 +614,7 @@ pub fn summary(report: &RunReport) -> String {
     if let Some(stopped) = report.stopped {
         let _ = writeln!(
             out,
-            "{}: {} cases cut short or not run (interrupted, not failed); what was created was deleted\n",
+            "{}: {} cases cut short or not run (interrupted, not failed)\n",
             stopped.cause(),
             report.interrupted
         );
