@@ -46,6 +46,10 @@ pub enum Outcome {
         because: String,
         message: String,
     },
+    /// A request got no answer, beside other cases and again alone: the failure.
+    Unanswered(String),
+    /// The run was stopped before the case ended, or began: what it had come to.
+    Interrupted(String),
 }
 
 /// A failed case's outcome, read from the answer of the step that failed (`own`: its number
@@ -146,9 +150,11 @@ pub fn uses(p: &Planned, case: &Case, unadvertised: Option<&str>, outcome: &Outc
             .into_iter()
             .chain(named(Offer::Broken))
             .collect(),
-        Outcome::Blocked { .. } | Outcome::Leaning { .. } | Outcome::Inapplicable { .. } => {
-            Vec::new()
-        }
+        Outcome::Blocked { .. }
+        | Outcome::Leaning { .. }
+        | Outcome::Inapplicable { .. }
+        | Outcome::Unanswered(_)
+        | Outcome::Interrupted(_) => Vec::new(),
     }
 }
 
@@ -199,6 +205,13 @@ pub fn classify(
     };
     let mut blocked_by = None;
     let (status, message) = match (outcome, shows) {
+        (Outcome::Unanswered(m), _) => (
+            Status::Inconclusive,
+            Some(format!(
+                "inconclusive: no answer, beside other cases and again alone\n{m}"
+            )),
+        ),
+        (Outcome::Interrupted(m), _) => (Status::Interrupted, Some(format!("interrupted: {m}"))),
         (Outcome::Blocked { setup, message }, _) => {
             let m = format!("blocked: the suite's setup step {setup} failed\n{message}");
             blocked_by = Some(setup);

@@ -114,6 +114,39 @@ pub struct CaseRecord {
     pub reproduction: String,
 }
 
+impl CaseRecord {
+    /// Whether the step that failed got no answer at all (see [`Exchange::unanswered`]), or
+    /// one only after a send that got none ([`Exchange::dropped`]), which may be to what that
+    /// send did: the case showed nothing sure of the target's conformance.
+    pub fn unanswered(&self) -> bool {
+        self.failing_exchange()
+            .is_some_and(|e| e.unanswered || e.dropped > 0)
+    }
+
+    /// Whether the step that failed got no answer of any kind: none came, or scimitar held
+    /// the request back (as a stopping run does what would create or change).
+    pub fn no_answer(&self) -> bool {
+        self.failing_exchange()
+            .is_some_and(|e| matches!(e.outcome, Outcome::Error(_)))
+    }
+
+    /// What the step that failed sent, if it sent anything.
+    fn failing_exchange(&self) -> Option<&Exchange> {
+        self.failure.as_ref()?;
+        let step = self.steps.iter().find(|s| !s.failures.is_empty())?;
+        step.exchange.as_ref()
+    }
+
+    /// How many of its sends got no answer, and how many times the client sent one again.
+    pub fn drops_and_retries(&self) -> (u32, u32) {
+        let exchanges = || self.steps.iter().filter_map(|s| s.exchange.as_ref());
+        (
+            exchanges().map(|e| e.dropped).sum(),
+            exchanges().map(|e| e.retries).sum(),
+        )
+    }
+}
+
 impl Runner {
     pub fn new(
         client: Arc<Client>,

@@ -14,6 +14,7 @@ use scimitar::client::ledger::Ledger;
 use scimitar::client::{Auth, Network, Secret};
 use scimitar::fuzz::{Budget, FuzzOptions};
 use scimitar::idp::Idp;
+use scimitar::report::Stopped;
 use scimitar::run::{self, ConfigError, Replay, RunOptions, Verdict};
 use scimitar::server::{self, Defect, Defects};
 
@@ -39,6 +40,9 @@ fn main() -> ExitCode {
     match result {
         Ok(Verdict::Passed) => ExitCode::SUCCESS,
         Ok(Verdict::Failed) => ExitCode::from(1),
+        Ok(Verdict::Inconclusive) => ExitCode::from(3),
+        Ok(Verdict::Stopped(Stopped::Interrupted)) => ExitCode::from(130),
+        Ok(Verdict::Stopped(Stopped::TimedOut)) => ExitCode::from(124),
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(2)

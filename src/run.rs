@@ -23,7 +23,7 @@ use crate::exec::{FILTER_RULE, Failure, Refusal, Runner, Shaping};
 use crate::plan::fit::{self, Fit, Shape};
 use crate::plan::{Planned, plan};
 use crate::profile::Profile;
-use crate::report::{self, CaseResult, ReportSpec, RunReport, Status};
+use crate::report::{self, CaseResult, ReportSpec, RunReport, Status, Stopped};
 use crate::scim::locate::fill_path_in_rfc;
 use crate::server::{self, Defect, Defects};
 use crate::suite::template::Vars;
@@ -95,7 +95,16 @@ pub struct Replay {
 pub enum Verdict {
     Passed,
     Failed,
+    /// Nothing failed, but cases got no answer, beside others and again alone: they showed
+    /// nothing either way.
+    Inconclusive,
+    /// The run ended early, its cases cut short interrupted; its reports were written.
+    Stopped(Stopped),
 }
+
+/// How long the cases in flight have, once the run is stopped, to end on their own (the
+/// requests they would send next are held back) before they are cut short.
+const GRACE: Duration = Duration::from_secs(5);
 
 /// The base URL and credentials to test: `target`'s, or those of the bundled server, started
 /// on a loopback port with a fresh token, emulating `emulate` with `defects` switched on.
@@ -157,6 +166,9 @@ pub fn run(opts: RunOptions) -> Result<Verdict, ConfigError> {
     let (shared, report, conclusion) = conduct(opts)?;
     publish(&shared, &report)?;
     let verdict = judge(&shared.opts, baseline, &report, &conclusion);
+    if let Some(stopped) = report.stopped {
+        return Ok(Verdict::Stopped(stopped));
+    }
     // Under `scimitar entra`, what Entra would refuse of the connection fails the run too.
     if replays_entra(&shared.opts) && !report.connection.is_empty() {
         println!(
@@ -186,7 +198,7 @@ fn conduct(mut opts: RunOptions) -> Result<(Arc<Shared>, RunReport, Conclusion),
     let auth = std::mem::replace(&mut opts.auth, Auth::None);
     let network = std::mem::take(&mut opts.network);
     let session = open_session(&runtime, &opts, auth, network)?;
-    let target = discover(&runtime, &session.client);
+    let target = discover(&runtime, &session.client, &session.stop);
     let fit = Fit::new(target.shapes.clone());
     let lacking = fit.lacking_required();
     if !lacking.is_empty() {
@@ -315,6 +327,8 @@ struct Session {
     base_url: String,
     run_id: String,
     client: Arc<Client>,
+    /// Set once, when Ctrl-C or `--run-timeout` stops the run.
+    stop: tokio::sync::watch::Receiver<Option<Stopped>>,
 }
 
 /// Connects to the target (or starts the bundled server), opens the ledger, and guards the
@@ -346,11 +360,12 @@ fn open_session(
     );
     let client = client.with_ledger(ledger.clone());
     let client = Arc::new(client);
-    stop_on_signal_or_timeout(runtime, &client, opts.run_timeout);
+    let stop = stop_on_signal_or_timeout(runtime, &client, opts.run_timeout);
     Ok(Session {
         base_url,
         run_id,
         client,
+        stop,
     })
 }
 
@@ -363,11 +378,27 @@ struct Target {
 }
 
 /// Reads `/ServiceProviderConfig`, `/Schemas` and `/ResourceTypes`, warning about what cannot
-/// be read.
-fn discover(runtime: &tokio::runtime::Runtime, client: &Arc<Client>) -> Target {
-    let (caps, declared) = runtime.block_on(async {
-        tokio::join!(Capabilities::discover(client), Declared::discover(client))
+/// be read; a stop cuts it short, as no case will run.
+fn discover(
+    runtime: &tokio::runtime::Runtime,
+    client: &Arc<Client>,
+    stop: &tokio::sync::watch::Receiver<Option<Stopped>>,
+) -> Target {
+    let found = runtime.block_on(async {
+        tokio::select! {
+            found = async {
+                tokio::join!(Capabilities::discover(client), Declared::discover(client))
+            } => Some(found),
+            () = stopped(stop.clone()) => None,
+        }
     });
+    let Some((caps, declared)) = found else {
+        return Target {
+            caps: Capabilities::Unknown("the run was stopped".into()),
+            declared: None,
+            shapes: Shape::of_registry(&crate::scim::schema::Registry::core()),
+        };
+    };
     if let Capabilities::Unknown(why) = &caps {
         eprintln!(
             "warning: cannot read /ServiceProviderConfig ({why}); running every case as if all features were advertised"
@@ -453,12 +484,14 @@ fn execute(
         alone: RwLock::new(()),
         confirm,
         under_load: Mutex::new(Vec::new()),
+        unanswered: Mutex::new(Default::default()),
         declined: Mutex::new(Default::default()),
         declining: Mutex::new(Vec::new()),
         leaning: Mutex::new(Vec::new()),
         handle: runtime.handle().clone(),
         base_url: session.base_url,
         run_id: session.run_id,
+        stop: session.stop,
         opts,
     });
     let caps = &target.caps;
@@ -478,13 +511,12 @@ fn execute(
     let conclusion = libtest_mimic::run(&args, trials);
     let took = started.elapsed();
     shared.reconcile_declined();
-    if shared.runner.client.stopping() {
-        // The stopping task deletes what the run created and ends the process.
-        loop {
-            std::thread::park();
-        }
-    }
-    let left = runtime.block_on(shared.runner.client.sweep());
+    let client = &shared.runner.client;
+    // Stopped: what was in flight gets a moment to answer with an id to delete.
+    let left = match shared.stopped() {
+        Some(_) => runtime.block_on(client.stop()),
+        None => runtime.block_on(client.sweep()),
+    };
     if !left.is_empty() {
         eprintln!(
             "warning: {} resources this run created could not be deleted:\n  {}",
@@ -516,6 +548,11 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
         documented: count(&cases, Status::Documented),
         undocumented: count(&cases, Status::Undocumented),
         blocked: count(&cases, Status::Blocked),
+        inconclusive: count(&cases, Status::Inconclusive),
+        interrupted: count(&cases, Status::Interrupted),
+        stopped: shared.stopped(),
+        unanswered: Some(std::mem::take(&mut *lock(&shared.unanswered)))
+            .filter(|u| !u.cases.is_empty()),
         load: {
             let cases = std::mem::take(&mut *lock(&shared.under_load));
             let seen = shared.runner.client.load();
@@ -624,18 +661,23 @@ fn judge(
     };
     if failed {
         Verdict::Failed
+    } else if report.inconclusive > 0 {
+        Verdict::Inconclusive
     } else {
         Verdict::Passed
     }
 }
 
-/// On Ctrl-C, or when the whole run has taken `limit`: stop sending, let what is in flight
-/// finish, delete what the run created, and exit (130 for an interrupt, 1 for a timeout).
+/// On Ctrl-C, or when the whole run has taken `limit`: the client sends nothing more that
+/// would create or change, and the stop is set for the runner, whose cases end interrupted
+/// and which then deletes what the run created and writes its reports. A second Ctrl-C
+/// ends the process at once, with what the run created left to `scimitar sweep`.
 fn stop_on_signal_or_timeout(
     runtime: &tokio::runtime::Runtime,
     client: &Arc<Client>,
     limit: Option<Duration>,
-) {
+) -> tokio::sync::watch::Receiver<Option<Stopped>> {
+    let (stop, stopped) = tokio::sync::watch::channel(None);
     let client = client.clone();
     runtime.spawn(async move {
         let timed_out = async {
@@ -644,26 +686,30 @@ fn stop_on_signal_or_timeout(
                 None => std::future::pending().await,
             }
         };
-        let code = tokio::select! {
+        let why = tokio::select! {
             r = tokio::signal::ctrl_c() => {
                 if r.is_err() {
                     // No signal handling here: the run goes on unguarded by it.
                     return;
                 }
                 eprintln!("\ninterrupted: deleting what this run created");
-                130
+                Stopped::Interrupted
             }
             () = timed_out => {
                 eprintln!("\nthe run took longer than --run-timeout: stopping, deleting what it created");
-                1
+                Stopped::TimedOut
             }
         };
-        let left = client.stop().await;
-        if !left.is_empty() {
-            eprintln!("could not delete (see `scimitar sweep`):\n  {}", left.join("\n  "));
+        client.halt();
+        let _ = stop.send(Some(why));
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "interrupted again: exiting without deleting what the run created (`scimitar sweep --ledger` deletes it)"
+            );
+            std::process::exit(130);
         }
-        std::process::exit(code);
     });
+    stopped
 }
 
 /// Annotations on stdout, where the runner reads them, and the job summary appended to the
@@ -694,6 +740,8 @@ struct Shared {
     confirm: bool,
     /// The cases that failed beside others and passed alone.
     under_load: Mutex<Vec<String>>,
+    /// The cases that got no answer beside others and passed alone.
+    unanswered: Mutex<report::UnansweredFinding>,
     /// The filter parts the target declined, for the run's summary.
     declined: Mutex<std::collections::BTreeSet<String>>,
     /// The cases skipped for declined filter parts: their names, the endpoint and the parts.
@@ -703,7 +751,29 @@ struct Shared {
     handle: tokio::runtime::Handle,
     base_url: String,
     run_id: String,
+    stop: tokio::sync::watch::Receiver<Option<Stopped>>,
     opts: RunOptions,
+}
+
+impl Shared {
+    /// Why the run was stopped, once it was.
+    fn stopped(&self) -> Option<Stopped> {
+        *self.stop.borrow()
+    }
+
+    /// Ends once the run was stopped and the cases in flight had [`GRACE`] to end.
+    async fn cut_short(&self) {
+        stopped(self.stop.clone()).await;
+        tokio::time::sleep(GRACE).await;
+    }
+}
+
+/// Ends once the run is stopped.
+async fn stopped(mut stop: tokio::sync::watch::Receiver<Option<Stopped>>) {
+    if stop.wait_for(Option::is_some).await.is_err() {
+        // No stop can come any more.
+        std::future::pending::<()>().await;
+    }
 }
 
 /// A lock whose holder may have panicked: the data is still what it was.
@@ -753,11 +823,17 @@ fn trial(
     let name = p.name.clone();
     let kind = p.level.to_string();
     Trial::ignorable_test(name, move || {
-        if shared.runner.client.stopping() {
-            return Ok(Completion::ignored_with("interrupted"));
-        }
         let loaded = &shared.suites[p.suite];
         let case = &loaded.suite.cases[p.case].value;
+        let interrupted = |what: &str| {
+            let outcome = Outcome::Interrupted(what.to_string());
+            let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.opts.profile);
+            lock(&shared.results).push(result(&p, loaded, c));
+            Ok(Completion::ignored_with("interrupted"))
+        };
+        if shared.stopped().is_some() {
+            return interrupted("not run, the run was stopped first");
+        }
         let done = match limits {
             Err(why) => {
                 let outcome = Outcome::Unsupported(why);
@@ -770,35 +846,58 @@ fn trial(
             }
             Ok(limits) => {
                 let started = Instant::now();
+                // None: cut short by a stop.
                 let run = |limits: Vars| {
-                    shared.handle.block_on(shared.runner.run_case(
-                        &loaded.path,
-                        &loaded.suite,
-                        case,
-                        limits,
-                        !p.vendor,
-                    ))
+                    shared.handle.block_on(async {
+                        tokio::select! {
+                            record = shared.runner.run_case(
+                                &loaded.path,
+                                &loaded.suite,
+                                case,
+                                limits,
+                                !p.vendor,
+                            ) => Some(record),
+                            () = shared.cut_short() => None,
+                        }
+                    })
                 };
-                let mut record = {
+                let first = {
                     let _beside_others = shared.alone.read().unwrap_or_else(|e| e.into_inner());
                     run(limits.clone())
                 };
-                // A failure while other cases ran is confirmed alone before it is reported.
+                let Some(mut record) = first else {
+                    return interrupted("cut short, the run was stopped");
+                };
+                // A failure while other cases ran is confirmed alone before it is reported,
+                // and a request without an answer is sent again alone, with fresh names.
                 let mut under_load = None;
+                let mut unanswered = None;
                 // A filter answered by the data stored fails whatever runs beside it.
                 let inconsistent = matches!(record.declined, Some(Refusal::Inconsistent(_)));
-                if shared.confirm
+                if (shared.confirm || record.unanswered())
                     && record.failure.is_some()
                     && !inconsistent
-                    && !shared.runner.client.stopping()
+                    && shared.stopped().is_none()
                 {
                     let _alone = shared.alone.write().unwrap_or_else(|e| e.into_inner());
-                    let again = run(limits);
+                    let Some(again) = run(limits) else {
+                        return interrupted("cut short, the run was stopped");
+                    };
                     if again.failure.is_none() {
-                        under_load = record.failure.map(|f| f.message);
+                        if record.unanswered() {
+                            unanswered = Some(record.drops_and_retries());
+                        } else {
+                            under_load = record.failure.map(|f| f.message);
+                        }
                     }
                     record = again;
                 }
+                // Stopped meanwhile: a step held back, or whose request was cut, says
+                // nothing of the target.
+                if shared.stopped().is_some() && record.no_answer() {
+                    return interrupted("cut short, the run was stopped");
+                }
+                let no_answer = record.unanswered();
                 let refusal = record.declined.take();
                 let fault = refusal.as_ref().and_then(FilterFault::of).map(|(f, _)| f);
                 let (declined, forms) = match &refusal {
@@ -810,6 +909,7 @@ fn trial(
                 // then a fault in what the case leans on, then what it declines; only then
                 // the case's own setup and steps.
                 let outcome = match (record.failure, unadvertised.clone(), record.warning) {
+                    (Some(f), _, _) if no_answer => Outcome::Unanswered(f.message),
                     (Some(_), Some(why), _) => Outcome::Unsupported(why),
                     (Some(_), None, _) if record.unkept.is_some() => Outcome::Unsupported(
                         record.unkept.map(|l| l.message).unwrap_or_default(),
@@ -866,6 +966,12 @@ fn trial(
                     ));
                     lock(&shared.under_load).push(done.name.clone());
                 }
+                if let Some((drops, retries)) = unanswered {
+                    let mut seen = lock(&shared.unanswered);
+                    seen.cases.push(done.name.clone());
+                    seen.drops += drops;
+                    seen.retries += retries;
+                }
                 done
             }
         };
@@ -879,6 +985,7 @@ fn trial(
                     .unwrap_or_default()
                     .trim_start_matches("skipped: "),
             )),
+            Status::Inconclusive => Ok(Completion::ignored_with("inconclusive: no answer")),
             Status::Documented => Ok(Completion::ignored_with(format!(
                 "documented deviation: {}",
                 done.deviation.as_deref().unwrap_or_default()

@@ -152,9 +152,7 @@ impl Client {
     /// Stops the run: nothing new is created, the requests in flight finish, and what the
     /// ledger still lists is deleted. Returns the URLs that could not be deleted.
     pub async fn stop(&self) -> Vec<String> {
-        if let Some(l) = &self.ledger {
-            l.close();
-        }
+        self.halt();
         // A create in flight may still answer with an id to delete; a server that hangs
         // does not hold the stop up for longer than this.
         let grace = self.policy.max_wait.min(Duration::from_secs(5));
@@ -167,6 +165,14 @@ impl Client {
             );
         }
         self.sweep().await
+    }
+
+    /// The first half of [`Client::stop`]: from now on nothing is sent that would create or
+    /// change (a DELETE still goes), so that what is in flight ends soon.
+    pub fn halt(&self) {
+        if let Some(l) = &self.ledger {
+            l.close();
+        }
     }
 
     /// The trouble the target showed so far (5xx answers, failed connections) and the lowest
@@ -381,6 +387,8 @@ impl Client {
                     outcome: Outcome::Error(why),
                     elapsed_ms: 0.0,
                     retries: 0,
+                    unanswered: false,
+                    dropped: 0,
                 };
             }
             ledger.sending(&self.base_url, out.method, out.path);
@@ -388,8 +396,11 @@ impl Client {
         let slot = self.slots.acquire().await;
         let started = Instant::now();
         let mut retries = 0;
+        let mut dropped = 0;
+        let mut unanswered;
         let outcome = loop {
             self.pace().await;
+            unanswered = false;
             let outcome = match (&auth_failed, req.try_clone()) {
                 (Some(e), _) => Outcome::Error(e.clone()),
                 (None, None) => Outcome::Error("the request cannot be sent twice".into()),
@@ -405,13 +416,14 @@ impl Client {
                             }
                             self.read(resp).await
                         }
-                        // A TLS refusal in words rather than rustls' own print of it.
-                        Err(e) => Outcome::Error(
-                            self.scrub(
-                                &crate::tls::refusal(&e, self.network.identity.is_some())
-                                    .unwrap_or_else(|| describe(&e)),
-                            ),
-                        ),
+                        // A TLS refusal in words rather than rustls' own print of it: an
+                        // answer of a kind; anything else is none.
+                        Err(e) => {
+                            let refusal = crate::tls::refusal(&e, self.network.identity.is_some());
+                            unanswered = refusal.is_none();
+                            dropped += u32::from(unanswered);
+                            Outcome::Error(self.scrub(&refusal.unwrap_or_else(|| describe(&e))))
+                        }
                     };
                     // 501 (and 505) answer the request itself, as /Me without a user does:
                     // not a sign of load.
@@ -443,6 +455,8 @@ impl Client {
             outcome,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
             retries,
+            unanswered,
+            dropped,
         }
     }
 
@@ -536,6 +550,8 @@ mod tests {
             outcome,
             elapsed_ms: 1.0,
             retries,
+            unanswered: false,
+            dropped: 0,
         }
     }
 
@@ -685,7 +701,7 @@ mod tests {
             matches!(&e.outcome, Outcome::Response(r) if r.status == 200),
             "{e:?}"
         );
-        assert_eq!(e.retries, 2);
+        assert_eq!((e.retries, e.unanswered, e.dropped), (2, false, 0));
         // 20 ms, then 40 ms, each with up to as much again of jitter.
         assert!(waited >= Duration::from_millis(60), "{waited:?}");
         for (status, retries) in [(429, 3), (500, 0), (501, 0), (400, 0)] {
@@ -715,6 +731,40 @@ mod tests {
             panic!("{e:?}");
         };
         assert!(why.contains("error sending request"), "{why}");
+        // Nothing came back, from any of the three sends.
+        assert_eq!((e.unanswered, e.dropped), (true, 3));
+    }
+
+    /// A DELETE whose first send is read and closed without an answer is sent again; the
+    /// answer to the second (404: the first may have deleted it) is an answer, and the
+    /// exchange says a send before it got none.
+    #[tokio::test]
+    async fn an_answer_after_a_dropped_send_says_so() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for (n, stream) in listener.incoming().flatten().take(2).enumerate() {
+                let mut stream = stream;
+                let mut head = [0u8; 1024];
+                let _ = stream.read(&mut head);
+                if n == 1 {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                }
+            }
+        });
+        let policy = Policy {
+            backoff: Duration::from_millis(10),
+            ..Policy::default()
+        };
+        let e = quick(&base, policy).delete("/Users/1").await;
+        assert!(
+            matches!(&e.outcome, Outcome::Response(r) if r.status == 404),
+            "{e:?}"
+        );
+        assert_eq!((e.retries, e.unanswered, e.dropped), (1, false, 1));
     }
 
     /// An OAuth token is used until the target refuses it with 401; then a new one is

@@ -61,6 +61,16 @@ pub struct Exchange {
     /// How often it was sent again (429, 503, a reset connection) before this answer.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retries: u32,
+    /// The request went out and the connection ended before an answer came (refused, reset,
+    /// closed, timed out): the transport's doing or the target's, a thing sending again may
+    /// not meet. Not so for a request scimitar held back, nor for an answer cut short.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unanswered: bool,
+    /// How many of its sends got no answer, the last one included: an answer after one may
+    /// be to what the unanswered send already did (a DELETE sent again finds the resource
+    /// gone).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped: u32,
 }
 
 impl Exchange {

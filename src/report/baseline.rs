@@ -40,7 +40,10 @@ pub fn compare(baseline: &RunReport, now: &RunReport) -> Comparison {
         .map(|c| (c.name.as_str(), c.status))
         .collect();
     let mut out = Comparison::default();
-    for c in &now.cases {
+    // A case that showed nothing (no answer, cut short) neither regressed nor improved.
+    let showed =
+        |c: &&super::CaseResult| !matches!(c.status, Status::Inconclusive | Status::Interrupted);
+    for c in now.cases.iter().filter(showed) {
         let was = before.get(c.name.as_str()).copied();
         let change = Change {
             name: c.name.clone(),

@@ -36,7 +36,7 @@ struct Counts {
 /// Worse results rank higher; a requirement takes the worst of its cases.
 fn rank(s: Status) -> u8 {
     match s {
-        Status::Skipped | Status::Blocked => 0,
+        Status::Skipped | Status::Blocked | Status::Inconclusive | Status::Interrupted => 0,
         Status::Passed => 1,
         Status::Warning => 2,
         Status::Documented => 3,
@@ -68,7 +68,7 @@ impl<'a> View<'a> {
                 Status::Documented => counts.documented += 1,
                 Status::Failed | Status::Undocumented => counts.broken += 1,
                 Status::Warning => counts.warned += 1,
-                Status::Skipped | Status::Blocked => {}
+                Status::Skipped | Status::Blocked | Status::Inconclusive | Status::Interrupted => {}
             }
         }
         let findings = [
@@ -107,6 +107,8 @@ fn label(s: Status) -> &'static str {
         Status::Passed => "pass",
         Status::Skipped => "skipped",
         Status::Blocked => "blocked",
+        Status::Inconclusive => "inconclusive",
+        Status::Interrupted => "interrupted",
     }
 }
 
@@ -221,6 +223,9 @@ impl Reporter for Markdown {
             "Target `{}`, profile `{}`, scimitar {}, run `{}`.\n",
             report.target, report.profile, report.version, report.run_id
         );
+        if let Some(line) = super::unfinished(report) {
+            let _ = writeln!(o, "**{line}**\n");
+        }
         let _ = writeln!(
             o,
             "| passed | failed | undocumented deviations | documented deviations | warnings | skipped |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} |\n",
@@ -375,7 +380,7 @@ fn class(s: Status) -> &'static str {
         Status::Documented => "doc",
         Status::Warning => "warn",
         Status::Passed => "ok",
-        Status::Skipped | Status::Blocked => "skip",
+        Status::Skipped | Status::Blocked | Status::Inconclusive | Status::Interrupted => "skip",
     }
 }
 
@@ -418,6 +423,9 @@ impl Reporter for Html {
             esc(&report.version),
             esc(&report.run_id)
         );
+        if let Some(line) = super::unfinished(report) {
+            let _ = write!(o, "<p><strong>{}</strong></p>", esc(&line));
+        }
         o.push_str("<div class=\"cards\">");
         for (n, what, cls) in [
             (report.passed, "passed", "ok"),

@@ -58,6 +58,9 @@ pub fn job_summary(report: &RunReport) -> String {
         report.documented,
         report.undocumented
     );
+    if let Some(line) = super::unfinished(report) {
+        let _ = writeln!(out, "\n{line}");
+    }
     let failing: Vec<_> = report
         .cases
         .iter()

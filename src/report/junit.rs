@@ -24,7 +24,12 @@ impl Reporter for Junit {
             };
             let fails = c.status.fails_run(c.level);
             let status = match c.status {
-                Status::Skipped | Status::Documented => {
+                // Inconclusive and interrupted cases checked nothing: neither passed nor
+                // failed, kept apart by their `outcome` below.
+                Status::Skipped
+                | Status::Documented
+                | Status::Inconclusive
+                | Status::Interrupted => {
                     let mut s = TestCaseStatus::skipped();
                     if let Some(m) = &c.message {
                         s.set_message(m.as_str());
@@ -53,7 +58,11 @@ impl Reporter for Junit {
             tc.add_property(Property::new("level", c.level.to_string()));
             if matches!(
                 c.status,
-                Status::Warning | Status::Documented | Status::Undocumented
+                Status::Warning
+                    | Status::Documented
+                    | Status::Undocumented
+                    | Status::Inconclusive
+                    | Status::Interrupted
             ) && !fails
             {
                 // Kept apart from failures, never hidden.
@@ -94,6 +103,12 @@ impl Reporter for Junit {
                 suite.add_test_case(tc);
             }
             suites.push(suite);
+        }
+        if let Some(stopped) = report.stopped {
+            // Every suite says the run was stopped, as a dashboard may show only one.
+            for suite in &mut suites {
+                suite.add_property(Property::new("stopped", stopped.cause()));
+            }
         }
         out.add_test_suites(suites);
         out.to_string().expect("JUnit XML serialises")

@@ -40,6 +40,17 @@ pub struct RunReport {
     pub undocumented: usize,
     #[serde(default)]
     pub blocked: usize,
+    #[serde(default)]
+    pub inconclusive: usize,
+    #[serde(default)]
+    pub interrupted: usize,
+    /// Why the run stopped before its end, if it did; its cases cut short or never started
+    /// are interrupted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Stopped>,
+    /// Cases whose requests got no answer beside others and that passed run again alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unanswered: Option<UnansweredFinding>,
     /// Cases that failed beside others and passed alone: the target's trouble under load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<LoadFinding>,
@@ -90,6 +101,11 @@ pub enum Status {
     Undocumented,
     /// A step of the suite's setup failed, so the case checked nothing.
     Blocked,
+    /// A request of the case got no answer, beside other cases and again alone (a dropped
+    /// connection, a timeout): the case showed nothing either way.
+    Inconclusive,
+    /// The run was stopped (Ctrl-C, `--run-timeout`) before the case ended, or began.
+    Interrupted,
 }
 
 impl Status {
@@ -102,12 +118,15 @@ impl Status {
             Status::Documented => "documented deviation",
             Status::Undocumented => "undocumented deviation",
             Status::Blocked => "blocked",
+            Status::Inconclusive => "inconclusive",
+            Status::Interrupted => "interrupted",
         }
     }
 
     /// Whether a case of `level` ending so fails the run: a broken MUST, an undocumented
-    /// MUST deviation, or a case its setup blocked. The classifier and every reporter ask
-    /// it here, below both.
+    /// MUST deviation, or a case its setup blocked; never one without an answer or cut
+    /// short, which showed nothing of the target's conformance. The classifier and every
+    /// reporter ask it here, below both.
     pub fn fails_run(self, level: Level) -> bool {
         match self {
             // Nothing was checked: the run cannot pass on it.
@@ -270,6 +289,52 @@ impl fmt::Display for LoadFinding {
             write!(f, "\n    passed alone: {}", self.cases.join(", "))?;
         }
         Ok(())
+    }
+}
+
+/// Why a run stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stopped {
+    /// Ctrl-C (SIGINT).
+    Interrupted,
+    /// `--run-timeout` passed.
+    TimedOut,
+}
+
+impl Stopped {
+    /// What stopped it, in words.
+    pub fn cause(self) -> &'static str {
+        match self {
+            Stopped::Interrupted => "interrupted (Ctrl-C)",
+            Stopped::TimedOut => "stopped at --run-timeout",
+        }
+    }
+}
+
+/// Cases whose requests got no answer beside other cases and that passed when run again
+/// alone: the transport's trouble or the target's, not its conformance.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UnansweredFinding {
+    pub cases: Vec<String>,
+    /// Their sends that got no answer.
+    pub drops: u32,
+    /// Their requests the client sent again (429, 503, an idempotent one unanswered).
+    pub retries: u32,
+}
+
+impl fmt::Display for UnansweredFinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.cases.len();
+        write!(
+            f,
+            "{n} {} got no answer to {} {} beside other cases ({} sent again) and passed run again alone: {}",
+            if n == 1 { "case" } else { "cases" },
+            self.drops,
+            if self.drops == 1 { "send" } else { "sends" },
+            self.retries,
+            self.cases.join(", ")
+        )
     }
 }
 
@@ -514,6 +579,9 @@ pub fn summary(report: &RunReport) -> String {
     if let Some(load) = &report.load {
         let _ = writeln!(out, "warning: load, not conformance: {load}\n");
     }
+    if let Some(unanswered) = &report.unanswered {
+        let _ = writeln!(out, "warning: transport, not conformance: {unanswered}\n");
+    }
     if !report.declined.is_empty() {
         let _ = writeln!(
             out,
@@ -538,10 +606,43 @@ pub fn summary(report: &RunReport) -> String {
         }
         out.push('\n');
     }
+    listed(
+        &mut out,
+        Status::Inconclusive,
+        "inconclusive: a request got no answer, beside other cases and again alone (a dropped connection, a timeout); these cases showed nothing either way",
+    );
+    if let Some(stopped) = report.stopped {
+        let _ = writeln!(
+            out,
+            "{}: {} cases cut short or not run (interrupted, not failed)\n",
+            stopped.cause(),
+            report.interrupted
+        );
+    }
     if let Some(line) = findings::headline(&report.cases) {
         let _ = writeln!(out, "{line}\n");
     }
     out
+}
+
+/// What the file reports say of the cases that showed nothing: the run stopped before its
+/// end, cases that got no answer; None when neither.
+pub fn unfinished(report: &RunReport) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(stopped) = report.stopped {
+        parts.push(format!(
+            "The run was {}: {} cases interrupted.",
+            stopped.cause(),
+            report.interrupted
+        ));
+    }
+    if report.inconclusive > 0 {
+        parts.push(format!(
+            "{} cases inconclusive: a request got no answer, even run again alone.",
+            report.inconclusive
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 /// The skipped cases grouped by reason, most first: how many, then each reason's cases.

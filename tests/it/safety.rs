@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{hostile, scimitar, serve, temp_dir, text};
 use serde_json::Value;
@@ -64,28 +64,12 @@ fn an_interrupted_run_leaves_nothing_it_created() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("runs");
-    let started = Instant::now();
-    let created = || {
-        std::fs::read_to_string(&ledger)
-            .map(|t| t.matches("\"created\"").count())
-            .unwrap_or(0)
-    };
-    while created() < 5 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "nothing was created"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::await_creates(&ledger, 5);
     assert!(
         total(&up, "Users", token) + total(&up, "Groups", token) > 0,
         "mid-suite, resources exist"
     );
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
+    common::interrupt(&child);
     let out = child.wait_with_output().expect("exits");
     let t = text(&out);
     assert_eq!(out.status.code(), Some(130), "{t}");

@@ -72,7 +72,7 @@ pub fn start(upstream: Option<&str>) -> Hostile {
 }
 
 /// Reads one request: its head and its body (by Content-Length).
-fn read_request(s: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+pub fn read_request(s: &mut TcpStream) -> Option<(String, Vec<u8>)> {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
+pub mod fault_proxy;
 pub mod hostile;
 pub mod tls;
 
@@ -82,6 +83,29 @@ pub async fn scim_request(
             .body(b.to_string());
     }
     req.send().await.unwrap()
+}
+
+/// Waits until a run's `--ledger` file records `n` creates (a minute at most).
+pub fn await_creates(ledger: &Path, n: usize) {
+    let started = std::time::Instant::now();
+    let created =
+        || std::fs::read_to_string(ledger).map_or(0, |t| t.matches("\"created\"").count());
+    while created() < n {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "nothing was created"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Sends SIGINT to `child`, as Ctrl-C does.
+pub fn interrupt(child: &Child) {
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
 }
 
 /// A fresh temporary directory under target/, unique to the test, removed when dropped
