@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -485,6 +486,7 @@ fn execute(
         confirm,
         under_load: Mutex::new(Vec::new()),
         unanswered: Mutex::new(Default::default()),
+        lost_alone: AtomicUsize::new(0),
         declined: Mutex::new(Default::default()),
         declining: Mutex::new(Vec::new()),
         leaning: Mutex::new(Vec::new()),
@@ -728,6 +730,14 @@ fn github(report: &RunReport, scrub: impl Fn(&str) -> String) -> Result<(), Conf
     Ok(())
 }
 
+/// How often a case that got no answer is sent alone before it is called inconclusive: at
+/// one request in five lost, a case of a few requests gets through alone within three.
+const ALONE_ATTEMPTS: usize = 3;
+
+/// After this many cases got no answer alone, the target is taken as down rather than the
+/// path as lossy, and later such cases are sent alone once only.
+const LOST_ALONE_CAP: usize = 3;
+
 /// What every trial of a run reads.
 struct Shared {
     suites: Vec<Loaded>,
@@ -742,6 +752,8 @@ struct Shared {
     under_load: Mutex<Vec<String>>,
     /// The cases that got no answer beside others and passed alone.
     unanswered: Mutex<report::UnansweredFinding>,
+    /// The cases that got no answer alone either, however often sent.
+    lost_alone: AtomicUsize,
     /// The filter parts the target declined, for the run's summary.
     declined: Mutex<std::collections::BTreeSet<String>>,
     /// The cases skipped for declined filter parts: their names, the endpoint and the parts.
@@ -880,9 +892,29 @@ fn trial(
                     && shared.stopped().is_none()
                 {
                     let _alone = shared.alone.write().unwrap_or_else(|e| e.into_inner());
-                    let Some(again) = run(limits) else {
+                    let lost = record.unanswered();
+                    let Some(mut again) = run(limits.clone()) else {
                         return interrupted("cut short, the run was stopped");
                     };
+                    // A flaky network may lose a request sent alone too: such a case is sent
+                    // alone up to `ALONE_ATTEMPTS` times, until cases keep getting no answer
+                    // even so (a target that is down, not a lossy path: no more waits).
+                    let mut attempts = 1;
+                    while lost
+                        && again.failure.is_some()
+                        && again.unanswered()
+                        && attempts < ALONE_ATTEMPTS
+                        && shared.lost_alone.load(Ordering::Relaxed) < LOST_ALONE_CAP
+                    {
+                        let Some(next) = run(limits.clone()) else {
+                            return interrupted("cut short, the run was stopped");
+                        };
+                        again = next;
+                        attempts += 1;
+                    }
+                    if lost && again.failure.is_some() && again.unanswered() {
+                        shared.lost_alone.fetch_add(1, Ordering::Relaxed);
+                    }
                     if again.failure.is_none() {
                         if record.unanswered() {
                             unanswered = Some(record.drops_and_retries());
