@@ -22,7 +22,8 @@ use crate::client::{Auth, Client, Network, Secret};
 use crate::exec::{FILTER_RULE, Failure, Refusal, Runner, Shaping};
 use crate::plan::fit::{self, Fit, Shape};
 use crate::plan::{Planned, plan};
-use crate::profile::Profile;
+use crate::interop::overlay::Claim;
+use crate::profile::{Levels, Profile};
 use crate::report::{self, CaseResult, ReportSpec, RunReport, Status};
 use crate::scim::locate::fill_path_in_rfc;
 use crate::server::{self, Defect, Defects};
@@ -396,7 +397,10 @@ fn plan_cases(
     suites: &mut Suites,
     fit: &Fit,
 ) -> (Vec<Planned>, Vec<Vec<Option<String>>>) {
-    let skips = fit::suites(fit, &mut suites.loaded);
+    let mut skips = fit::suites(fit, &mut suites.loaded);
+    if opts.profile.levels == Levels::Interop {
+        crate::interop::overlay::hold_back(&suites.loaded, &mut skips);
+    }
     let mut planned = plan(
         &suites.loaded,
         &opts.tags,
@@ -457,6 +461,7 @@ fn execute(
         declining: Mutex::new(Vec::new()),
         leaning: Mutex::new(Vec::new()),
         handle: runtime.handle().clone(),
+        interop: (opts.profile.levels == Levels::Interop).then(|| Claim::of(&target.caps)),
         base_url: session.base_url,
         run_id: session.run_id,
         opts,
@@ -541,6 +546,9 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
         optional_features: report::optional::table(&cases),
         fill_paths: fill_paths(shared.runner.declared.as_ref(), &cases),
         invariants: report::InvariantFinding::of(&cases, profile),
+        interop: shared
+            .interop
+            .map(|claim| crate::interop::readiness::Readiness::of(claim, &cases)),
         cases,
     }
 }
@@ -701,6 +709,8 @@ struct Shared {
     /// The cases blocked by a fault in their filter: the fault, the case and the parts.
     leaning: Mutex<Vec<(FilterFault, String, Vec<String>)>>,
     handle: tokio::runtime::Handle,
+    /// Under the interop profile: whether the target claims it.
+    interop: Option<Claim>,
     base_url: String,
     run_id: String,
     opts: RunOptions,
@@ -734,6 +744,7 @@ fn result(p: &Planned, loaded: &Loaded, c: Classified) -> CaseResult {
         reproduction: None,
         steps: vec![],
         features: vec![],
+        interop: None,
     }
 }
 
@@ -758,7 +769,8 @@ fn trial(
         }
         let loaded = &shared.suites[p.suite];
         let case = &loaded.suite.cases[p.case].value;
-        let done = match limits {
+        let mut failed = false;
+        let mut done = match limits {
             Err(why) => {
                 let outcome = Outcome::Unsupported(why);
                 let features = classify::uses(&p, case, unadvertised.as_deref(), &outcome);
@@ -850,6 +862,7 @@ fn trial(
                     shared.note_refusal(&p.name, r, &outcome);
                 }
                 let features = classify::uses(&p, case, unadvertised.as_deref(), &outcome);
+                failed = matches!(outcome, Outcome::Failed(_));
                 let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.opts.profile);
                 let kept = !matches!(c.status, Status::Passed | Status::Skipped);
                 let mut done = CaseResult {
@@ -869,6 +882,9 @@ fn trial(
                 done
             }
         };
+        if let Some(claim) = shared.interop {
+            crate::interop::overlay::judge(&p, failed, claim, &mut done);
+        }
         let verdict = match done.status {
             s if s.fails_run(p.level) => {
                 Err(Failed::from(done.message.clone().unwrap_or_default()))
