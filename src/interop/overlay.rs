@@ -6,8 +6,7 @@
 //!   cases for those are not run, the profile's own case judges, with one line naming the
 //!   RFC rule it overrides;
 //! - its client rows bind scimitar: a case whose requests break one is not sent
-//!   ([`unsent`]), unless it breaks it on purpose to see the server refuse it
-//!   ([`DELIBERATE`]);
+//!   ([`unsent`]), unless the step breaking it expects the server to refuse it;
 //! - a server that claims `interopProfileConformant` fails on every broken profile MUST; one
 //!   that does not gets them as readiness gaps, and the run's verdict follows the RFC
 //!   ([`judge`]).
@@ -20,7 +19,7 @@ use crate::capabilities::Capabilities;
 use crate::plan::Planned;
 use crate::report::{CaseResult, Status};
 use crate::requirements;
-use crate::suite::{Case, Level, Loaded, Method, Request, Suite};
+use crate::suite::{Case, Level, Loaded, Method, Request, Step, Suite};
 
 /// The rules that contradict the RFCs rather than narrow them (`../shared/interop-profile.md`),
 /// each with the RFC rows it overrides under the profile.
@@ -30,9 +29,20 @@ pub const CONFLICTS: [(&str, &[&str]); 3] = [
     ("I-transport-05", &["P-security-01"]),
 ];
 
-/// The tag of a profile case that breaks a client row on purpose, to see the server refuse
-/// what the profile forbids (a path-less PATCH for I-patch-06).
-pub const DELIBERATE: &str = "deliberate";
+/// The client rows scimitar's requests are held to under the profile (what [`unsent`] looks
+/// for; a test checks every request of a run against them).
+pub const HELD_TO: [&str; 10] = [
+    "I-patch-03",
+    "I-etag-01",
+    "I-media-04",
+    "I-media-02",
+    "I-filter-05",
+    "I-filter-04",
+    "I-patch-04",
+    "I-patch-05",
+    "I-patch-19",
+    "I-patch-07",
+];
 
 /// The headers I-etag-01 keeps a client from sending.
 const CONDITIONAL: [&str; 4] = [
@@ -111,11 +121,9 @@ fn overridden_by(requirements: &[String]) -> Option<&'static str> {
 
 /// Why scimitar does not send a case under the profile: it checks an RFC rule a conflict
 /// overrides, or one of its requests (its suite's setup and teardown included) breaks a
-/// client row. None for a case tagged [`DELIBERATE`].
+/// client row where the step does not expect a refusal (I-patch-06's case sends a path-less
+/// PATCH to see it refused).
 pub fn unsent(suite: &Suite, case: &Case) -> Option<String> {
-    if case.tags.iter().any(|t| t == DELIBERATE) {
-        return None;
-    }
     let cited: Vec<String> = suite
         .requirements
         .iter()
@@ -134,6 +142,7 @@ pub fn unsent(suite: &Suite, case: &Case) -> Option<String> {
         .chain(&case.steps)
         .chain(&case.teardown)
         .chain(&suite.teardown)
+        .filter(|s| !expects_a_refusal(&s.value))
         .find_map(|s| breaks(&s.value.request))
         .map(|(id, what)| {
             let citation = requirements::find(id).map(|r| r.citation()).unwrap_or_default();
@@ -153,6 +162,15 @@ pub fn hold_back(suites: &[Loaded], skips: &mut [Vec<Option<String>>]) {
             }
         }
     }
+}
+
+/// Whether a step expects only error answers: it tests the server's refusal of what it sends,
+/// which a client row does not keep it from sending.
+fn expects_a_refusal(step: &Step) -> bool {
+    step.expect
+        .status
+        .as_ref()
+        .is_some_and(|set| set.0.iter().all(|&code| code >= 400))
 }
 
 /// The client row a request breaks, and what it sends that breaks it.
