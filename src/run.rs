@@ -398,7 +398,8 @@ fn plan_cases(
     fit: &Fit,
 ) -> (Vec<Planned>, Vec<Vec<Option<String>>>) {
     let mut skips = fit::suites(fit, &mut suites.loaded);
-    if opts.profile.levels == Levels::Interop {
+    // A replay sends what the provider sends: only scimitar's own requests are held back.
+    if opts.profile.levels == Levels::Interop && opts.replay.is_none() {
         crate::interop::overlay::hold_back(&suites.loaded, &mut skips);
     }
     let mut planned = plan(
@@ -546,9 +547,10 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
         optional_features: report::optional::table(&cases),
         fill_paths: fill_paths(shared.runner.declared.as_ref(), &cases),
         invariants: report::InvariantFinding::of(&cases, profile),
-        interop: shared
-            .interop
-            .map(|claim| crate::interop::readiness::Readiness::of(claim, &cases)),
+        interop: shared.interop.map(|claim| {
+            let idp = shared.opts.replay.as_ref().map(|r| r.idp.name.as_str());
+            crate::interop::readiness::Readiness::of(claim, &cases, idp)
+        }),
         cases,
     }
 }

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 use super::catalogue;
+use super::clash::{self, Clash};
 use super::overlay::{Claim, Held};
 use crate::report::CaseResult;
 
@@ -19,6 +20,11 @@ pub struct Readiness {
     /// Every server MUST row of the profile.
     pub total: usize,
     pub areas: Vec<Area>,
+    /// Under a replay: the identity provider, and what it sends that the profile refuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replayed: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clashes: Vec<Clash>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,7 +49,8 @@ pub struct Gap {
 }
 
 impl Readiness {
-    pub fn of(claim: Claim, cases: &[CaseResult]) -> Readiness {
+    /// The readiness of a run's `cases`; `replayed`, the identity provider a replay sends as.
+    pub fn of(claim: Claim, cases: &[CaseResult], replayed: Option<&str>) -> Readiness {
         let mut areas: BTreeMap<&str, Area> = BTreeMap::new();
         for rule in catalogue::server_musts() {
             let r = &rule.requirement;
@@ -88,6 +95,8 @@ impl Readiness {
             hold: areas.iter().map(|a| a.hold).sum(),
             total: areas.iter().map(|a| a.total).sum(),
             areas,
+            replayed: replayed.map(str::to_string),
+            clashes: replayed.map(|_| clash::clashes(cases)).unwrap_or_default(),
         }
     }
 
@@ -130,6 +139,9 @@ impl Readiness {
             if !a.unchecked.is_empty() {
                 let _ = writeln!(out, "        not checked: {}", a.unchecked.join(", "));
             }
+        }
+        if let Some(idp) = &self.replayed {
+            out.push_str(&clash::render(idp, &self.clashes));
         }
         out.push('\n');
         out
