@@ -568,6 +568,7 @@ mod tests {
                 "absolute-endpoints",
                 "cursor",
                 "globalrelay",
+                "interop",
                 "minimal",
                 "narrow",
                 "newrelic",
@@ -717,7 +718,7 @@ mod tests {
         let e = Profile::find("nosuch").unwrap_err();
         assert!(
             e.contains(
-                "rfc, absolute-endpoints, cursor, globalrelay, minimal, narrow, newrelic, strict"
+                "rfc, absolute-endpoints, cursor, globalrelay, interop, minimal, narrow, newrelic, strict"
             ),
             "{e}"
         );

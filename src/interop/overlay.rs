@@ -367,6 +367,79 @@ fn prepend(done: &mut CaseResult, lines: &[String]) {
 mod tests {
     use super::*;
 
+    fn planned(level: Level, requirements: &[&str], vendor: bool) -> Planned {
+        Planned {
+            suite: 0,
+            case: 0,
+            name: "s::c".into(),
+            level,
+            requirements: requirements.iter().map(|r| r.to_string()).collect(),
+            requires: vec![],
+            limits: vec![],
+            vendor,
+        }
+    }
+
+    fn result(p: &Planned, status: Status) -> CaseResult {
+        let mut c: CaseResult = serde_json::from_value(serde_json::json!({
+            "name": p.name, "suite": "s", "case": "c", "file": "f.yaml",
+            "level": p.level, "requirements": p.requirements, "status": "passed",
+            "duration_ms": 0.0, "steps": []
+        }))
+        .expect("a case");
+        c.status = status;
+        c
+    }
+
+    /// A profile case that fails: a failure when the server claims the profile, a readiness
+    /// gap (which fails no run) when it does not; a passing one holds its row.
+    #[test]
+    fn a_broken_profile_must_fails_only_a_server_claiming_the_profile() {
+        let p = planned(Level::Must, &["I-schema-02"], true);
+        let mut claimed = result(&p, Status::Failed);
+        judge(&p, true, Claim::Claimed, &mut claimed);
+        assert_eq!(claimed.status, Status::Failed);
+        assert!(claimed.message.unwrap().contains("claims interopProfileConformant"));
+        let mut ready = result(&p, Status::Failed);
+        judge(&p, true, Claim::NotClaimed, &mut ready);
+        assert_eq!(ready.status, Status::Warning);
+        assert!(!ready.status.fails_run(ready.level));
+        assert_eq!(ready.interop.unwrap().held, Held::Broken);
+        let mut held = result(&p, Status::Passed);
+        judge(&p, false, Claim::NotClaimed, &mut held);
+        assert_eq!(held.interop.unwrap().held, Held::Held);
+    }
+
+    /// An RFC MAY case citing a row the profile raises (P-filter-03 by I-filter-01) cites the
+    /// profile's row; it fails the run only where the server claims the profile. An RFC
+    /// MUST failure fails the run either way.
+    #[test]
+    fn raised_rfc_rows_fail_a_claiming_server_and_rfc_musts_fail_any() {
+        let p = planned(Level::May, &["P-filter-03"], false);
+        let mut claimed = result(&p, Status::Warning);
+        judge(&p, true, Claim::Claimed, &mut claimed);
+        assert!(claimed.requirements.contains(&"I-filter-01".to_string()));
+        assert_eq!((claimed.status, claimed.level), (Status::Failed, Level::Must));
+        let mut ready = result(&p, Status::Warning);
+        judge(&p, true, Claim::NotClaimed, &mut ready);
+        assert_eq!((ready.status, ready.level), (Status::Warning, Level::May));
+        let p = planned(Level::Must, &["P-create-05"], false);
+        let mut rfc = result(&p, Status::Failed);
+        judge(&p, true, Claim::NotClaimed, &mut rfc);
+        assert_eq!(rfc.status, Status::Failed);
+    }
+
+    #[test]
+    fn a_conflict_rows_result_names_the_rfc_rule_it_overrides() {
+        let p = planned(Level::Must, &["I-patch-11"], true);
+        let mut done = result(&p, Status::Passed);
+        judge(&p, false, Claim::NotClaimed, &mut done);
+        let m = done.message.unwrap();
+        assert_eq!(m.lines().count(), 1, "{m}");
+        assert!(m.starts_with("conflict: under the interop profile I-patch-11"), "{m}");
+        assert!(m.contains("P-patch-26 (RFC 7644 §3.5.2.3 lines 2378-2382"), "{m}");
+    }
+
     #[test]
     fn only_eq_and_and_pass_outside_quoted_values() {
         assert!(eq_and_only(r#"userName eq "a or b" and externalId eq "x""#));

@@ -21,6 +21,7 @@ mod fuzz_corpus;
 mod r#gen;
 mod hostile;
 mod independent;
+mod interop;
 mod invariants;
 mod okta;
 mod planning;
