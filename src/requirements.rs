@@ -132,9 +132,10 @@ pub fn all() -> &'static [Requirement] {
 
 /// A row of the RFC catalogue, or of the interop profile's (`I-…`, [`crate::interop`]).
 pub fn find(id: &str) -> Option<&'static Requirement> {
-    all().iter().find(|r| r.id == id).or_else(|| {
-        crate::interop::catalogue::find(id).map(|rule| &rule.requirement)
-    })
+    all()
+        .iter()
+        .find(|r| r.id == id)
+        .or_else(|| crate::interop::catalogue::find(id).map(|rule| &rule.requirement))
 }
 
 /// The rows `ids` name that exist.

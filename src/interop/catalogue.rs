@@ -128,7 +128,10 @@ mod tests {
             r.url(),
             "https://datatracker.ietf.org/doc/html/draft-zollner-scim-interop-profile-01#section-6.5.1.1"
         );
-        assert_eq!(crate::requirements::find("I-patch-06").unwrap().id, "I-patch-06");
+        assert_eq!(
+            crate::requirements::find("I-patch-06").unwrap().id,
+            "I-patch-06"
+        );
         assert_eq!(find("I-media-04").unwrap().requirement.basis, Basis::Client);
         for rule in all() {
             for id in &rule.rfc_rows {

@@ -19,40 +19,48 @@ pub struct Clash {
     pub cases: Vec<String>,
 }
 
+/// A kind of PATCH operation the profile refuses: what it is, the rule, and how to spot it.
+struct Refused {
+    sends: &'static str,
+    rule: &'static str,
+    breaks: fn(&Value) -> bool,
+}
+
+const REFUSED: [Refused; 2] = [
+    Refused {
+        sends: "PATCH operations without a path",
+        rule: "I-patch-06 (draft §6.5.1.1: refused with 400 invalidSyntax)",
+        breaks: |op| op.get("path").is_none(),
+    },
+    Refused {
+        sends: "`active` as the string \"True\"/\"False\"",
+        rule: "I-schema-01 (draft §5.3: attributes handled strictly; active is a Boolean)",
+        breaks: |op| {
+            let by_path = op["path"]
+                .as_str()
+                .is_some_and(|p| p.eq_ignore_ascii_case("active"))
+                && op["value"].is_string();
+            by_path || op["value"]["active"].is_string()
+        },
+    },
+];
+
 /// The kinds of request the profile refuses, found in what a replay sent.
 pub fn clashes(cases: &[CaseResult]) -> Vec<Clash> {
-    let kinds: [(&str, &str, fn(&Value) -> bool); 2] = [
-        (
-            "PATCH operations without a path",
-            "I-patch-06 (draft §6.5.1.1: refused with 400 invalidSyntax)",
-            |op| op.get("path").is_none(),
-        ),
-        (
-            "`active` as the string \"True\"/\"False\"",
-            "I-schema-01 (draft §5.3: attributes handled strictly; active is a Boolean)",
-            |op| {
-                let by_path = op["path"]
-                    .as_str()
-                    .is_some_and(|p| p.eq_ignore_ascii_case("active"))
-                    && op["value"].is_string();
-                by_path || op["value"]["active"].is_string()
-            },
-        ),
-    ];
-    kinds
+    REFUSED
         .iter()
-        .filter_map(|(sends, rule, breaks)| {
+        .filter_map(|kind| {
             // The profile's own cases send what it refuses on purpose; they are not the
             // provider's.
             let cases: Vec<String> = cases
                 .iter()
                 .filter(|c| !c.file.starts_with("suites/interop"))
-                .filter(|c| c.steps.iter().any(|s| sent(s, *breaks)))
+                .filter(|c| c.steps.iter().any(|s| sent(s, kind.breaks)))
                 .map(|c| c.name.clone())
                 .collect();
             (!cases.is_empty()).then(|| Clash {
-                sends: sends.to_string(),
-                rule: rule.to_string(),
+                sends: kind.sends.to_string(),
+                rule: kind.rule.to_string(),
                 cases,
             })
         })

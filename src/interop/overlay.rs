@@ -69,7 +69,9 @@ pub enum Claim {
 impl Claim {
     pub fn of(caps: &Capabilities) -> Claim {
         match caps {
-            Capabilities::Advertised(spc) if spc["interopProfileConformant"] == Value::Bool(true) => {
+            Capabilities::Advertised(spc)
+                if spc["interopProfileConformant"] == Value::Bool(true) =>
+            {
                 Claim::Claimed
             }
             _ => Claim::NotClaimed,
@@ -179,8 +181,7 @@ fn breaks(r: &Request) -> Option<(&'static str, &'static str)> {
     if r.method == Method::Put {
         return Some(("I-patch-03", "a PUT"));
     }
-    if r
-        .headers
+    if r.headers
         .keys()
         .any(|h| CONDITIONAL.iter().any(|c| c.eq_ignore_ascii_case(h)))
     {
@@ -198,15 +199,17 @@ fn breaks(r: &Request) -> Option<(&'static str, &'static str)> {
             "a body labelled other than application/scim+json",
         ));
     }
-    if r
-        .raw_body
+    if r.raw_body
         .as_deref()
         .is_some_and(|b| serde_json::from_str::<Value>(b).is_err())
     {
         return Some(("I-media-02", "a body that is not JSON"));
     }
     if r.method != Method::Get && r.query.contains_key("filter") {
-        return Some(("I-filter-05", "a filter in the URI of a request other than GET"));
+        return Some((
+            "I-filter-05",
+            "a filter in the URI of a request other than GET",
+        ));
     }
     let body_filter = r.body.as_ref().and_then(|b| b["filter"].as_str());
     if r.query
@@ -232,10 +235,7 @@ fn patch_breaks(body: &Value) -> Option<(&'static str, &'static str)> {
         return Some(("I-patch-04", "a PATCH operation without a path"));
     }
     if paths.iter().flatten().any(|p| p.trim_end().ends_with(']')) {
-        return Some((
-            "I-patch-19",
-            "a filtered path addressing a whole element",
-        ));
+        return Some(("I-patch-19", "a filtered path addressing a whole element"));
     }
     let mut seen: Vec<String> = Vec::new();
     for p in paths.into_iter().flatten() {
@@ -399,7 +399,12 @@ mod tests {
         let mut claimed = result(&p, Status::Failed);
         judge(&p, true, Claim::Claimed, &mut claimed);
         assert_eq!(claimed.status, Status::Failed);
-        assert!(claimed.message.unwrap().contains("claims interopProfileConformant"));
+        assert!(
+            claimed
+                .message
+                .unwrap()
+                .contains("claims interopProfileConformant")
+        );
         let mut ready = result(&p, Status::Failed);
         judge(&p, true, Claim::NotClaimed, &mut ready);
         assert_eq!(ready.status, Status::Warning);
@@ -419,7 +424,10 @@ mod tests {
         let mut claimed = result(&p, Status::Warning);
         judge(&p, true, Claim::Claimed, &mut claimed);
         assert!(claimed.requirements.contains(&"I-filter-01".to_string()));
-        assert_eq!((claimed.status, claimed.level), (Status::Failed, Level::Must));
+        assert_eq!(
+            (claimed.status, claimed.level),
+            (Status::Failed, Level::Must)
+        );
         let mut ready = result(&p, Status::Warning);
         judge(&p, true, Claim::NotClaimed, &mut ready);
         assert_eq!((ready.status, ready.level), (Status::Warning, Level::May));
@@ -436,8 +444,14 @@ mod tests {
         judge(&p, false, Claim::NotClaimed, &mut done);
         let m = done.message.unwrap();
         assert_eq!(m.lines().count(), 1, "{m}");
-        assert!(m.starts_with("conflict: under the interop profile I-patch-11"), "{m}");
-        assert!(m.contains("P-patch-26 (RFC 7644 §3.5.2.3 lines 2378-2382"), "{m}");
+        assert!(
+            m.starts_with("conflict: under the interop profile I-patch-11"),
+            "{m}"
+        );
+        assert!(
+            m.contains("P-patch-26 (RFC 7644 §3.5.2.3 lines 2378-2382"),
+            "{m}"
+        );
     }
 
     #[test]
@@ -454,13 +468,23 @@ mod tests {
     fn each_conflict_names_the_rfc_rows_it_overrides() {
         let line = overrides("I-patch-06").unwrap();
         assert!(line.contains("P-patch-10 (RFC 7644 §3.5.2.1"), "{line}");
-        assert!(line.contains("P-patch-22") && line.contains("P-patch-16"), "{line}");
+        assert!(
+            line.contains("P-patch-22") && line.contains("P-patch-16"),
+            "{line}"
+        );
         assert!(overrides("I-patch-11").unwrap().contains("P-patch-26"));
-        assert!(overrides("I-transport-05").unwrap().contains("P-security-01"));
+        assert!(
+            overrides("I-transport-05")
+                .unwrap()
+                .contains("P-security-01")
+        );
         assert!(overrides("I-patch-01").is_none());
         for (id, rows) in CONFLICTS {
             let rule = catalogue::find(id).unwrap();
-            assert!(rows.iter().all(|r| rule.rfc_rows.iter().any(|q| q == r)), "{id}");
+            assert!(
+                rows.iter().all(|r| rule.rfc_rows.iter().any(|q| q == r)),
+                "{id}"
+            );
         }
     }
 
@@ -486,23 +510,33 @@ mod tests {
             Some("I-filter-04")
         );
         assert_eq!(
-            id("{method: PATCH, path: /Users/1, body: {Operations: [{op: replace, value: {active: false}}]}}"),
+            id(
+                "{method: PATCH, path: /Users/1, body: {Operations: [{op: replace, value: {active: false}}]}}"
+            ),
             Some("I-patch-04")
         );
         assert_eq!(
-            id("{method: PATCH, path: /Groups/1, body: {Operations: [{op: remove, path: 'members[value eq \"x\"]'}]}}"),
+            id(
+                "{method: PATCH, path: /Groups/1, body: {Operations: [{op: remove, path: 'members[value eq \"x\"]'}]}}"
+            ),
             Some("I-patch-19")
         );
         assert_eq!(
-            id("{method: PATCH, path: /Users/1, body: {Operations: [{op: replace, path: title, value: a}, {op: replace, path: Title, value: b}]}}"),
+            id(
+                "{method: PATCH, path: /Users/1, body: {Operations: [{op: replace, path: title, value: a}, {op: replace, path: Title, value: b}]}}"
+            ),
             Some("I-patch-07")
         );
         assert_eq!(
-            id("{method: PATCH, path: /Users/1, body: {Operations: [{op: replace, path: 'emails[type eq \"work\"].value', value: a}]}}"),
+            id(
+                "{method: PATCH, path: /Users/1, body: {Operations: [{op: replace, path: 'emails[type eq \"work\"].value', value: a}]}}"
+            ),
             None
         );
         assert_eq!(
-            id("{method: GET, path: /Users, query: {filter: 'userName eq \"a\" and active eq true'}}"),
+            id(
+                "{method: GET, path: /Users, query: {filter: 'userName eq \"a\" and active eq true'}}"
+            ),
             None
         );
     }

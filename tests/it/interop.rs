@@ -59,7 +59,10 @@ fn a_server_not_claiming_the_profile_gets_the_readiness_summary() {
     for id in ["I-patch-06", "I-patch-11", "I-schema-02", "I-filter-06"] {
         assert!(gaps.contains(&id), "{id} in {gaps:?}");
     }
-    let gap = case(&report, "interop-schema::a_create_with_an_undefined_attribute_is_refused");
+    let gap = case(
+        &report,
+        "interop-schema::a_create_with_an_undefined_attribute_is_refused",
+    );
     assert_eq!(gap["status"], "warning");
     assert_eq!(gap["interop"]["held"], "broken");
 }
@@ -82,7 +85,10 @@ fn the_path_less_patch_conflict_is_judged_by_each_profile() {
     assert!(failed(&rfc).contains(&"patch::replace_without_path".to_string()));
     assert!(names(&rfc).iter().all(|n| !n.starts_with("interop-")));
 
-    let (out, ip) = with_report(&args("interop", Some("pathless-replace-refused")), "ip-06-ip");
+    let (out, ip) = with_report(
+        &args("interop", Some("pathless-replace-refused")),
+        "ip-06-ip",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     for name in [
         "patch::replace_without_path",
@@ -98,7 +104,10 @@ fn the_path_less_patch_conflict_is_judged_by_each_profile() {
 
     let (out, rfc) = with_report(&args("rfc", None), "ip-06-rfc-default");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(case(&rfc, "patch::replace_without_path")["status"], "passed");
+    assert_eq!(
+        case(&rfc, "patch::replace_without_path")["status"],
+        "passed"
+    );
     let (_, ip) = with_report(&args("interop", None), "ip-06-ip-default");
     let own = case(&ip, "interop-patch::an_operation_without_a_path_is_refused");
     assert_eq!(own["interop"]["held"], "broken");
@@ -120,20 +129,36 @@ fn the_complex_replace_conflict_is_judged_by_each_profile() {
         "ip-11-rfc",
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(failed(&rfc).contains(&"patch::replace_complex_keeps_other_sub_attributes".to_string()));
+    assert!(
+        failed(&rfc).contains(&"patch::replace_complex_keeps_other_sub_attributes".to_string())
+    );
     let (out, ip) = with_report(
         &[&["run", "--profile", "interop"][..], &switched].concat(),
         "ip-11-ip",
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let own = case(&ip, "interop-patch::replace_of_a_complex_attribute_replaces_it_whole");
+    let own = case(
+        &ip,
+        "interop-patch::replace_of_a_complex_attribute_replaces_it_whole",
+    );
     assert_eq!(own["interop"]["held"], "held");
-    assert!(own["message"].as_str().unwrap().contains("overrides P-patch-26"));
+    assert!(
+        own["message"]
+            .as_str()
+            .unwrap()
+            .contains("overrides P-patch-26")
+    );
     let rfc_case = case(&ip, "patch::replace_complex_keeps_other_sub_attributes");
     assert_eq!(rfc_case["status"], "skipped");
 
-    let (_, ip) = with_report(&["run", "--profile", "interop", "--tag", "patch"], "ip-11-default");
-    let own = case(&ip, "interop-patch::replace_of_a_complex_attribute_replaces_it_whole");
+    let (_, ip) = with_report(
+        &["run", "--profile", "interop", "--tag", "patch"],
+        "ip-11-default",
+    );
+    let own = case(
+        &ip,
+        "interop-patch::replace_of_a_complex_attribute_replaces_it_whole",
+    );
     assert_eq!(own["interop"]["held"], "broken");
 }
 
@@ -144,9 +169,19 @@ fn client_rows_broken(request: &Value) -> Vec<&'static str> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| (h[0].as_str().unwrap().to_lowercase(), h[1].as_str().unwrap().to_string()))
+        .map(|h| {
+            (
+                h[0].as_str().unwrap().to_lowercase(),
+                h[1].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let body = &request["body"];
     let url = url::Url::parse(request["url"].as_str().unwrap()).unwrap();
     let mut filters: Vec<String> = url
@@ -158,9 +193,14 @@ fn client_rows_broken(request: &Value) -> Vec<&'static str> {
     if method == "PUT" {
         rows.push("I-patch-03");
     }
-    if ["if-match", "if-none-match", "if-modified-since", "if-unmodified-since"]
-        .iter()
-        .any(|h| header(h).is_some())
+    if [
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+    ]
+    .iter()
+    .any(|h| header(h).is_some())
     {
         rows.push("I-etag-01");
     }
@@ -179,10 +219,10 @@ fn client_rows_broken(request: &Value) -> Vec<&'static str> {
     if let Some(f) = body["filter"].as_str() {
         filters.push(f.to_string());
     }
-    let unquoted = |f: &str| -> String {
-        f.split('"').step_by(2).collect::<Vec<_>>().join(" ")
-    };
-    let others = ["or", "not", "ne", "co", "sw", "ew", "pr", "gt", "ge", "lt", "le"];
+    let unquoted = |f: &str| -> String { f.split('"').step_by(2).collect::<Vec<_>>().join(" ") };
+    let others = [
+        "or", "not", "ne", "co", "sw", "ew", "pr", "gt", "ge", "lt", "le",
+    ];
     if filters.iter().any(|f| {
         unquoted(f)
             .split(|c: char| c.is_whitespace() || "()[]".contains(c))
@@ -255,7 +295,13 @@ fn requests_under_the_profile_keep_the_client_rows() {
 
     let (_, rfc) = with_report(&["run"], "ip-client-rows-rfc");
     let broken = broken_client_rows(&rfc);
-    for row in ["I-patch-03", "I-etag-01", "I-filter-04", "I-patch-04", "I-patch-19"] {
+    for row in [
+        "I-patch-03",
+        "I-etag-01",
+        "I-filter-04",
+        "I-patch-04",
+        "I-patch-19",
+    ] {
         assert!(
             broken.iter().any(|b| b.ends_with(row)),
             "the RFC run breaks {row}: {broken:#?}"
@@ -286,5 +332,10 @@ fn coverage_counts_the_interop_rows_apart() {
         .unwrap();
     assert_eq!(total, "52", "{line}");
     assert!(covered.parse::<usize>().unwrap() >= 49, "{line}");
-    assert!(stdout.lines().any(|l| l.starts_with("server ") && l.contains("/52")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("server ") && l.contains("/52")),
+        "{stdout}"
+    );
 }
