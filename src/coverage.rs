@@ -105,26 +105,22 @@ impl Coverage {
             (" (RFC 9865)", &["RFC 9865"][..]),
         ] {
             for level in LEVELS {
-                let (c, t) = self.testable(rfcs, level);
-                if t > 0 {
-                    let _ = writeln!(
-                        out,
-                        "testable {level} covered{label}: {c}/{t} ({:.1}%)",
-                        percent(c, t)
-                    );
-                }
+                figure(
+                    &mut out,
+                    &format!("testable {level} covered{label}"),
+                    self.testable(rfcs, level),
+                );
             }
         }
         let uncovered: Vec<_> = self.rows.iter().filter(|(_, c)| !c).collect();
         if !uncovered.is_empty() {
             let _ = writeln!(out, "\nuncovered ({}):", uncovered.len());
             for (r, _) in uncovered {
-                let why = match (r.basis.binds_server(), r.testable_over_http.as_str()) {
-                    (false, _) => "advice only (binds no server)",
-                    (_, "no") => "not testable over HTTP",
-                    (_, "partial") => "only partly testable over HTTP; not yet written",
-                    _ => "not yet written",
-                };
+                let why = why_uncovered(
+                    r.basis.binds_server(),
+                    &r.testable_over_http,
+                    "advice only (binds no server)",
+                );
                 let _ = writeln!(
                     out,
                     "  {:<16} {:<6} {:<8} {why}: {}",
@@ -172,26 +168,22 @@ impl Coverage {
             cells.iter().map(|(s, c)| (s.to_string(), c)),
         ));
         for level in LEVELS {
-            let (c, t) = self.interop_testable(level);
-            if t > 0 {
-                let _ = writeln!(
-                    out,
-                    "testable server {level} covered (interop): {c}/{t} ({:.1}%)",
-                    percent(c, t)
-                );
-            }
+            figure(
+                &mut out,
+                &format!("testable server {level} covered (interop)"),
+                self.interop_testable(level),
+            );
         }
         let uncovered: Vec<_> = self.interop.iter().filter(|(_, c)| !c).collect();
         if !uncovered.is_empty() {
             let _ = writeln!(out, "\nuncovered interop rows ({}):", uncovered.len());
             for (r, _) in uncovered {
                 let q = &r.requirement;
-                let why = match (r.binds_server(), q.testable_over_http.as_str()) {
-                    (false, _) => "binds the client; scimitar's requests are not checked for it",
-                    (_, "no") => "not testable over HTTP",
-                    (_, "partial") => "only partly testable over HTTP; not yet written",
-                    _ => "not yet written",
-                };
+                let why = why_uncovered(
+                    r.binds_server(),
+                    &q.testable_over_http,
+                    "binds the client; scimitar's requests are not checked for it",
+                );
                 let _ = writeln!(
                     out,
                     "  {:<16} {:<6} {:<6} {why}: {}",
@@ -225,6 +217,27 @@ fn matrix<'a>(head: &str, rows: impl Iterator<Item = (String, &'a Cells)>) -> St
         );
     }
     out
+}
+
+/// Why a row has no case: `unbound` for a row binding no server.
+fn why_uncovered(
+    binds_server: bool,
+    testable_over_http: &str,
+    unbound: &'static str,
+) -> &'static str {
+    match (binds_server, testable_over_http) {
+        (false, _) => unbound,
+        (_, "no") => "not testable over HTTP",
+        (_, "partial") => "only partly testable over HTTP; not yet written",
+        _ => "not yet written",
+    }
+}
+
+/// `what: covered/total (share%)`, where there is anything to count.
+fn figure(out: &mut String, what: &str, (c, t): (usize, usize)) {
+    if t > 0 {
+        let _ = writeln!(out, "{what}: {c}/{t} ({:.1}%)", percent(c, t));
+    }
 }
 
 pub fn percent(covered: usize, total: usize) -> f64 {

@@ -1,5 +1,6 @@
-//! `--profile interop`: the draft's catalogue built in, the readiness summary of a server that
-//! does not claim the profile, the three conflicts judged by the profile under it and by the
+//! `--profile interop` (its catalogue is compared with the shared one in
+//! `planning::requirement_catalogue_equals_the_shared_one`): the readiness summary of a
+//! server that does not claim the profile, the three conflicts judged by the profile under it and by the
 //! RFC under the RFC profile, the client rows holding scimitar's own requests, and coverage
 //! counting the interop rows apart.
 
@@ -7,26 +8,6 @@ use serde_json::Value;
 
 use crate::common;
 use common::*;
-
-/// As `planning::requirement_catalogue_equals_the_shared_one`, for the interop catalogue.
-#[test]
-fn interop_catalogue_equals_the_shared_one() {
-    let shared = root().join("../shared/interop-requirements.csv");
-    let required = std::env::var_os("SCIMITAR_REQUIRE_SHARED").is_some_and(|v| v == "1");
-    let theirs = match std::fs::read_to_string(&shared) {
-        Ok(theirs) => theirs,
-        Err(e) if required => panic!("{}: {e} (SCIMITAR_REQUIRE_SHARED=1)", shared.display()),
-        Err(_) => {
-            eprintln!("{} is not there: not compared", shared.display());
-            return;
-        }
-    };
-    let ours = std::fs::read_to_string(root().join("fixtures/interop-requirements.csv")).unwrap();
-    assert_eq!(
-        ours, theirs,
-        "fixtures/interop-requirements.csv drifted from the shared copy"
-    );
-}
 
 /// The default bundled server does not claim the profile: the run prints the readiness
 /// summary with its figure and each gap's I- row, and passes on the RFC's verdict although
