@@ -8,6 +8,7 @@ use std::fmt::Write;
 
 use crate::interop::catalogue::{self, Rule};
 use crate::interop::overlay::HELD_TO;
+use crate::interop::readiness::FROM_THE_CONNECTION;
 use crate::plan::Planned;
 use crate::requirements::{self, Basis, Requirement};
 use crate::suite::Level;
@@ -16,7 +17,8 @@ const LEVELS: [Level; 3] = [Level::Must, Level::Should, Level::May];
 
 /// Each requirement of the catalogue, with whether some planned case cites it; the interop
 /// profile's rows apart, a client row counted as covered where scimitar's own requests are
-/// held to it ([`crate::interop::overlay::HELD_TO`]).
+/// held to it ([`HELD_TO`]), and the transport rows judged from the connection
+/// ([`FROM_THE_CONNECTION`]).
 pub struct Coverage {
     rows: Vec<(&'static Requirement, bool)>,
     interop: Vec<(&'static Rule, bool)>,
@@ -41,7 +43,7 @@ impl Coverage {
                 .map(|r| {
                     let id = r.requirement.id.as_str();
                     let covered = if r.binds_server() {
-                        cited.contains(id)
+                        cited.contains(id) || FROM_THE_CONNECTION.contains(&id)
                     } else {
                         HELD_TO.contains(&id)
                     };
@@ -160,7 +162,7 @@ impl Coverage {
             cell.1 += 1;
         }
         let mut out = format!(
-            "\ninterop profile ({}), counted apart; a client row is covered where scimitar's own requests are held to it:\n",
+            "\ninterop profile ({}), counted apart; a client row is covered where scimitar's own requests are held to it, a transport row by the connection check:\n",
             catalogue::DRAFT
         );
         out.push_str(&matrix(

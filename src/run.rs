@@ -21,6 +21,7 @@ use crate::client::ledger::Ledger;
 use crate::client::{Auth, Client, Network, Secret};
 use crate::exec::{FILTER_RULE, Failure, Refusal, Runner, Shaping};
 use crate::interop::overlay::Claim;
+use crate::interop::readiness::Tls;
 use crate::plan::fit::{self, Fit, Shape};
 use crate::plan::{Planned, plan};
 use crate::profile::{Levels, Profile};
@@ -182,7 +183,7 @@ fn conduct(mut opts: RunOptions) -> Result<(Arc<Shared>, RunReport, Conclusion),
         .enable_all()
         .build()
         .map_err(config("cannot start the runtime"))?;
-    let connection = check_connection(&runtime, &opts)?;
+    let (connection, tls) = check_connection(&runtime, &opts)?;
     // The credentials go to the client; nothing else reads them.
     let auth = std::mem::replace(&mut opts.auth, Auth::None);
     let network = std::mem::take(&mut opts.network);
@@ -205,6 +206,9 @@ fn conduct(mut opts: RunOptions) -> Result<(Arc<Shared>, RunReport, Conclusion),
         execute(&runtime, opts, suites, session, (target, shaping), planned);
     let mut report = collect(&shared, took);
     report.connection = connection;
+    if let Some(readiness) = report.interop.as_mut() {
+        readiness.judge_transport(&report.target, tls);
+    }
     Ok((shared, report, conclusion))
 }
 
@@ -215,13 +219,14 @@ fn replays_entra(opts: &RunOptions) -> bool {
 
 /// The connection check (see [`crate::tls`]), printed before the run: information for an
 /// https target of `run`; for `scimitar entra` the first check, a plain http target
-/// included. Returns its findings (none when it did not run).
+/// included. Returns its findings (none when it did not run) and the TLS versions the target
+/// took, where it ran.
 fn check_connection(
     runtime: &tokio::runtime::Runtime,
     opts: &RunOptions,
-) -> Result<Vec<String>, ConfigError> {
+) -> Result<(Vec<String>, Option<Tls>), ConfigError> {
     let Some(target) = &opts.target else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     };
     let entra = replays_entra(opts);
     if entra && opts.network.insecure {
@@ -230,17 +235,21 @@ fn check_connection(
         ));
     }
     if !(entra || target.starts_with("https://")) {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let timeout = opts.timeout.min(Duration::from_secs(10));
     match runtime.block_on(crate::tls::check(target, &opts.network, timeout)) {
         Ok(report) => {
             eprint!("{}", opts.network.scrub(&report.render()));
-            Ok(report.findings)
+            let tls = target.starts_with("https://").then(|| Tls {
+                v1_3: report.accepts("TLS 1.3"),
+                v1_2: report.accepts("TLS 1.2"),
+            });
+            Ok((report.findings, tls))
         }
         Err(why) => {
             eprintln!("connection check: {}", opts.network.scrub(&why));
-            Ok(Vec::new())
+            Ok((Vec::new(), None))
         }
     }
 }
@@ -625,6 +634,10 @@ fn judge(
         // A case found blocked after the trials (`reconcile_declined`) fails the run too.
         None => {
             conclusion.has_failed()
+                || report
+                    .interop
+                    .as_ref()
+                    .is_some_and(crate::interop::readiness::Readiness::fails_run)
                 || report.cases.iter().any(|c| c.status.fails_run(c.level))
                 || report
                     .invariants
