@@ -80,8 +80,8 @@ impl Claim {
 }
 
 /// What the profile made of one case: the profile's server MUST rows it checks (those it
-/// cites, and those raising an RFC row it cites above the case's level) and whether it held
-/// them.
+/// cites, and, where it broke them, those raising an RFC row it cites above the case's level)
+/// and whether it held them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bearing {
     pub rows: Vec<String>,
@@ -304,6 +304,7 @@ pub fn judge(p: &Planned, failed: bool, claim: Claim, done: &mut CaseResult) {
     for r in &raised {
         done.requirements.push(r.requirement.id.clone());
     }
+    let own = cited.len();
     let rows: Vec<&Rule> = cited.into_iter().chain(raised).collect();
     let held = match done.status {
         Status::Skipped | Status::Blocked | Status::Documented => Held::Unchecked,
@@ -344,10 +345,19 @@ pub fn judge(p: &Planned, failed: bool, claim: Claim, done: &mut CaseResult) {
         _ => {}
     }
     prepend(done, &lines);
-    done.interop = Some(Bearing {
-        rows: rows.iter().map(|r| r.requirement.id.clone()).collect(),
-        held,
-    });
+    // An RFC case that passes shows its own rule, which only narrows into the profile's:
+    // it breaks a raised row by failing, but it does not show that row holds.
+    let shown = if held == Held::Broken {
+        &rows[..]
+    } else {
+        &rows[..own]
+    };
+    if !shown.is_empty() {
+        done.interop = Some(Bearing {
+            rows: shown.iter().map(|r| r.requirement.id.clone()).collect(),
+            held,
+        });
+    }
 }
 
 /// Puts `lines` before the case's message.
