@@ -17,6 +17,7 @@ pub mod exec;
 pub mod fuzz;
 pub mod r#gen;
 pub mod idp;
+pub mod interop;
 pub mod plan;
 pub mod profile;
 pub mod report;

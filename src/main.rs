@@ -335,10 +335,16 @@ fn list(args: SuiteArgs) -> Result<Verdict, ConfigError> {
 
 fn coverage(args: CoverageArgs) -> Result<Verdict, ConfigError> {
     let suite_args = &args.suites;
-    let (suites, _) = run::load(
-        &suite_args.patterns("suites/rfc*/*.yaml"),
-        suite_args.fixtures.as_deref(),
-    )?;
+    let mut patterns = suite_args.patterns("suites/rfc*/*.yaml");
+    if suite_args.suites.is_empty() {
+        // The interop profile's own cases, for its rows counted apart.
+        patterns.extend(
+            scimitar::profile::Profile::find("interop")
+                .map_err(ConfigError)?
+                .suites,
+        );
+    }
+    let (suites, _) = run::load(&patterns, suite_args.fixtures.as_deref())?;
     let planned = scimitar::plan::plan(&suites, &suite_args.tags, &[], suites.len());
     if args.proof {
         print!(

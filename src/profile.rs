@@ -84,6 +84,23 @@ pub struct Profile {
     /// Suite files (globs) with the vendor's own promises, run with the profile.
     #[serde(default)]
     pub suites: Vec<String>,
+    /// Whose levels the results are judged by: the RFC's, or the interop profile's laid
+    /// over them ([`crate::interop`]).
+    #[serde(default)]
+    pub levels: Levels,
+}
+
+/// The catalogue whose levels judge a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Levels {
+    /// RFC 7643/7644 (`fixtures/rfc-requirements.csv`).
+    #[default]
+    Rfc,
+    /// The SCIM 2.0 Interoperability Profile (`fixtures/interop-requirements.csv`) over the
+    /// RFC's: its rows raise the RFC rows they name, its conflicts override them, and its
+    /// client rows bind scimitar's own requests.
+    Interop,
 }
 
 /// One documented departure from the RFC, tied to the requirement ids it breaks.

@@ -1,7 +1,7 @@
 //! The requirement catalogue (`fixtures/rfc-requirements.csv`): one row per server rule of
 //! RFC 7643/7644 (and RFC 9865), each checked against the RFC text, with the stable id that
 //! suites, defects and reports share, the lines of its sentence, the keyword as written and
-//! the basis its level rests on.
+//! the basis its level rests on. The interop profile's rows (`I-…`) are found here too.
 
 use std::fmt;
 
@@ -103,8 +103,14 @@ impl Requirement {
         )
     }
 
-    /// The section on the RFC Editor's site.
+    /// The section on the RFC Editor's site, or on the IETF datatracker for a draft's row.
     pub fn url(&self) -> String {
+        if self.rfc.starts_with("draft-") {
+            return format!(
+                "https://datatracker.ietf.org/doc/html/{}#section-{}",
+                self.rfc, self.section
+            );
+        }
         let number: String = self.rfc.chars().filter(char::is_ascii_digit).collect();
         format!(
             "https://www.rfc-editor.org/rfc/rfc{number}#section-{}",
@@ -124,8 +130,12 @@ pub fn all() -> &'static [Requirement] {
     })
 }
 
+/// A row of the RFC catalogue, or of the interop profile's (`I-…`, [`crate::interop`]).
 pub fn find(id: &str) -> Option<&'static Requirement> {
-    all().iter().find(|r| r.id == id)
+    all()
+        .iter()
+        .find(|r| r.id == id)
+        .or_else(|| crate::interop::catalogue::find(id).map(|rule| &rule.requirement))
 }
 
 /// The rows `ids` name that exist.

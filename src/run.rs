@@ -21,9 +21,11 @@ use crate::client::http::Policy;
 use crate::client::ledger::Ledger;
 use crate::client::{Auth, Client, Network, Secret};
 use crate::exec::{FILTER_RULE, Failure, Refusal, Runner, Shaping};
+use crate::interop::overlay::Claim;
+use crate::interop::readiness::Tls;
 use crate::plan::fit::{self, Fit, Shape};
 use crate::plan::{Planned, plan};
-use crate::profile::Profile;
+use crate::profile::{Levels, Profile};
 use crate::report::{self, CaseResult, ReportSpec, RunReport, Status, Stopped};
 use crate::scim::locate::fill_path_in_rfc;
 use crate::server::{self, Defect, Defects};
@@ -194,7 +196,7 @@ fn conduct(mut opts: RunOptions) -> Result<(Arc<Shared>, RunReport, Conclusion),
         .enable_all()
         .build()
         .map_err(config("cannot start the runtime"))?;
-    let connection = check_connection(&runtime, &opts)?;
+    let (connection, tls) = check_connection(&runtime, &opts)?;
     // The credentials go to the client; nothing else reads them.
     let auth = std::mem::replace(&mut opts.auth, Auth::None);
     let network = std::mem::take(&mut opts.network);
@@ -217,6 +219,9 @@ fn conduct(mut opts: RunOptions) -> Result<(Arc<Shared>, RunReport, Conclusion),
         execute(&runtime, opts, suites, session, (target, shaping), planned);
     let mut report = collect(&shared, took);
     report.connection = connection;
+    if let Some(readiness) = report.interop.as_mut() {
+        readiness.judge_transport(&report.target, tls);
+    }
     Ok((shared, report, conclusion))
 }
 
@@ -227,13 +232,14 @@ fn replays_entra(opts: &RunOptions) -> bool {
 
 /// The connection check (see [`crate::tls`]), printed before the run: information for an
 /// https target of `run`; for `scimitar entra` the first check, a plain http target
-/// included. Returns its findings (none when it did not run).
+/// included. Returns its findings (none when it did not run) and the TLS versions the target
+/// took, where it ran.
 fn check_connection(
     runtime: &tokio::runtime::Runtime,
     opts: &RunOptions,
-) -> Result<Vec<String>, ConfigError> {
+) -> Result<(Vec<String>, Option<Tls>), ConfigError> {
     let Some(target) = &opts.target else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     };
     let entra = replays_entra(opts);
     if entra && opts.network.insecure {
@@ -242,17 +248,21 @@ fn check_connection(
         ));
     }
     if !(entra || target.starts_with("https://")) {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let timeout = opts.timeout.min(Duration::from_secs(10));
     match runtime.block_on(crate::tls::check(target, &opts.network, timeout)) {
         Ok(report) => {
             eprint!("{}", opts.network.scrub(&report.render()));
-            Ok(report.findings)
+            let tls = target.starts_with("https://").then(|| Tls {
+                v1_3: report.accepts("TLS 1.3"),
+                v1_2: report.accepts("TLS 1.2"),
+            });
+            Ok((report.findings, tls))
         }
         Err(why) => {
             eprintln!("connection check: {}", opts.network.scrub(&why));
-            Ok(Vec::new())
+            Ok((Vec::new(), None))
         }
     }
 }
@@ -428,7 +438,11 @@ fn plan_cases(
     suites: &mut Suites,
     fit: &Fit,
 ) -> (Vec<Planned>, Vec<Vec<Option<String>>>) {
-    let skips = fit::suites(fit, &mut suites.loaded);
+    let mut skips = fit::suites(fit, &mut suites.loaded);
+    // A replay sends what the provider sends: only scimitar's own requests are held back.
+    if opts.profile.levels == Levels::Interop && opts.replay.is_none() {
+        crate::interop::overlay::hold_back(&suites.loaded, &mut skips);
+    }
     let mut planned = plan(
         &suites.loaded,
         &opts.tags,
@@ -491,6 +505,7 @@ fn execute(
         declining: Mutex::new(Vec::new()),
         leaning: Mutex::new(Vec::new()),
         handle: runtime.handle().clone(),
+        interop: (opts.profile.levels == Levels::Interop).then(|| Claim::of(&target.caps)),
         base_url: session.base_url,
         run_id: session.run_id,
         stop: session.stop,
@@ -580,6 +595,10 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
         optional_features: report::optional::table(&cases),
         fill_paths: fill_paths(shared.runner.declared.as_ref(), &cases),
         invariants: report::InvariantFinding::of(&cases, profile),
+        interop: shared.interop.map(|claim| {
+            let idp = shared.opts.replay.as_ref().map(|r| r.idp.name.as_str());
+            crate::interop::readiness::Readiness::of(claim, &cases, idp)
+        }),
         cases,
     }
 }
@@ -654,6 +673,10 @@ fn judge(
         // A case found blocked after the trials (`reconcile_declined`) fails the run too.
         None => {
             conclusion.has_failed()
+                || report
+                    .interop
+                    .as_ref()
+                    .is_some_and(crate::interop::readiness::Readiness::fails_run)
                 || report.cases.iter().any(|c| c.status.fails_run(c.level))
                 || report
                     .invariants
@@ -761,6 +784,8 @@ struct Shared {
     /// The cases blocked by a fault in their filter: the fault, the case and the parts.
     leaning: Mutex<Vec<(FilterFault, String, Vec<String>)>>,
     handle: tokio::runtime::Handle,
+    /// Under the interop profile: whether the target claims it.
+    interop: Option<Claim>,
     base_url: String,
     run_id: String,
     stop: tokio::sync::watch::Receiver<Option<Stopped>>,
@@ -816,6 +841,7 @@ fn result(p: &Planned, loaded: &Loaded, c: Classified) -> CaseResult {
         reproduction: None,
         steps: vec![],
         features: vec![],
+        interop: None,
     }
 }
 
@@ -846,7 +872,8 @@ fn trial(
         if shared.stopped().is_some() {
             return interrupted("not run, the run was stopped first");
         }
-        let done = match limits {
+        let mut failed = false;
+        let mut done = match limits {
             Err(why) => {
                 let outcome = Outcome::Unsupported(why);
                 let features = classify::uses(&p, case, unadvertised.as_deref(), &outcome);
@@ -982,6 +1009,7 @@ fn trial(
                     shared.note_refusal(&p.name, r, &outcome);
                 }
                 let features = classify::uses(&p, case, unadvertised.as_deref(), &outcome);
+                failed = matches!(outcome, Outcome::Failed(_));
                 let c = classify::classify(&p, case.shows.as_deref(), outcome, &shared.opts.profile);
                 let kept = !matches!(c.status, Status::Passed | Status::Skipped);
                 let mut done = CaseResult {
@@ -1007,6 +1035,9 @@ fn trial(
                 done
             }
         };
+        if let Some(claim) = shared.interop {
+            crate::interop::overlay::judge(&p, failed, claim, &mut done);
+        }
         let verdict = match done.status {
             s if s.fails_run(p.level) => {
                 Err(Failed::from(done.message.clone().unwrap_or_default()))

@@ -122,6 +122,8 @@ impl Client {
     ) -> Result<Self, String> {
         super::install_crypto_provider();
         let builder = reqwest::Client::builder()
+            // Every request names its client (the interop profile's I-media-05 asks it).
+            .user_agent(concat!("scimitar/", env!("CARGO_PKG_VERSION")))
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             // A redirect must not carry credentials to another origin; scimitar reports

@@ -82,6 +82,9 @@ pub struct RunReport {
     /// Each optional feature the cases bear on: offered, not offered, or offered and broken.
     #[serde(default)]
     pub optional_features: Vec<optional::OptionalFeature>,
+    /// Under the interop profile: how many of its MUST rules hold, by area.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interop: Option<crate::interop::readiness::Readiness>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -393,6 +396,10 @@ pub struct CaseResult {
     /// What the case showed of the optional features it bears on (the report's table).
     #[serde(skip)]
     pub features: Vec<optional::Use>,
+    /// Under the interop profile: the profile's MUST rows the case checks, and whether it held
+    /// them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interop: Option<crate::interop::overlay::Bearing>,
 }
 
 /// A format that can be written to a file.
@@ -618,6 +625,9 @@ pub fn summary(report: &RunReport) -> String {
             stopped.cause(),
             report.interrupted
         );
+    }
+    if let Some(readiness) = &report.interop {
+        out.push_str(&readiness.render());
     }
     if let Some(line) = findings::headline(&report.cases) {
         let _ = writeln!(out, "{line}\n");

@@ -75,6 +75,15 @@ pub struct Report {
     host: String,
 }
 
+impl Report {
+    /// Whether the server completed a handshake at `version` (`TLS 1.3`).
+    pub fn accepts(&self, version: &str) -> bool {
+        self.versions
+            .iter()
+            .any(|(l, a)| *l == version && a.accepted())
+    }
+}
+
 /// Checks the TLS of `url` (an https URL) as reached through `network`. An error is a
 /// target that cannot be reached at all.
 pub async fn check(url: &str, network: &Network, timeout: Duration) -> Result<Report, String> {
@@ -170,8 +179,7 @@ pub async fn check(url: &str, network: &Network, timeout: Duration) -> Result<Re
 /// What Entra will make of what the check saw, one finding a miss.
 fn findings(r: &Report, now: i64) -> Vec<String> {
     let mut out = Vec::new();
-    let accepts = |label: &str| r.versions.iter().any(|(l, a)| *l == label && a.accepted());
-    let (tls13, tls12) = (accepts("TLS 1.3"), accepts("TLS 1.2"));
+    let (tls13, tls12) = (r.accepts("TLS 1.3"), r.accepts("TLS 1.2"));
     if !tls13 && !tls12 {
         let why = r
             .versions
@@ -183,7 +191,7 @@ fn findings(r: &Report, now: i64) -> Vec<String> {
         ));
     }
     for old in ["TLS 1.1", "TLS 1.0"] {
-        if accepts(old) {
+        if r.accepts(old) {
             out.push(format!(
                 "Outside Entra's security requirements: the server still accepts {old} (Microsoft requires TLS 1.2 or 1.3 only; Entra itself will connect with 1.2 or 1.3)"
             ));

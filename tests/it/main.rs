@@ -22,6 +22,7 @@ mod fuzz_corpus;
 mod r#gen;
 mod hostile;
 mod independent;
+mod interop;
 mod interop_server;
 mod invariants;
 mod okta;

@@ -101,23 +101,23 @@ fn advertised_limits_shape_the_cases() {
 /// beside the clone: where it is, the copy must not have drifted; where it is not (a user's
 /// clone), there is nothing to compare, unless `SCIMITAR_REQUIRE_SHARED=1` (set by `.ci/run`)
 /// says it must be there.
+/// The same holds for the interop profile's catalogue.
 #[test]
 fn requirement_catalogue_equals_the_shared_one() {
-    let shared = root().join("../shared/rfc-requirements.csv");
-    let required = std::env::var_os("SCIMITAR_REQUIRE_SHARED").is_some_and(|v| v == "1");
-    let theirs = match std::fs::read_to_string(&shared) {
-        Ok(theirs) => theirs,
-        Err(e) if required => panic!("{}: {e} (SCIMITAR_REQUIRE_SHARED=1)", shared.display()),
-        Err(_) => {
-            eprintln!("{} is not there: not compared", shared.display());
-            return;
-        }
-    };
-    let ours = std::fs::read_to_string(root().join("fixtures/rfc-requirements.csv")).unwrap();
-    assert_eq!(
-        ours, theirs,
-        "fixtures/rfc-requirements.csv drifted from the shared copy"
-    );
+    for name in ["rfc-requirements.csv", "interop-requirements.csv"] {
+        let shared = root().join("../shared").join(name);
+        let required = std::env::var_os("SCIMITAR_REQUIRE_SHARED").is_some_and(|v| v == "1");
+        let theirs = match std::fs::read_to_string(&shared) {
+            Ok(theirs) => theirs,
+            Err(e) if required => panic!("{}: {e} (SCIMITAR_REQUIRE_SHARED=1)", shared.display()),
+            Err(_) => {
+                eprintln!("{} is not there: not compared", shared.display());
+                continue;
+            }
+        };
+        let ours = std::fs::read_to_string(root().join("fixtures").join(name)).unwrap();
+        assert_eq!(ours, theirs, "fixtures/{name} drifted from the shared copy");
+    }
 }
 
 /// Every case of the built-in suites cites rows that exist and is no stricter than the
@@ -129,6 +129,7 @@ fn no_case_is_stricter_than_its_rows_and_every_row_exists() {
         "suites/rfc*/*.yaml",
         "suites/entra/*.yaml",
         "suites/vendors/*.yaml",
+        "suites/interop/*.yaml",
     ] {
         let out = run(&["list", "--suite", pattern]);
         assert_eq!(out.status.code(), Some(0), "{pattern}: {}", text(&out));

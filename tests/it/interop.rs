@@ -1,0 +1,322 @@
+//! `--profile interop` (its catalogue is compared with the shared one in
+//! `planning::requirement_catalogue_equals_the_shared_one`): the readiness summary of a
+//! server that does not claim the profile, the three conflicts judged by the profile under it and by the
+//! RFC under the RFC profile, the client rows holding scimitar's own requests, and coverage
+//! counting the interop rows apart.
+
+use serde_json::Value;
+
+use crate::common;
+use common::*;
+
+/// The default bundled server does not claim the profile: the run prints the readiness
+/// summary with its figure and each gap's I- row, and passes on the RFC's verdict although
+/// profile MUST cases broke.
+#[test]
+fn a_server_not_claiming_the_profile_gets_the_readiness_summary() {
+    let (out, report) = with_report(&["run", "--profile", "interop"], "interop-readiness");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("interop readiness: "))
+        .unwrap_or_else(|| panic!("no readiness line:\n{stdout}"));
+    assert!(line.contains(" of 52 profile MUST rules hold"), "{line}");
+    assert!(
+        stdout.contains("gap I-patch-06 (draft-zollner-scim-interop-profile-01 §6.5.1.1)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("#section-6.5.1.1>"), "{stdout}");
+    let r = &report["interop"];
+    assert_eq!(r["claim"], "not_claimed");
+    assert_eq!(r["total"], 52);
+    let gaps: Vec<&str> = r["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["gaps"].as_array().unwrap())
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    for id in ["I-patch-06", "I-patch-11", "I-schema-02", "I-filter-06"] {
+        assert!(gaps.contains(&id), "{id} in {gaps:?}");
+    }
+    let gap = case(
+        &report,
+        "interop-schema::a_create_with_an_undefined_attribute_is_refused",
+    );
+    assert_eq!(gap["status"], "warning");
+    assert_eq!(gap["interop"]["held"], "broken");
+}
+
+/// I-patch-06 against P-patch-10/22/16: the bundled server with path-less replace refused
+/// (`pathless-replace-refused`) fails the RFC, which defines that replace; under the profile
+/// the RFC cases are not sent, with the line naming the rule the profile overrides, and the
+/// run passes. The default server passes the RFC and shows the gap under the profile.
+#[test]
+fn the_path_less_patch_conflict_is_judged_by_each_profile() {
+    let args = |profile: &'static str, defect: Option<&'static str>| {
+        let mut a = vec!["run", "--profile", profile, "--tag", "patch"];
+        if let Some(d) = defect {
+            a.extend(["--defect", d]);
+        }
+        a
+    };
+    let (out, rfc) = with_report(&args("rfc", Some("pathless-replace-refused")), "ip-06-rfc");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(failed(&rfc).contains(&"patch::replace_without_path".to_string()));
+    assert!(names(&rfc).iter().all(|n| !n.starts_with("interop-")));
+
+    let (out, ip) = with_report(
+        &args("interop", Some("pathless-replace-refused")),
+        "ip-06-ip",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for name in [
+        "patch::replace_without_path",
+        "patch::add_without_path_merges",
+        "patch::remove_without_path_is_no_target",
+    ] {
+        let why = &skips(&ip).into_iter().find(|(n, _)| n == name).unwrap().1;
+        assert!(
+            why.starts_with("conflict: under the interop profile I-patch-06 (draft-zollner-scim-interop-profile-01 §6.5.1.1) overrides P-patch-10"),
+            "{name}: {why}"
+        );
+    }
+
+    let (out, rfc) = with_report(&args("rfc", None), "ip-06-rfc-default");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        case(&rfc, "patch::replace_without_path")["status"],
+        "passed"
+    );
+    let (_, ip) = with_report(&args("interop", None), "ip-06-ip-default");
+    let own = case(&ip, "interop-patch::an_operation_without_a_path_is_refused");
+    assert_eq!(own["interop"]["held"], "broken");
+    let message = own["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("conflict: under the interop profile I-patch-06"),
+        "{message}"
+    );
+}
+
+/// I-patch-11 against P-patch-26: a server replacing a whole `name` (the
+/// `patch-replace-complex-whole` switch) fails the RFC and holds the profile's rule; the
+/// default server the reverse.
+#[test]
+fn the_complex_replace_conflict_is_judged_by_each_profile() {
+    let switched = ["--tag", "patch", "--defect", "patch-replace-complex-whole"];
+    let (out, rfc) = with_report(
+        &[&["run", "--profile", "rfc"][..], &switched].concat(),
+        "ip-11-rfc",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        failed(&rfc).contains(&"patch::replace_complex_keeps_other_sub_attributes".to_string())
+    );
+    let (out, ip) = with_report(
+        &[&["run", "--profile", "interop"][..], &switched].concat(),
+        "ip-11-ip",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let own = case(
+        &ip,
+        "interop-patch::replace_of_a_complex_attribute_replaces_it_whole",
+    );
+    assert_eq!(own["interop"]["held"], "held");
+    assert!(
+        own["message"]
+            .as_str()
+            .unwrap()
+            .contains("overrides P-patch-26")
+    );
+    let rfc_case = case(&ip, "patch::replace_complex_keeps_other_sub_attributes");
+    assert_eq!(rfc_case["status"], "skipped");
+
+    let (_, ip) = with_report(
+        &["run", "--profile", "interop", "--tag", "patch"],
+        "ip-11-default",
+    );
+    let own = case(
+        &ip,
+        "interop-patch::replace_of_a_complex_attribute_replaces_it_whole",
+    );
+    assert_eq!(own["interop"]["held"], "broken");
+}
+
+/// The client rows a recording of a run's requests can show broken, each with its row id.
+fn client_rows_broken(request: &Value) -> Vec<&'static str> {
+    let method = request["method"].as_str().unwrap();
+    let headers: Vec<(String, String)> = request["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h[0].as_str().unwrap().to_lowercase(),
+                h[1].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let body = &request["body"];
+    let url = url::Url::parse(request["url"].as_str().unwrap()).unwrap();
+    let mut filters: Vec<String> = url
+        .query_pairs()
+        .filter(|(k, _)| k == "filter")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let mut rows = Vec::new();
+    if method == "PUT" {
+        rows.push("I-patch-03");
+    }
+    if [
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+    ]
+    .iter()
+    .any(|h| header(h).is_some())
+    {
+        rows.push("I-etag-01");
+    }
+    if !body.is_null() {
+        if !body.is_object() && !body.is_array() {
+            rows.push("I-media-02");
+        }
+        let media = header("content-type").unwrap_or_default();
+        if media.split(';').next().unwrap().trim() != "application/scim+json" {
+            rows.push("I-media-04");
+        }
+    }
+    if method != "GET" && !filters.is_empty() {
+        rows.push("I-filter-05");
+    }
+    if let Some(f) = body["filter"].as_str() {
+        filters.push(f.to_string());
+    }
+    let unquoted = |f: &str| -> String { f.split('"').step_by(2).collect::<Vec<_>>().join(" ") };
+    let others = [
+        "or", "not", "ne", "co", "sw", "ew", "pr", "gt", "ge", "lt", "le",
+    ];
+    if filters.iter().any(|f| {
+        unquoted(f)
+            .split(|c: char| c.is_whitespace() || "()[]".contains(c))
+            .any(|w| others.contains(&w.to_lowercase().as_str()))
+    }) {
+        rows.push("I-filter-04");
+    }
+    if method == "PATCH"
+        && let Some(ops) = body["Operations"].as_array()
+    {
+        let paths: Vec<Option<&str>> = ops.iter().map(|o| o["path"].as_str()).collect();
+        if paths.iter().any(Option::is_none) {
+            rows.push("I-patch-04");
+        }
+        if paths.iter().flatten().any(|p| p.trim_end().ends_with(']')) {
+            rows.push("I-patch-19");
+        }
+        let mut lower: Vec<String> = paths.iter().flatten().map(|p| p.to_lowercase()).collect();
+        let n = lower.len();
+        lower.sort();
+        lower.dedup();
+        if lower.len() != n {
+            rows.push("I-patch-07");
+        }
+    }
+    rows
+}
+
+/// Every request of the recorded exchanges that breaks a client row, as `case: row`.
+fn broken_client_rows(report: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in report["cases"].as_array().unwrap() {
+        for s in c["steps"].as_array().unwrap() {
+            if let Some(request) = s["exchange"].get("request") {
+                for row in client_rows_broken(request) {
+                    out.push(format!("{}: {row}", c["name"].as_str().unwrap()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Under `--profile interop` no request scimitar sends breaks a client row, except those
+/// that test the server's refusal of that very form (a step expecting 400); under the RFC
+/// profile the same check finds PUTs, conditional headers and other operators, so it can fail.
+#[test]
+fn requests_under_the_profile_keep_the_client_rows() {
+    let (_, ip) = with_report(&["run", "--profile", "interop"], "ip-client-rows");
+    let refusals = [
+        "filters::ordering_a_boolean_is_400: I-filter-04",
+        "interop-patch::an_operation_without_a_path_is_refused: I-patch-04",
+        "users-create::invalid_json_is_400: I-media-02",
+    ];
+    let broken: Vec<String> = broken_client_rows(&ip)
+        .into_iter()
+        .filter(|b| !refusals.contains(&b.as_str()))
+        .collect();
+    assert!(broken.is_empty(), "client rows broken: {broken:#?}");
+    let sent = ip["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["steps"].as_array().unwrap())
+        .filter(|s| s["exchange"].get("request").is_some())
+        .count();
+    assert!(sent > 300, "{sent} requests recorded");
+
+    let (_, rfc) = with_report(&["run"], "ip-client-rows-rfc");
+    let broken = broken_client_rows(&rfc);
+    for row in [
+        "I-patch-03",
+        "I-etag-01",
+        "I-filter-04",
+        "I-patch-04",
+        "I-patch-19",
+    ] {
+        assert!(
+            broken.iter().any(|b| b.ends_with(row)),
+            "the RFC run breaks {row}: {broken:#?}"
+        );
+    }
+}
+
+#[test]
+fn coverage_counts_the_interop_rows_apart() {
+    let out = run(&["coverage"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("interop profile (draft-zollner-scim-interop-profile-01), counted apart"),
+        "{stdout}"
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("testable server MUST covered (interop): "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let (covered, total) = line
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .split_once('/')
+        .unwrap();
+    assert_eq!(total, "52", "{line}");
+    assert!(covered.parse::<usize>().unwrap() >= 49, "{line}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("server ") && l.contains("/52")),
+        "{stdout}"
+    );
+}
