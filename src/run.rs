@@ -19,7 +19,7 @@ use crate::classify::{self, Classified, Outcome};
 use crate::client::http::Policy;
 use crate::client::ledger::Ledger;
 use crate::client::{Auth, Client, Network, Secret};
-use crate::exec::{FILTER_RULE, Failure, Refusal, Runner, Shaping};
+use crate::exec::{FILTER_RULE, Failure, Fixture, Refusal, Runner, Shaping};
 use crate::plan::fit::{self, Fit, Shape};
 use crate::plan::{Planned, plan};
 use crate::profile::Profile;
@@ -446,7 +446,9 @@ fn execute(
     // Cases wait on the network, not the CPU: run more at once than there are cores.
     let threads = *args.test_threads.get_or_insert(16);
     let confirm = threads > 1 && planned.len() > 1;
+    let fixtures = suites.loaded.iter().map(|_| Fixture::default()).collect();
     let shared = Arc::new(Shared {
+        fixtures,
         suites: suites.loaded,
         runner,
         results: Mutex::new(Vec::new()),
@@ -471,7 +473,12 @@ fn execute(
                 Some(why) => Err(why),
                 None => caps.limits(&p.limits, &shared.run_id),
             };
-            trial(p, unadvertised, limits, &shared)
+            let shares = limits.is_ok()
+                && crate::plan::shares_setup(&shared.suites[p.suite].suite, p.case);
+            if shares {
+                shared.fixtures[p.suite].expect();
+            }
+            trial(p, unadvertised, limits, shares, &shared)
         })
         .collect();
     let started = Instant::now();
@@ -483,6 +490,9 @@ fn execute(
         loop {
             std::thread::park();
         }
+    }
+    for (l, f) in shared.suites.iter().zip(&shared.fixtures) {
+        runtime.block_on(shared.runner.abandon(&l.path, &l.suite, f));
     }
     let left = runtime.block_on(shared.runner.client.sweep());
     if !left.is_empty() {
@@ -685,6 +695,8 @@ fn github(report: &RunReport, scrub: impl Fn(&str) -> String) -> Result<(), Conf
 /// What every trial of a run reads.
 struct Shared {
     suites: Vec<Loaded>,
+    /// Each suite's setup as its read-only cases share it.
+    fixtures: Vec<Fixture>,
     runner: Runner,
     results: Mutex<Vec<CaseResult>>,
     /// Cases hold it shared while they run; a case confirming a failure holds it alone, so
@@ -747,6 +759,7 @@ fn trial(
     p: Planned,
     unadvertised: Option<String>,
     limits: Result<Vars, String>,
+    shares: bool,
     shared: &Arc<Shared>,
 ) -> Trial {
     let shared = shared.clone();
@@ -770,6 +783,7 @@ fn trial(
             }
             Ok(limits) => {
                 let started = Instant::now();
+                let fixture = shares.then(|| &shared.fixtures[p.suite]);
                 let run = |limits: Vars| {
                     shared.handle.block_on(shared.runner.run_case(
                         &loaded.path,
@@ -777,6 +791,7 @@ fn trial(
                         case,
                         limits,
                         !p.vendor,
+                        fixture,
                     ))
                 };
                 let mut record = {
@@ -798,6 +813,15 @@ fn trial(
                         under_load = record.failure.map(|f| f.message);
                     }
                     record = again;
+                }
+                // The shared setup stays until the last case sharing it is done, confirmed.
+                if let Some(f) = fixture {
+                    record = shared.handle.block_on(shared.runner.release(
+                        &loaded.path,
+                        &loaded.suite,
+                        f,
+                        record,
+                    ));
                 }
                 let refusal = record.declined.take();
                 let fault = refusal.as_ref().and_then(FilterFault::of).map(|(f, _)| f);
