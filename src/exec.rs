@@ -226,7 +226,8 @@ impl Runner {
                 let mut vars = self.vars();
                 vars.extend(limits);
                 let mut p = Progress::new(vars);
-                self.advance(&main, 0..setup, setup, &mut p, fill, &at).await;
+                self.advance(&main, 0..setup, setup, &mut p, fill, &at)
+                    .await;
                 p
             }
         };
@@ -235,7 +236,11 @@ impl Runner {
                 .await;
         }
         // A shared setup's teardown waits for the last case that shares it.
-        let suite_teardown = if fixture.is_some() { &[][..] } else { &suite.teardown[..] };
+        let suite_teardown = if fixture.is_some() {
+            &[][..]
+        } else {
+            &suite.teardown[..]
+        };
         let teardown: Vec<&Spanned<Step>> = case.teardown.iter().chain(suite_teardown).collect();
         self.tear_down(&teardown, &mut progress, fill, &at).await;
         self.conclude(progress)

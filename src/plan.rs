@@ -104,7 +104,12 @@ pub fn changes_nothing(suite: &Suite, case: usize) -> bool {
 /// shared.
 pub fn shares_setup(suite: &Suite, case: usize) -> bool {
     let c = &suite.cases[case].value;
-    let per_case = |s: &Spanned<Step>| s.value.variables().iter().any(|v| LIMITS.contains(&v.as_str()));
+    let per_case = |s: &Spanned<Step>| {
+        s.value
+            .variables()
+            .iter()
+            .any(|v| LIMITS.contains(&v.as_str()))
+    };
     !suite.setup.is_empty()
         && !suite.setup.iter().any(per_case)
         && c.steps.iter().chain(&c.teardown).all(reads)

@@ -473,8 +473,8 @@ fn execute(
                 Some(why) => Err(why),
                 None => caps.limits(&p.limits, &shared.run_id),
             };
-            let shares = limits.is_ok()
-                && crate::plan::shares_setup(&shared.suites[p.suite].suite, p.case);
+            let shares =
+                limits.is_ok() && crate::plan::shares_setup(&shared.suites[p.suite].suite, p.case);
             if shares {
                 shared.fixtures[p.suite].expect();
             }
