@@ -146,8 +146,9 @@ mod tests {
     async fn a_document_is_fetched_once() {
         let documents = Documents::default();
         let sent = AtomicUsize::new(0);
+        let sent = &sent;
         let fetch = |status| {
-            documents.fetch("k".into(), || async {
+            documents.fetch("k".into(), move || async move {
                 sent.fetch_add(1, Ordering::SeqCst);
                 answer(status)
             })
