@@ -224,17 +224,22 @@ fn created(case: &serde_json::Value) -> String {
     body["id"].as_str().unwrap().to_string()
 }
 
+/// The sharing suite, its setup expecting `status`, run against the bundled server.
+fn run_sharing(status: u16, name: &str) -> (std::process::Output, serde_json::Value) {
+    let dir = temp_dir(name);
+    let suite = dir.join("sharing.yaml");
+    std::fs::write(&suite, sharing_suite(status)).unwrap();
+    with_report(
+        &["run", "--suite", suite.to_str().unwrap()],
+        &format!("{name}-report"),
+    )
+}
+
 /// The read-only cases share one run of the setup: one user, found by each through the
 /// shared `{{unique}}`, deleted once, after the last of them; the writing case makes its own.
 #[test]
 fn read_only_cases_share_the_setup() {
-    let dir = temp_dir("planning-sharing");
-    let suite = dir.join("sharing.yaml");
-    std::fs::write(&suite, sharing_suite(201)).unwrap();
-    let (out, report) = with_report(
-        &["run", "--suite", suite.to_str().unwrap()],
-        "planning-sharing-report",
-    );
+    let (out, report) = run_sharing(201, "planning-sharing");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(with_status(&report, "passed").len(), 4, "{report}");
     let readers = ["reads_by_id", "reads_by_filter", "searches"];
@@ -258,13 +263,7 @@ fn read_only_cases_share_the_setup() {
 /// same setup step, with the step labelled among that case's own steps.
 #[test]
 fn a_failed_shared_setup_blocks_each_case_as_before() {
-    let dir = temp_dir("planning-sharing-failed");
-    let suite = dir.join("sharing.yaml");
-    std::fs::write(&suite, sharing_suite(200)).unwrap();
-    let (out, report) = with_report(
-        &["run", "--suite", suite.to_str().unwrap()],
-        "planning-sharing-failed-report",
-    );
+    let (out, report) = run_sharing(200, "planning-sharing-failed");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert_eq!(with_status(&report, "blocked").len(), 4, "{report}");
     let writer = &case(&report, "sharing::writes")["blocked_by"];
