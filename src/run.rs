@@ -449,6 +449,7 @@ fn execute(
     let fixtures = suites.loaded.iter().map(|_| Fixture::default()).collect();
     let shared = Arc::new(Shared {
         fixtures,
+        sharing: Mutex::new(Vec::new()),
         suites: suites.loaded,
         runner,
         results: Mutex::new(Vec::new()),
@@ -494,6 +495,7 @@ fn execute(
     for (l, f) in shared.suites.iter().zip(&shared.fixtures) {
         runtime.block_on(shared.runner.abandon(&l.path, &l.suite, f));
     }
+    shared.reconcile_teardowns();
     let left = runtime.block_on(shared.runner.client.sweep());
     if !left.is_empty() {
         eprintln!(
@@ -697,6 +699,9 @@ struct Shared {
     suites: Vec<Loaded>,
     /// Each suite's setup as its read-only cases share it.
     fixtures: Vec<Fixture>,
+    /// The cases that shared a setup and failed nothing of their own, with what the target
+    /// does not advertise of what they need: a failed shared teardown fails them after all.
+    sharing: Mutex<Vec<(Planned, Option<String>)>>,
     runner: Runner,
     results: Mutex<Vec<CaseResult>>,
     /// Cases hold it shared while they run; a case confirming a failure holds it alone, so
@@ -716,6 +721,31 @@ struct Shared {
     base_url: String,
     run_id: String,
     opts: RunOptions,
+}
+
+impl Shared {
+    /// Each case that shared a setup whose teardown failed, and failed nothing else, is
+    /// judged as that failure, as it was when each case ran the teardown itself.
+    fn reconcile_teardowns(&self) {
+        let mut results = lock(&self.results);
+        for (p, unadvertised) in lock(&self.sharing).iter() {
+            let Some(message) = self.fixtures[p.suite].teardown_failure() else {
+                continue;
+            };
+            let Some(done) = results.iter_mut().find(|r| r.name == p.name) else {
+                continue;
+            };
+            let case = &self.suites[p.suite].suite.cases[p.case].value;
+            let outcome = match unadvertised {
+                Some(why) => Outcome::Unsupported(why.clone()),
+                None => Outcome::Failed(message),
+            };
+            done.features = classify::uses(p, case, unadvertised.as_deref(), &outcome);
+            let c = classify::classify(p, case.shows.as_deref(), outcome, &self.opts.profile);
+            (done.status, done.deviation, done.blocked_by, done.message) =
+                (c.status, c.deviation, c.blocked_by, c.message);
+        }
+    }
 }
 
 /// A lock whose holder may have panicked: the data is still what it was.
@@ -784,7 +814,7 @@ fn trial(
             Ok(limits) => {
                 let started = Instant::now();
                 let fixture = shares.then(|| &shared.fixtures[p.suite]);
-                let run = |limits: Vars| {
+                let run = |limits: Vars, fixture: Option<&Fixture>| {
                     shared.handle.block_on(shared.runner.run_case(
                         &loaded.path,
                         &loaded.suite,
@@ -796,7 +826,7 @@ fn trial(
                 };
                 let mut record = {
                     let _beside_others = shared.alone.read().unwrap_or_else(|e| e.into_inner());
-                    run(limits.clone())
+                    run(limits.clone(), fixture)
                 };
                 // A failure while other cases ran is confirmed alone before it is reported.
                 let mut under_load = None;
@@ -808,7 +838,15 @@ fn trial(
                     && !shared.runner.client.stopping()
                 {
                     let _alone = shared.alone.write().unwrap_or_else(|e| e.into_inner());
-                    let again = run(limits);
+                    // Alone on the target, as before sharing: no shared setup stays, and the
+                    // case runs one of its own (a shared one may have failed under the load
+                    // the confirmation is about).
+                    for (l, f) in shared.suites.iter().zip(&shared.fixtures) {
+                        shared
+                            .handle
+                            .block_on(shared.runner.set_aside(&l.path, &l.suite, f));
+                    }
+                    let again = run(limits, None);
                     if again.failure.is_none() {
                         under_load = record.failure.map(|f| f.message);
                     }
@@ -816,12 +854,16 @@ fn trial(
                 }
                 // The shared setup stays until the last case sharing it is done, confirmed.
                 if let Some(f) = fixture {
+                    let _beside_others = shared.alone.read().unwrap_or_else(|e| e.into_inner());
                     record = shared.handle.block_on(shared.runner.release(
                         &loaded.path,
                         &loaded.suite,
                         f,
                         record,
                     ));
+                }
+                if shares && record.failure.is_none() {
+                    lock(&shared.sharing).push((p.clone(), unadvertised.clone()));
                 }
                 let refusal = record.declined.take();
                 let fault = refusal.as_ref().and_then(FilterFault::of).map(|(f, _)| f);

@@ -1,11 +1,13 @@
 //! A suite's setup shared by its read-only cases (`plan::shares_setup`): what they only read
 //! need not be created for each of them. It runs once, when the first of them asks (the
 //! others wait for it), its captures (`unique` included) are theirs, and the suite's teardown
-//! runs after the last of them is done, a failure confirmed alone included.
+//! runs after the last of them is done, a failure confirmed alone included. A case confirmed
+//! alone finds the target as before sharing: every shared setup is set aside (torn down)
+//! first, and set up again for the next case that shares it.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde_saphyr::Spanned;
 use tokio::sync::OnceCell;
@@ -16,9 +18,13 @@ use crate::suite::{Step, Suite};
 /// One suite's shared setup.
 #[derive(Default)]
 pub struct Fixture {
-    set_up: OnceCell<Arc<SetUp>>,
+    /// The current run of the setup: empty until a case asks, emptied when torn down.
+    set_up: Mutex<Arc<OnceCell<Arc<SetUp>>>>,
     /// The cases that have still to release it.
     users: AtomicUsize,
+    /// The first failure of its teardown: every case that shares it fails by it, as each
+    /// failed by its own teardown before sharing, whichever case it ran after.
+    teardown: Mutex<Option<String>>,
 }
 
 /// The shared setup as it ran.
@@ -40,8 +46,8 @@ impl Fixture {
         &self,
         run: impl FnOnce() -> F,
     ) -> Arc<SetUp> {
-        self.set_up
-            .get_or_init(|| async { Arc::new(run().await) })
+        let cell = self.cell().clone();
+        cell.get_or_init(|| async { Arc::new(run().await) })
             .await
             .clone()
     }
@@ -49,13 +55,30 @@ impl Fixture {
     /// One case is done with it; the setup to tear down when it was the last.
     fn release(&self) -> Option<Arc<SetUp>> {
         let last = self.users.fetch_sub(1, Ordering::SeqCst) == 1;
-        last.then(|| self.set_up.get().cloned()).flatten()
+        last.then(|| self.take()).flatten()
+    }
+
+    /// Why its teardown failed, if it did.
+    pub fn teardown_failure(&self) -> Option<String> {
+        self.teardown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The current run of the setup, if any, which the next case to ask then runs again.
+    fn take(&self) -> Option<Arc<SetUp>> {
+        std::mem::take(&mut *self.cell()).get().cloned()
+    }
+
+    fn cell(&self) -> std::sync::MutexGuard<'_, Arc<OnceCell<Arc<SetUp>>>> {
+        self.set_up.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The setup that cases expected but never released (libtest's filters left them out).
     fn left(&self) -> Option<Arc<SetUp>> {
         let waiting = self.users.swap(0, Ordering::SeqCst) > 0;
-        waiting.then(|| self.set_up.get().cloned()).flatten()
+        waiting.then(|| self.take()).flatten()
     }
 }
 
@@ -106,7 +129,8 @@ impl SetUp {
 
 impl Runner {
     /// Once the last case sharing `fixture` is done (`record` is its record): the suite's
-    /// teardown with the shared captures, as part of that case. Nothing otherwise.
+    /// teardown with the shared captures, its steps added to that case's (a failure of it
+    /// is the fixture's, see [`Fixture::teardown_failure`]). Nothing otherwise.
     pub async fn release(
         &self,
         file: &Path,
@@ -118,30 +142,51 @@ impl Runner {
             return record;
         };
         let mut progress = Progress {
-            vars: shared.progress.vars.clone(),
             steps: record.steps,
             failure: record.failure,
             declined: record.declined,
             unkept: record.unkept,
-            lost: None,
+            ..Progress::new(Default::default())
         };
-        let teardown: Vec<&Spanned<Step>> = suite.teardown.iter().collect();
-        let at = site(file, suite);
-        self.tear_down(&teardown, &mut progress, shared.fill, &at)
-            .await;
+        progress
+            .steps
+            .extend(self.discard(file, suite, fixture, Some(shared)).await);
         self.conclude(progress)
     }
 
     /// The suite's teardown of a shared setup that no case released, so that nothing is
     /// left for the sweep to find.
     pub async fn abandon(&self, file: &Path, suite: &Suite, fixture: &Fixture) {
-        if let Some(shared) = fixture.left() {
-            let mut progress = Progress::new(shared.progress.vars.clone());
-            let teardown: Vec<&Spanned<Step>> = suite.teardown.iter().collect();
-            let at = site(file, suite);
-            self.tear_down(&teardown, &mut progress, shared.fill, &at)
-                .await;
+        self.discard(file, suite, fixture, fixture.left()).await;
+    }
+
+    /// Tears down the shared setup while no case uses it (a case is confirmed alone), to be
+    /// set up again for the next case that shares it.
+    pub async fn set_aside(&self, file: &Path, suite: &Suite, fixture: &Fixture) {
+        self.discard(file, suite, fixture, fixture.take()).await;
+    }
+
+    /// Runs the suite's teardown of `shared`, keeping a failure in `fixture`; its steps.
+    async fn discard(
+        &self,
+        file: &Path,
+        suite: &Suite,
+        fixture: &Fixture,
+        shared: Option<Arc<SetUp>>,
+    ) -> Vec<super::StepRecord> {
+        let Some(shared) = shared else {
+            return Vec::new();
+        };
+        let mut progress = Progress::new(shared.progress.vars.clone());
+        let teardown: Vec<&Spanned<Step>> = suite.teardown.iter().collect();
+        let at = site(file, suite);
+        self.tear_down(&teardown, &mut progress, shared.fill, &at)
+            .await;
+        if let Some(f) = progress.failure {
+            let mut first = fixture.teardown.lock().unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert(f.message);
         }
+        progress.steps
     }
 }
 

@@ -224,22 +224,25 @@ fn created(case: &serde_json::Value) -> String {
     body["id"].as_str().unwrap().to_string()
 }
 
-/// The sharing suite, its setup expecting `status`, run against the bundled server.
-fn run_sharing(status: u16, name: &str) -> (std::process::Output, serde_json::Value) {
+/// The sharing suite, its setup expecting `status`, run against the bundled server with
+/// `extra` arguments.
+fn run_sharing(
+    status: u16,
+    extra: &[&str],
+    name: &str,
+) -> (std::process::Output, serde_json::Value) {
     let dir = temp_dir(name);
     let suite = dir.join("sharing.yaml");
     std::fs::write(&suite, sharing_suite(status)).unwrap();
-    with_report(
-        &["run", "--suite", suite.to_str().unwrap()],
-        &format!("{name}-report"),
-    )
+    let args = [&["run", "--suite", suite.to_str().unwrap()], extra].concat();
+    with_report(&args, &format!("{name}-report"))
 }
 
 /// The read-only cases share one run of the setup: one user, found by each through the
 /// shared `{{unique}}`, deleted once, after the last of them; the writing case makes its own.
 #[test]
 fn read_only_cases_share_the_setup() {
-    let (out, report) = run_sharing(201, "planning-sharing");
+    let (out, report) = run_sharing(201, &[], "planning-sharing");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(with_status(&report, "passed").len(), 4, "{report}");
     let readers = ["reads_by_id", "reads_by_filter", "searches"];
@@ -263,7 +266,7 @@ fn read_only_cases_share_the_setup() {
 /// same setup step, with the step labelled among that case's own steps.
 #[test]
 fn a_failed_shared_setup_blocks_each_case_as_before() {
-    let (out, report) = run_sharing(200, "planning-sharing-failed");
+    let (out, report) = run_sharing(200, &[], "planning-sharing-failed");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert_eq!(with_status(&report, "blocked").len(), 4, "{report}");
     let writer = &case(&report, "sharing::writes")["blocked_by"];
@@ -274,6 +277,27 @@ fn a_failed_shared_setup_blocks_each_case_as_before() {
         assert!(message.contains(&format!("step 1/{total} ")), "{message}");
         assert!(
             message.contains("status: expected 200, got 201"),
+            "{message}"
+        );
+    }
+}
+
+/// A shared teardown that fails (DELETE answered 200 where the suite expects 204) fails every
+/// case that shared it, whichever it ran after, as each case's own teardown did before.
+#[test]
+fn a_failed_shared_teardown_fails_each_case_that_shared_it() {
+    let (out, report) = run_sharing(
+        201,
+        &["--defect", "delete-200"],
+        "planning-sharing-teardown",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    for name in ["reads_by_id", "reads_by_filter", "searches", "writes"] {
+        let c = case(&report, &format!("sharing::{name}"));
+        assert_eq!(c["status"], "failed", "{c}");
+        let message = c["message"].as_str().unwrap();
+        assert!(
+            message.contains("status: expected 204, got 200"),
             "{message}"
         );
     }
