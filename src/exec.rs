@@ -16,10 +16,12 @@ use crate::client::{Body, Client, Credentials, Exchange, Outcome, Outgoing, curl
 use crate::suite::template::{self, Vars};
 use crate::suite::{Case, Method, Step, Suite};
 pub use declined::{FILTER_RULE, Refusal};
+pub use fixture::Fixture;
 use shape::Additions;
 pub use shape::Shaping;
 
 mod declined;
+mod fixture;
 mod kept;
 mod path_forms;
 mod realistic;
@@ -60,7 +62,7 @@ struct Site<'a> {
 }
 
 /// One step as it ran.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepRecord {
     pub label: String,
     pub teardown: bool,
@@ -83,7 +85,7 @@ pub struct StepRecord {
 }
 
 /// The first step of a case that failed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Failure {
     /// What failed, what was sent, what came back.
     pub message: String,
@@ -93,6 +95,32 @@ pub struct Failure {
     /// When the step was one of the case's own: its number among them, from 1 (what a
     /// case's `optional` and `skip_if` answers name).
     pub step: Option<usize>,
+}
+
+/// What a case has done so far: its variables (captures included), its steps as they ran,
+/// the first failure and what the creates' answers showed.
+#[derive(Debug, Clone)]
+struct Progress {
+    vars: Vars,
+    steps: Vec<StepRecord>,
+    failure: Option<Failure>,
+    declined: Option<Refusal>,
+    unkept: Option<kept::Lost>,
+    /// What an earlier create's answer showed the target did not keep.
+    lost: Option<kept::Lost>,
+}
+
+impl Progress {
+    fn new(vars: Vars) -> Self {
+        Progress {
+            vars,
+            steps: Vec::new(),
+            failure: None,
+            declined: None,
+            unkept: None,
+            lost: None,
+        }
+    }
 }
 
 /// A case as it ran; `failure` holds the first failing step, `warning` the notes of every
@@ -201,7 +229,9 @@ impl Runner {
     }
 
     /// Runs a case with the run's variables and `limits` (see `Capabilities::limits`);
-    /// `fill` adds the profile's members to its creates.
+    /// `fill` adds the profile's members to its creates. With `fixture`, the case shares
+    /// the suite's setup, run once for all its read-only cases, and its captures (`unique`
+    /// included); the suite's teardown is then [`Runner::release`]'s.
     pub async fn run_case(
         &self,
         file: &Path,
@@ -209,25 +239,79 @@ impl Runner {
         case: &Case,
         limits: Vars,
         fill: bool,
+        fixture: Option<&Fixture>,
     ) -> CaseRecord {
-        let mut vars = self.vars();
-        vars.extend(limits);
         let at = Site {
             file,
             case: format!("{}::{}", suite.name, case.name),
             complete_users: suite.complete_users,
         };
-        let mut steps = Vec::new();
-        let mut failure = None;
-        let mut declined = None;
-        let mut lost = None;
-        let mut unkept = None;
         let main: Vec<&Spanned<Step>> = suite.setup.iter().chain(&case.steps).collect();
+        let setup = suite.setup.len();
+        let mut progress = match fixture {
+            Some(f) => {
+                let shared = f.set_up(|| self.set_up(&main, setup, fill, &at)).await;
+                let mut p = shared.for_case(self, file, &suite.setup, main.len());
+                p.vars.extend(limits);
+                p
+            }
+            None => {
+                let mut vars = self.vars();
+                vars.extend(limits);
+                let mut p = Progress::new(vars);
+                self.advance(&main, 0..setup, setup, &mut p, fill, &at)
+                    .await;
+                p
+            }
+        };
+        if progress.failure.is_none() {
+            self.advance(&main, setup..main.len(), setup, &mut progress, fill, &at)
+                .await;
+        }
+        // A shared setup's teardown waits for the last case that shares it.
+        let suite_teardown = if fixture.is_some() {
+            &[][..]
+        } else {
+            &suite.teardown[..]
+        };
+        let teardown: Vec<&Spanned<Step>> = case.teardown.iter().chain(suite_teardown).collect();
+        self.tear_down(&teardown, &mut progress, fill, &at).await;
+        self.conclude(progress)
+    }
+
+    /// The suite's setup, run once for the read-only cases that share it: the first steps of
+    /// `main`, labelled as the first case to ask has them.
+    async fn set_up(
+        &self,
+        main: &[&Spanned<Step>],
+        setup: usize,
+        fill: bool,
+        at: &Site<'_>,
+    ) -> fixture::SetUp {
+        let mut progress = Progress::new(self.vars());
+        self.advance(main, 0..setup, setup, &mut progress, fill, at)
+            .await;
+        fixture::SetUp::new(progress, main.len(), fill)
+    }
+
+    /// Runs `main[range]` in turn (the first `setup` of `main` are the suite's), stopping at
+    /// the first step that fails.
+    async fn advance(
+        &self,
+        main: &[&Spanned<Step>],
+        range: std::ops::Range<usize>,
+        setup: usize,
+        p: &mut Progress,
+        fill: bool,
+        at: &Site<'_>,
+    ) {
+        let file = at.file;
         let total = main.len();
-        for (i, step) in main.into_iter().enumerate() {
+        for i in range {
+            let step = main[i];
             let label = label(file, step, i + 1, total, false);
             let mut record = self
-                .run_step(step, &mut vars, label.clone(), false, fill, &at, None)
+                .run_step(step, &mut p.vars, label.clone(), false, fill, at, None)
                 .await;
             let mut records = vec![];
             if let Some(w) = step
@@ -237,17 +321,21 @@ impl Runner {
                 .filter(|_| record.failures.is_empty())
             {
                 records = self
-                    .walk(step, w, &mut record, &mut vars, &label, fill, &at)
+                    .walk(step, w, &mut record, &mut p.vars, &label, fill, at)
                     .await;
             }
             records.insert(0, record);
             let failed = records.iter().find(|r| !r.failures.is_empty());
             if let Some(r) = failed {
-                unkept = lost
+                p.unkept = p
+                    .lost
                     .take()
                     .filter(|l: &kept::Lost| leans_on(l, &step.value, r));
             }
-            lost = lost.or_else(|| records.iter().find_map(|r| r.unkept.clone()));
+            p.lost = p
+                .lost
+                .take()
+                .or_else(|| records.iter().find_map(|r| r.unkept.clone()));
             if let Some(r) = failed {
                 let refusable = step
                     .value
@@ -256,7 +344,7 @@ impl Runner {
                     .as_ref()
                     .is_none_or(|s| !s.contains(400));
                 if refusable {
-                    declined = self.probes.declined(&self.client, r).await;
+                    p.declined = self.probes.declined(&self.client, r).await;
                 }
                 let expects_success = step
                     .value
@@ -264,46 +352,61 @@ impl Runner {
                     .status
                     .as_ref()
                     .is_none_or(|s| s.0.iter().all(|c| *c < 300));
-                if declined.is_none() && expects_success {
-                    declined = self.probes.broken(&self.client, r);
+                if p.declined.is_none() && expects_success {
+                    p.declined = self.probes.broken(&self.client, r);
                 }
                 // Also where a 400 was expected: one for the path form, not for what the
                 // case is about (`noTarget`), says nothing of it.
-                if declined.is_none() {
-                    declined = self
+                if p.declined.is_none() {
+                    p.declined = self
                         .path_forms
                         .declined(&self.client, r)
                         .await
                         .map(Refusal::PathForms);
                 }
-                failure = Some(Failure {
+                p.failure = Some(Failure {
                     message: would_fail(&step.value, r) + &self.message(r, &r.failures),
-                    setup: (i < suite.setup.len()).then(|| setup_name(file, step)),
-                    step: (i >= suite.setup.len()).then(|| i + 1 - suite.setup.len()),
+                    setup: (i < setup).then(|| setup_name(file, step)),
+                    step: (i >= setup).then(|| i + 1 - setup),
                 });
             }
             let stop = failed.is_some();
-            steps.extend(records);
+            p.steps.extend(records);
             if stop {
                 break;
             }
         }
-        let teardown: Vec<&Spanned<Step>> = case.teardown.iter().chain(&suite.teardown).collect();
+    }
+
+    /// Runs `teardown` in turn, whatever fails; the first failure fails the case if nothing
+    /// did before.
+    async fn tear_down(
+        &self,
+        teardown: &[&Spanned<Step>],
+        p: &mut Progress,
+        fill: bool,
+        at: &Site<'_>,
+    ) {
         let total = teardown.len();
-        for (i, step) in teardown.into_iter().enumerate() {
-            let label = label(file, step, i + 1, total, true);
+        for (i, step) in teardown.iter().enumerate() {
+            let label = label(at.file, step, i + 1, total, true);
             let record = self
-                .run_step(step, &mut vars, label, true, fill, &at, None)
+                .run_step(step, &mut p.vars, label, true, fill, at, None)
                 .await;
-            if failure.is_none() && !record.failures.is_empty() {
-                failure = Some(Failure {
+            if p.failure.is_none() && !record.failures.is_empty() {
+                p.failure = Some(Failure {
                     message: self.message(&record, &record.failures),
                     setup: None,
                     step: None,
                 });
             }
-            steps.push(record);
+            p.steps.push(record);
         }
+    }
+
+    /// The case's record from its steps: the reproduction script and the warnings.
+    fn conclude(&self, p: Progress) -> CaseRecord {
+        let steps = p.steps;
         let reproduction = curl::script(
             steps
                 .iter()
@@ -319,9 +422,9 @@ impl Runner {
             .collect();
         CaseRecord {
             steps,
-            failure,
-            declined,
-            unkept,
+            failure: p.failure,
+            declined: p.declined,
+            unkept: p.unkept,
             warning: (!notes.is_empty()).then(|| notes.join("\n")),
             reproduction,
         }

@@ -4,7 +4,9 @@
 pub mod fit;
 
 use crate::suite::template::LIMITS;
-use crate::suite::{Feature, Level, Loaded, Method, Suite};
+use serde_saphyr::Spanned;
+
+use crate::suite::{Feature, Level, Loaded, Method, Step, Suite};
 
 /// A case chosen to run, by position in the loaded suites.
 #[derive(Debug, Clone)]
@@ -92,10 +94,31 @@ pub fn changes_nothing(suite: &Suite, case: usize) -> bool {
         .chain(&c.steps)
         .chain(&c.teardown)
         .chain(&suite.teardown)
-        .all(|s| {
-            let r = &s.value.request;
-            r.method == Method::Get || (r.method == Method::Post && r.path.ends_with(".search"))
-        })
+        .all(reads)
+}
+
+/// Whether a case shares its suite's setup with the suite's other read-only cases rather
+/// than running it itself (`exec::Fixture`): its own steps only read (GET, or POST to
+/// `/.search` or `/{type}/.search`, RFC 7644 §3.4.3), so they leave the setup's resources as
+/// the next case needs them. A setup that uses a limit variable (one per case) is never
+/// shared.
+pub fn shares_setup(suite: &Suite, case: usize) -> bool {
+    let c = &suite.cases[case].value;
+    let per_case = |s: &Spanned<Step>| {
+        s.value
+            .variables()
+            .iter()
+            .any(|v| LIMITS.contains(&v.as_str()))
+    };
+    !suite.setup.is_empty()
+        && !suite.setup.iter().any(per_case)
+        && c.steps.iter().chain(&c.teardown).all(reads)
+}
+
+/// Whether a step only reads: a GET, or a search.
+fn reads(step: &Spanned<Step>) -> bool {
+    let r = &step.value.request;
+    r.method == Method::Get || (r.method == Method::Post && r.path.ends_with(".search"))
 }
 
 /// One of N shares of a run, for spreading a big run over CI machines as nextest does:
@@ -264,6 +287,26 @@ cases:
         assert!((0..3).all(|c| !changes_nothing(&suite, c)));
         let posting = reading.replace("path: /Users/.search", "path: /Users");
         assert!(!changes_nothing(&loaded(&posting).suite, 1));
+    }
+
+    /// The read-only cases share the setup, derived from their own steps; a case that
+    /// changes anything, a suite without setup, or a setup using a limit, shares nothing.
+    #[test]
+    fn only_reading_cases_share_the_setup() {
+        let suite = loaded(SUITE).suite;
+        let sharing: Vec<bool> = (0..3).map(|c| shares_setup(&suite, c)).collect();
+        assert_eq!(sharing, [true, true, false]);
+        let root = SUITE.replace("path: /Users/.search", "path: /.search");
+        assert!(shares_setup(&loaded(&root).suite, 1));
+        let posting = SUITE.replace("path: /Users/.search", "path: /Users");
+        assert!(!shares_setup(&loaded(&posting).suite, 1));
+        let limited = SUITE.replace("userName: \"{{unique}}\"", "userName: \"{{max_results}}\"");
+        assert!((0..3).all(|c| !shares_setup(&loaded(&limited).suite, c)));
+        let bare = SUITE.replace(
+            "setup:\n  - request: {method: POST, path: /Users, body: {userName: \"{{unique}}\"}}\n    expect: {status: 201}\n    capture: {id: /id}\n",
+            "",
+        );
+        assert!((0..3).all(|c| !shares_setup(&loaded(&bare).suite, c)));
     }
 
     /// Shares deal every case to exactly one machine: by position, or by a hash of the

@@ -20,7 +20,7 @@ use crate::classify::{self, Classified, Outcome};
 use crate::client::http::Policy;
 use crate::client::ledger::Ledger;
 use crate::client::{Auth, Client, Network, Secret};
-use crate::exec::{FILTER_RULE, Failure, Refusal, Runner, Shaping};
+use crate::exec::{FILTER_RULE, Failure, Fixture, Refusal, Runner, Shaping};
 use crate::interop::overlay::Claim;
 use crate::interop::readiness::Tls;
 use crate::plan::fit::{self, Fit, Shape};
@@ -492,7 +492,10 @@ fn execute(
     // Cases wait on the network, not the CPU: run more at once than there are cores.
     let threads = *args.test_threads.get_or_insert(16);
     let confirm = threads > 1 && planned.len() > 1;
+    let fixtures = suites.loaded.iter().map(|_| Fixture::default()).collect();
     let shared = Arc::new(Shared {
+        fixtures,
+        sharing: Mutex::new(Vec::new()),
         suites: suites.loaded,
         runner,
         results: Mutex::new(Vec::new()),
@@ -521,13 +524,25 @@ fn execute(
                 Some(why) => Err(why),
                 None => caps.limits(&p.limits, &shared.run_id),
             };
-            trial(p, unadvertised, limits, &shared)
+            let shares =
+                limits.is_ok() && crate::plan::shares_setup(&shared.suites[p.suite].suite, p.case);
+            if shares {
+                shared.fixtures[p.suite].expect();
+            }
+            trial(p, unadvertised, limits, shares, &shared)
         })
         .collect();
     let started = Instant::now();
     let conclusion = libtest_mimic::run(&args, trials);
     let took = started.elapsed();
     shared.reconcile_declined();
+    // Stopped: the clean-up below deletes what the run created, shared setups with it.
+    if shared.stopped().is_none() {
+        for (l, f) in shared.suites.iter().zip(&shared.fixtures) {
+            runtime.block_on(shared.runner.abandon(&l.path, &l.suite, f));
+        }
+        shared.reconcile_teardowns();
+    }
     let client = &shared.runner.client;
     // Stopped: what was in flight gets a moment to answer with an id to delete.
     let left = match shared.stopped() {
@@ -764,6 +779,11 @@ const LOST_ALONE_CAP: usize = 3;
 /// What every trial of a run reads.
 struct Shared {
     suites: Vec<Loaded>,
+    /// Each suite's setup as its read-only cases share it.
+    fixtures: Vec<Fixture>,
+    /// The cases that shared a setup and failed nothing of their own, with what the target
+    /// does not advertise of what they need: a failed shared teardown fails them after all.
+    sharing: Mutex<Vec<(Planned, Option<String>)>>,
     runner: Runner,
     results: Mutex<Vec<CaseResult>>,
     /// Cases hold it shared while they run; a case confirming a failure holds it alone, so
@@ -802,6 +822,29 @@ impl Shared {
     async fn cut_short(&self) {
         stopped(self.stop.clone()).await;
         tokio::time::sleep(GRACE).await;
+    }
+
+    /// Each case that shared a setup whose teardown failed, and failed nothing else, is
+    /// judged as that failure, as it was when each case ran the teardown itself.
+    fn reconcile_teardowns(&self) {
+        let mut results = lock(&self.results);
+        for (p, unadvertised) in lock(&self.sharing).iter() {
+            let Some(message) = self.fixtures[p.suite].teardown_failure() else {
+                continue;
+            };
+            let Some(done) = results.iter_mut().find(|r| r.name == p.name) else {
+                continue;
+            };
+            let case = &self.suites[p.suite].suite.cases[p.case].value;
+            let outcome = match unadvertised {
+                Some(why) => Outcome::Unsupported(why.clone()),
+                None => Outcome::Failed(message),
+            };
+            done.features = classify::uses(p, case, unadvertised.as_deref(), &outcome);
+            let c = classify::classify(p, case.shows.as_deref(), outcome, &self.opts.profile);
+            (done.status, done.deviation, done.blocked_by, done.message) =
+                (c.status, c.deviation, c.blocked_by, c.message);
+        }
     }
 }
 
@@ -855,6 +898,7 @@ fn trial(
     p: Planned,
     unadvertised: Option<String>,
     limits: Result<Vars, String>,
+    shares: bool,
     shared: &Arc<Shared>,
 ) -> Trial {
     let shared = shared.clone();
@@ -885,8 +929,9 @@ fn trial(
             }
             Ok(limits) => {
                 let started = Instant::now();
+                let fixture = shares.then(|| &shared.fixtures[p.suite]);
                 // None: cut short by a stop.
-                let run = |limits: Vars| {
+                let run = |limits: Vars, fixture: Option<&Fixture>| {
                     shared.handle.block_on(async {
                         tokio::select! {
                             record = shared.runner.run_case(
@@ -895,6 +940,7 @@ fn trial(
                                 case,
                                 limits,
                                 !p.vendor,
+                                fixture,
                             ) => Some(record),
                             () = shared.cut_short() => None,
                         }
@@ -902,7 +948,7 @@ fn trial(
                 };
                 let first = {
                     let _beside_others = shared.alone.read().unwrap_or_else(|e| e.into_inner());
-                    run(limits.clone())
+                    run(limits.clone(), fixture)
                 };
                 let Some(mut record) = first else {
                     return interrupted("cut short, the run was stopped");
@@ -919,8 +965,16 @@ fn trial(
                     && shared.stopped().is_none()
                 {
                     let _alone = shared.alone.write().unwrap_or_else(|e| e.into_inner());
+                    // Alone on the target, as before sharing: no shared setup stays, and the
+                    // case runs one of its own (a shared one may have failed under the load
+                    // the confirmation is about).
+                    for (l, f) in shared.suites.iter().zip(&shared.fixtures) {
+                        shared
+                            .handle
+                            .block_on(shared.runner.set_aside(&l.path, &l.suite, f));
+                    }
                     let lost = record.unanswered();
-                    let Some(mut again) = run(limits.clone()) else {
+                    let Some(mut again) = run(limits.clone(), None) else {
                         return interrupted("cut short, the run was stopped");
                     };
                     // A flaky network may lose a request sent alone too: such a case is sent
@@ -933,7 +987,7 @@ fn trial(
                         && attempts < ALONE_ATTEMPTS
                         && shared.lost_alone.load(Ordering::Relaxed) < LOST_ALONE_CAP
                     {
-                        let Some(next) = run(limits.clone()) else {
+                        let Some(next) = run(limits.clone(), None) else {
                             return interrupted("cut short, the run was stopped");
                         };
                         again = next;
@@ -950,6 +1004,19 @@ fn trial(
                         }
                     }
                     record = again;
+                }
+                // The shared setup stays until the last case sharing it is done, confirmed.
+                if let Some(f) = fixture {
+                    let _beside_others = shared.alone.read().unwrap_or_else(|e| e.into_inner());
+                    record = shared.handle.block_on(shared.runner.release(
+                        &loaded.path,
+                        &loaded.suite,
+                        f,
+                        record,
+                    ));
+                }
+                if shares && record.failure.is_none() {
+                    lock(&shared.sharing).push((p.clone(), unadvertised.clone()));
                 }
                 // Stopped meanwhile: a step held back, or whose request was cut, says
                 // nothing of the target.

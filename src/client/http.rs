@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use super::auth::Auth;
+use super::documents::Documents;
 use super::ledger::Ledger;
 use super::limit::{Limiter, LoadStats, Signal};
 use super::network::Network;
@@ -105,6 +106,8 @@ pub struct Client {
     next_start: tokio::sync::Mutex<Instant>,
     ledger: Option<Arc<Ledger>>,
     network: Network,
+    /// The discovery documents fetched so far, so that none is fetched twice.
+    documents: Documents,
 }
 
 impl Client {
@@ -142,6 +145,7 @@ impl Client {
             policy: Policy::default(),
             next_start: tokio::sync::Mutex::new(Instant::now()),
             ledger: None,
+            documents: Documents::default(),
         })
     }
 
@@ -297,7 +301,14 @@ impl Client {
     }
 
     pub async fn send(&self, out: Outgoing<'_>) -> Exchange {
-        self.exchange(out, false).await
+        match Documents::key(&self.base_url, &out) {
+            Some(key) => {
+                self.documents
+                    .fetch(key, || self.exchange(out, false))
+                    .await
+            }
+            None => self.exchange(out, false).await,
+        }
     }
 
     /// A GET of `path` with the target's credentials that is sent even while the run is

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod curl;
+mod documents;
 pub mod http;
 pub mod ledger;
 pub mod limit;

@@ -165,3 +165,141 @@ fn read_only_sends_nothing_but_reads() {
         }
     }
 }
+
+/// A suite whose setup creates a user, three cases that only read it (one searching) and
+/// one that changes it; the setup expects `status`.
+fn sharing_suite(status: u16) -> String {
+    format!(
+        r#"name: sharing
+setup:
+  - request: {{method: POST, path: /Users, body: {{userName: "{{{{unique}}}}@example.com"}}}}
+    expect: {{status: {status}}}
+    capture: {{id: /id}}
+teardown:
+  - request: {{method: DELETE, path: "/Users/{{{{id}}}}"}}
+    expect: {{status: 204}}
+cases:
+  - name: reads_by_id
+    level: MUST
+    steps:
+      - request: {{method: GET, path: "/Users/{{{{id}}}}"}}
+        expect: {{status: 200, json: {{/userName: "{{{{unique}}}}@example.com"}}}}
+  - name: reads_by_filter
+    level: MUST
+    steps:
+      - request: {{method: GET, path: /Users, query: {{filter: 'userName eq "{{{{unique}}}}@example.com"'}}}}
+        expect: {{status: 200, json: {{/totalResults: 1}}}}
+      - request: {{method: GET, path: "/Users/{{{{id}}}}"}}
+        expect: {{status: 200}}
+  - name: searches
+    level: MUST
+    steps:
+      - request: {{method: POST, path: /Users/.search, body: {{schemas: [urn:ietf:params:scim:api:messages:2.0:SearchRequest], filter: 'userName eq "{{{{unique}}}}@example.com"'}}}}
+        expect: {{status: 200, json: {{/totalResults: 1}}}}
+  - name: writes
+    level: MUST
+    steps:
+      - request: {{method: PATCH, path: "/Users/{{{{id}}}}", body: {{schemas: [urn:ietf:params:scim:api:messages:2.0:PatchOp], Operations: [{{op: replace, path: displayName, value: Renamed}}]}}}}
+        expect: {{status: 200}}
+"#
+    )
+}
+
+/// Where each case's steps sent `method`: the URLs, in order.
+fn sent(case: &serde_json::Value, method: &str) -> Vec<String> {
+    case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["exchange"]["request"])
+        .filter(|r| r["method"] == method)
+        .map(|r| r["url"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The id a case's create answered with.
+fn created(case: &serde_json::Value) -> String {
+    let create = &case["steps"][0]["exchange"];
+    let body: serde_json::Value =
+        serde_json::from_str(create["response"]["body"].as_str().unwrap()).unwrap();
+    body["id"].as_str().unwrap().to_string()
+}
+
+/// The sharing suite, its setup expecting `status`, run against the bundled server with
+/// `extra` arguments.
+fn run_sharing(
+    status: u16,
+    extra: &[&str],
+    name: &str,
+) -> (std::process::Output, serde_json::Value) {
+    let dir = temp_dir(name);
+    let suite = dir.join("sharing.yaml");
+    std::fs::write(&suite, sharing_suite(status)).unwrap();
+    let args = [&["run", "--suite", suite.to_str().unwrap()], extra].concat();
+    with_report(&args, &format!("{name}-report"))
+}
+
+/// The read-only cases share one run of the setup: one user, found by each through the
+/// shared `{{unique}}`, deleted once, after the last of them; the writing case makes its own.
+#[test]
+fn read_only_cases_share_the_setup() {
+    let (out, report) = run_sharing(201, &[], "planning-sharing");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(with_status(&report, "passed").len(), 4, "{report}");
+    let readers = ["reads_by_id", "reads_by_filter", "searches"];
+    let ids: Vec<String> = readers
+        .iter()
+        .map(|n| created(case(&report, &format!("sharing::{n}"))))
+        .collect();
+    assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
+    let writer = case(&report, "sharing::writes");
+    assert_ne!(created(writer), ids[0]);
+    assert_eq!(sent(writer, "DELETE").len(), 1, "{writer}");
+    let deletes: Vec<String> = readers
+        .iter()
+        .flat_map(|n| sent(case(&report, &format!("sharing::{n}")), "DELETE"))
+        .collect();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert!(deletes[0].ends_with(&ids[0]), "{deletes:?}");
+}
+
+/// A shared setup that fails blocks each read-only case as its own run of it would: by the
+/// same setup step, with the step labelled among that case's own steps.
+#[test]
+fn a_failed_shared_setup_blocks_each_case_as_before() {
+    let (out, report) = run_sharing(200, &[], "planning-sharing-failed");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(with_status(&report, "blocked").len(), 4, "{report}");
+    let writer = &case(&report, "sharing::writes")["blocked_by"];
+    for (name, total) in [("reads_by_id", 2), ("reads_by_filter", 3), ("searches", 2)] {
+        let c = case(&report, &format!("sharing::{name}"));
+        assert_eq!(&c["blocked_by"], writer, "{c}");
+        let message = c["message"].as_str().unwrap();
+        assert!(message.contains(&format!("step 1/{total} ")), "{message}");
+        assert!(
+            message.contains("status: expected 200, got 201"),
+            "{message}"
+        );
+    }
+}
+
+/// A shared teardown that fails (DELETE answered 200 where the suite expects 204) fails every
+/// case that shared it, whichever it ran after, as each case's own teardown did before.
+#[test]
+fn a_failed_shared_teardown_fails_each_case_that_shared_it() {
+    let (out, report) = run_sharing(
+        201,
+        &["--defect", "delete-200"],
+        "planning-sharing-teardown",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    for name in ["reads_by_id", "reads_by_filter", "searches", "writes"] {
+        let c = case(&report, &format!("sharing::{name}"));
+        assert_eq!(c["status"], "failed", "{c}");
+        let message = c["message"].as_str().unwrap();
+        assert!(
+            message.contains("status: expected 204, got 200"),
+            "{message}"
+        );
+    }
+}
