@@ -244,8 +244,7 @@ impl Client {
                 .unwrap_or_else(|| backoff + jitter(backoff)),
             // Sent again only when it cannot do twice what it should do once.
             Outcome::Error(e)
-                if matches!(method, Method::Get | Method::Put | Method::Delete)
-                    && !e.starts_with("timed out") =>
+                if method.idempotent() && !e.starts_with("timed out") =>
             {
                 backoff + jitter(backoff)
             }

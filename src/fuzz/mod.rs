@@ -17,6 +17,7 @@ mod op;
 mod script;
 pub mod targets;
 mod trace;
+mod transport;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,6 +42,7 @@ use execute::Engine;
 use finding::Finding;
 use op::Op;
 use trace::Trace;
+use transport::Transport;
 
 /// When to stop looking.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +77,8 @@ pub struct FuzzOptions {
     pub report: Option<PathBuf>,
     /// An earlier JSON report: the signatures it lists count, but do not fail the run.
     pub baseline: Option<PathBuf>,
+    /// A send the target left unanswered fails the run, as a failing finding does.
+    pub strict_transport: bool,
 }
 
 /// How long shrinking may go on after a divergence is found: dropping requests comes first
@@ -181,6 +185,7 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let progress = progress(opts.budget);
     let started = Instant::now();
     let mut cases = 0u64;
+    let mut inconclusive = 0u64;
     let engine = Arc::new(engine);
     let on_signal = engine.clone();
     runtime.spawn(async move {
@@ -235,6 +240,7 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
             }
             for (tree, trace) in traces {
                 cases += 1;
+                inconclusive += u64::from(trace.inconclusive.is_some());
                 // Known kinds are counted; the first new one is shrunk and kept.
                 let mut new = None;
                 for (at, d) in &trace.divergences {
@@ -287,6 +293,12 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     for l in &left {
         eprintln!("could not delete (see `scimitar sweep`): {l}");
     }
+    // Taken after the sweep, whose sends met the same trouble.
+    let transport = Transport::new(
+        &engine.transport(),
+        engine.client_load(),
+        inconclusive,
+    );
     let left = format!(
         "left on the target: {} {}",
         left.len(),
@@ -296,18 +308,29 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
             "resources"
         }
     );
-    let summary = format!(
+    let mut summary = format!(
         "{cases} sequences, {requests} requests in {secs:.1} s ({:.0} requests/s)",
         requests as f64 / secs.max(1e-9)
     );
+    if inconclusive > 0 {
+        summary.push_str(&format!(", {inconclusive} inconclusive"));
+    }
+    // Transport trouble fails the run only when asked to.
+    let transport_fails = opts.strict_transport && transport.unanswered();
+    let counts = (seed, cases, requests);
     if findings.is_empty() {
+        print!("{}", transport.table());
         println!(
             "{summary}: no divergence from the {} model",
             opts.profile.name
         );
         println!("{left}");
-        write_report(opts.report.as_deref(), seed, cases, requests, &findings)?;
-        return Ok(Verdict::Passed);
+        write_report(opts.report.as_deref(), counts, &findings, transport)?;
+        return Ok(if transport_fails {
+            Verdict::Failed
+        } else {
+            Verdict::Passed
+        });
     }
     let scripts: Vec<String> = findings
         .iter()
@@ -342,7 +365,8 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
             println!("\nreproduction of {}:\n\n{text}", i + 1);
         }
     }
-    write_report(opts.report.as_deref(), seed, cases, requests, &findings)?;
+    print!("{}", transport.table());
+    write_report(opts.report.as_deref(), counts, &findings, transport)?;
     let failing = findings.iter().filter(|f| f.fails()).count();
     println!(
         "\n{summary}; {} distinct {}, {failing} failing (replay with --seed {seed})",
@@ -354,24 +378,25 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
         }
     );
     println!("{left}");
-    Ok(if failing > 0 {
+    Ok(if failing > 0 || transport_fails {
         Verdict::Failed
     } else {
         Verdict::Passed
     })
 }
 
+/// Writes the JSON report of a run: its seed, sequences and requests, its findings and its
+/// transport trouble.
 fn write_report(
     path: Option<&std::path::Path>,
-    seed: u64,
-    sequences: u64,
-    requests: u64,
+    counts: (u64, u64, u64),
     findings: &[Finding],
+    transport: Transport,
 ) -> Result<(), ConfigError> {
     let Some(path) = path else {
         return Ok(());
     };
-    let report = finding::Report::new(seed, sequences, requests, findings);
+    let report = finding::Report::new(counts, findings, transport);
     let text = serde_json::to_string_pretty(&report).expect("a report serialises");
     std::fs::write(path, text)
         .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))

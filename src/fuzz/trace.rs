@@ -14,6 +14,9 @@ pub struct Step {
     pub script: Rendered,
     pub expected: RecordedResponse,
     pub actual: Outcome,
+    /// How often the client sent it again (a 429 or 503, or a dropped connection of an
+    /// idempotent request) before `actual`.
+    pub retries: u32,
     /// The script variable taking the id this step created.
     pub creates: Option<String>,
     /// The script variables taking the ids a Bulk request created (`U3`, `G2`).
@@ -25,6 +28,10 @@ pub struct Trace {
     /// Each step that differed (its index in `steps`) and how; the last one may have ended
     /// the sequence.
     pub divergences: Vec<(usize, Divergence)>,
+    /// The step that changes something and got no answer, where one did: the sequence
+    /// stopped there without a verdict, as the model cannot know whether the target applied
+    /// it.
+    pub inconclusive: Option<usize>,
 }
 
 impl Trace {
@@ -37,6 +44,8 @@ impl Trace {
         let (at, d) = self.divergences[i].clone();
         self.steps.truncate(at + 1);
         self.divergences.truncate(i + 1);
+        // The step left unanswered ended the sequence, after every divergence.
+        self.inconclusive = None;
         Some((self, d))
     }
 }
