@@ -16,6 +16,7 @@ mod discovery;
 mod docs;
 mod emulation;
 mod entra;
+mod faults;
 mod fuzz;
 mod fuzz_corpus;
 mod r#gen;

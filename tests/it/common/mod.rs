@@ -7,6 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
+pub mod fault_proxy;
 pub mod hostile;
 pub mod tls;
 
