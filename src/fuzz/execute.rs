@@ -4,8 +4,8 @@
 //! model's refusals among it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -197,11 +197,11 @@ impl Engine {
             }
             let (step, divergence) = ex.step(op, &reference).await;
             trace.steps.push(step);
-            if matches!(trace.steps.last().map(|s| &s.actual), Some(Outcome::Error(_))) {
-                // No answer, after the client sent an idempotent request again within its
-                // retry budget: no verdict. A read changed nothing, so the sequence goes on;
-                // anything else may or may not have been applied, which the model cannot
-                // follow, so it ends here (a resource it created is swept by name).
+            if trace.steps.last().is_some_and(Step::unjudged) {
+                // No answer (the client sent an idempotent request again within its retry
+                // budget), or still busy: no verdict. A read changed nothing, so the sequence
+                // goes on; anything else may or may not have been applied, which the model
+                // cannot follow, so it ends here (a resource it created is swept by name).
                 if op.method == Method::Get {
                     continue;
                 }
@@ -320,6 +320,9 @@ impl Execution<'_> {
 
     async fn step(&mut self, op: &Op, reference: &Reference) -> (Step, Option<Divergence>) {
         let mut step = self.send(op, reference, None).await;
+        if step.unjudged() {
+            return (step, None);
+        }
         let divergence = self
             .judge(&mut step)
             .err()
@@ -330,7 +333,7 @@ impl Execution<'_> {
     fn judge(&mut self, step: &mut Step) -> Result<(), Divergence> {
         // No answer is no verdict on the target: the executor takes it as transport trouble.
         let Outcome::Response(actual) = &step.actual else {
-            return Ok(());
+            unreachable!("an unanswered step is not judged")
         };
         // A DELETE sent again after its connection dropped may find the resource gone by
         // the first send: idempotence is about the effect, not the answer (RFC 7231 §4.2.2).

@@ -88,7 +88,11 @@ const SHRINK_TRIES: u32 = 4096;
 
 /// Sequences run at once: each is isolated by its own prefix, and the target and the
 /// model overlap their work.
-const IN_FLIGHT: u64 = 4;
+const IN_FLIGHT: usize = 4;
+
+/// Sequences drawn ahead of the one judged next: those behind a slow one (a retry waiting
+/// out its backoff) run meanwhile, up to `IN_FLIGHT` at once.
+const AHEAD: usize = 4 * IN_FLIGHT;
 
 pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -212,66 +216,40 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let enough = |found: &[Finding]| opts.max_findings.is_some_and(|m| found.len() >= m);
     let findings = runtime.block_on(async {
         let mut findings: Vec<Finding> = Vec::new();
-        while !spent(opts.budget, cases, started) && !enough(&findings) {
-            // A batch of sequences in flight at once, judged in the order they were drawn
-            // so that a seed finds the same divergences however the requests interleave.
-            let batch = match opts.budget {
-                Budget::Cases(n) => IN_FLIGHT.min(n - cases),
-                Budget::Time(_) => IN_FLIGHT,
-            };
-            let mut drawn = Vec::new();
-            for _ in 0..batch {
+        // Sequences run `IN_FLIGHT` at a time, in the order drawn, `AHEAD` drawn at most, so
+        // that one slowed down holds up no other. They are judged in the order they were
+        // drawn, so that a seed finds the same divergences however the requests interleave.
+        let lanes = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+        let mut running = std::collections::VecDeque::new();
+        let mut drawn = 0u64;
+        loop {
+            while running.len() < AHEAD && !enough(&findings) && more(opts.budget, drawn, started) {
                 let tree = strategy
                     .new_tree(&mut runner)
                     .map_err(|e| ConfigError(format!("cannot draw a sequence: {e}")))?;
-                let (engine, ops) = (engine.clone(), tree.current());
-                drawn.push((
+                let (engine, ops, lanes) = (engine.clone(), tree.current(), lanes.clone());
+                running.push_back((
                     tree,
-                    tokio::spawn(async move { engine.execute(&ops).await }),
+                    tokio::spawn(async move {
+                        let _lane = lanes.acquire().await.expect("never closed");
+                        engine.execute(&ops).await
+                    }),
                 ));
+                drawn += 1;
             }
-            let mut traces = Vec::new();
-            for (tree, handle) in drawn {
-                let trace = handle
-                    .await
-                    .map_err(|e| ConfigError(format!("a sequence panicked: {e}")))?
-                    .map_err(ConfigError)?;
-                traces.push((tree, trace));
+            let Some((tree, handle)) = running.pop_front() else {
+                break;
+            };
+            let trace = handle
+                .await
+                .map_err(|e| ConfigError(format!("a sequence panicked: {e}")))?
+                .map_err(ConfigError)?;
+            if enough(&findings) {
+                // What is still running cleans up after itself; it is not judged.
+                continue;
             }
-            for (tree, trace) in traces {
-                cases += 1;
-                inconclusive += u64::from(trace.inconclusive.is_some());
-                // Known kinds are counted; the first new one is shrunk and kept.
-                let mut new = None;
-                for (at, d) in &trace.divergences {
-                    let signature = finding::signature(&trace.steps[*at], d);
-                    match findings.iter_mut().find(|f| f.signature == signature) {
-                        Some(f) => f.hits += 1,
-                        None if new.is_none() => new = Some(signature),
-                        None => {}
-                    }
-                }
-                let Some(signature) = new else {
-                    continue;
-                };
-                if enough(&findings) {
-                    break;
-                }
-                let drawn = trace.steps.len();
-                let (trace, divergence, tries) =
-                    shrink(&engine, tree, trace, &signature, &progress).await?;
-                findings.push(Finding {
-                    judgement: finding::judge(&trace.steps, &divergence),
-                    known: known.contains(&signature),
-                    signature,
-                    hits: 1,
-                    drawn,
-                    trace,
-                    divergence,
-                    tries,
-                    script: None,
-                });
-            }
+            cases += 1;
+            inconclusive += u64::from(trace.inconclusive.is_some());
             progress.set_position(match opts.budget {
                 Budget::Cases(_) => cases,
                 Budget::Time(_) => started.elapsed().as_secs(),
@@ -281,6 +259,40 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
                 engine.requests(),
                 findings.len()
             ));
+            // Known kinds are counted; the first new one is shrunk and kept.
+            let mut new = None;
+            for (at, d) in &trace.divergences {
+                let signature = finding::signature(&trace.steps[*at], d);
+                match findings.iter_mut().find(|f| f.signature == signature) {
+                    Some(f) => f.hits += 1,
+                    None if new.is_none() => new = Some(signature),
+                    None => {}
+                }
+            }
+            let Some(signature) = new else {
+                continue;
+            };
+            let drawn = trace.steps.len();
+            // Alone: the sequences drawn ahead run before it (the lanes are taken in turn) and
+            // wait until it is done.
+            let all = lanes
+                .acquire_many(IN_FLIGHT as u32)
+                .await
+                .expect("never closed");
+            let (trace, divergence, tries) =
+                shrink(&engine, tree, trace, &signature, &progress).await?;
+            drop(all);
+            findings.push(Finding {
+                judgement: finding::judge(&trace.steps, &divergence),
+                known: known.contains(&signature),
+                signature,
+                hits: 1,
+                drawn,
+                trace,
+                divergence,
+                tries,
+                script: None,
+            });
         }
         Ok::<_, ConfigError>(findings)
     })?;
@@ -294,11 +306,7 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
         eprintln!("could not delete (see `scimitar sweep`): {l}");
     }
     // Taken after the sweep, whose sends met the same trouble.
-    let transport = Transport::new(
-        &engine.transport(),
-        engine.client_load(),
-        inconclusive,
-    );
+    let transport = Transport::new(&engine.transport(), engine.client_load(), inconclusive);
     let left = format!(
         "left on the target: {} {}",
         left.len(),
@@ -316,7 +324,7 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
         summary.push_str(&format!(", {inconclusive} inconclusive"));
     }
     // Transport trouble fails the run only when asked to.
-    let transport_fails = opts.strict_transport && transport.unanswered();
+    let transport_fails = opts.strict_transport && transport.troubled();
     let counts = (seed, cases, requests);
     if findings.is_empty() {
         print!("{}", transport.table());
@@ -410,10 +418,11 @@ fn rand_seed() -> u64 {
     )
 }
 
-fn spent(budget: Budget, cases: u64, started: Instant) -> bool {
+/// Whether another sequence is drawn, `drawn` being drawn already.
+fn more(budget: Budget, drawn: u64, started: Instant) -> bool {
     match budget {
-        Budget::Cases(n) => cases >= n,
-        Budget::Time(t) => started.elapsed() >= t,
+        Budget::Cases(n) => drawn < n,
+        Budget::Time(t) => started.elapsed() < t,
     }
 }
 

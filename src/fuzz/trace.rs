@@ -23,13 +23,25 @@ pub struct Step {
     pub bulk_creates: Vec<String>,
 }
 
+impl Step {
+    /// Whether the target gave no verdict on the request, even after the client's retries:
+    /// no answer at all, or still a 429 or a 503, which say the request was not handled
+    /// (RFC 6585 §4, RFC 7231 §6.6.4).
+    pub fn unjudged(&self) -> bool {
+        match &self.actual {
+            Outcome::Error(_) => true,
+            Outcome::Response(r) => matches!(r.status, 429 | 503),
+        }
+    }
+}
+
 pub struct Trace {
     pub steps: Vec<Step>,
     /// Each step that differed (its index in `steps`) and how; the last one may have ended
     /// the sequence.
     pub divergences: Vec<(usize, Divergence)>,
-    /// The step that changes something and got no answer, where one did: the sequence
-    /// stopped there without a verdict, as the model cannot know whether the target applied
+    /// The step that changes something and got no verdict ([`Step::unjudged`]), where one
+    /// did: the sequence stopped there, as the model cannot know whether the target applied
     /// it.
     pub inconclusive: Option<usize>,
 }

@@ -22,6 +22,8 @@ pub struct Row {
     pub retried: u64,
     /// Left with no answer after every retry.
     pub unanswered: u64,
+    /// Still answered 429 or 503 after every retry.
+    pub busy: u64,
 }
 
 /// Counts, by kind of request, what the fuzzer sent (sequences and their clean-up).
@@ -38,7 +40,11 @@ impl Tally {
         });
         row.sent += 1;
         row.retried += u64::from(exchange.retries);
-        row.unanswered += u64::from(matches!(exchange.outcome, Outcome::Error(_)));
+        match &exchange.outcome {
+            Outcome::Error(_) => row.unanswered += 1,
+            Outcome::Response(r) if matches!(r.status, 429 | 503) => row.busy += 1,
+            Outcome::Response(_) => {}
+        }
     }
 }
 
@@ -62,7 +68,7 @@ impl Transport {
             requests: tally
                 .0
                 .values()
-                .filter(|r| r.retried + r.unanswered > 0)
+                .filter(|r| r.retried + r.unanswered + r.busy > 0)
                 .cloned()
                 .collect(),
             connection_failures: load.connection_failures,
@@ -71,16 +77,16 @@ impl Transport {
         }
     }
 
-    /// Whether the target left a send unanswered, even one answered when sent again: what
-    /// `--strict-transport` fails on.
-    pub fn unanswered(&self) -> bool {
-        self.connection_failures > 0 || self.requests.iter().any(|r| r.unanswered > 0)
+    /// Whether the target left a send unanswered, even one answered when sent again, or a
+    /// request still busy after its retries: what `--strict-transport` fails on.
+    pub fn troubled(&self) -> bool {
+        self.connection_failures > 0 || self.requests.iter().any(|r| r.unanswered + r.busy > 0)
     }
 
     /// The table, or nothing when the run met no trouble on the way.
     pub fn table(&self) -> String {
         let mut out = String::new();
-        if self.requests.is_empty() && !self.unanswered() && self.server_errors == 0 {
+        if self.requests.is_empty() && !self.troubled() && self.server_errors == 0 {
             return out;
         }
         let _ = writeln!(
@@ -89,19 +95,19 @@ impl Transport {
         );
         let _ = writeln!(
             out,
-            "{:<32} {:>7} {:>8} {:>10}",
-            "request", "sent", "retried", "no answer"
+            "{:<32} {:>7} {:>8} {:>10} {:>6}",
+            "request", "sent", "retried", "no answer", "busy"
         );
         for r in &self.requests {
             let _ = writeln!(
                 out,
-                "{:<32} {:>7} {:>8} {:>10}",
-                r.request, r.sent, r.retried, r.unanswered
+                "{:<32} {:>7} {:>8} {:>10} {:>6}",
+                r.request, r.sent, r.retried, r.unanswered, r.busy
             );
         }
         let _ = writeln!(
             out,
-            "connections failed: {} · answers 5xx: {} · sequences inconclusive: {} (a request that changes something got no answer: whether the target applied it is unknown, and what it created is swept by name)",
+            "connections failed: {} · answers 5xx: {} · sequences inconclusive: {} (a request that changes something got no answer, or was still busy: whether the target applied it is unknown, and what it created is swept by name)",
             self.connection_failures, self.server_errors, self.inconclusive
         );
         out
@@ -136,31 +142,40 @@ mod tests {
         }
     }
 
-    /// Rows count sends, retries and requests left unanswered by kind; a kind that met no
-    /// trouble is left out, and a run that met none prints no table.
+    /// Rows count sends, retries, requests left unanswered and those still busy by kind; a
+    /// kind that met no trouble is left out, and a run that met none prints no table.
     #[test]
     fn rows_count_the_trouble_of_each_kind_of_request() {
-        let answered = Outcome::Response(RecordedResponse {
-            status: 201,
-            headers: vec![],
-            body: String::new(),
-            truncated: false,
-        });
+        let status = |status| {
+            Outcome::Response(RecordedResponse {
+                status,
+                headers: vec![],
+                body: String::new(),
+                truncated: false,
+            })
+        };
+        let answered = status(201);
         let mut tally = Tally::default();
         tally.count(Method::Post, "/Users", &exchange(answered.clone(), 2));
-        tally.count(Method::Post, "/Users", &exchange(Outcome::Error("reset".into()), 0));
+        tally.count(
+            Method::Post,
+            "/Users",
+            &exchange(Outcome::Error("reset".into()), 0),
+        );
+        tally.count(Method::Post, "/Users", &exchange(status(503), 5));
         tally.count(Method::Get, "/Users/{id}", &exchange(answered.clone(), 0));
         let t = Transport::new(&tally, load(1), 1);
         assert_eq!(
             t.requests,
             vec![Row {
                 request: "POST /Users".into(),
-                sent: 2,
-                retried: 2,
-                unanswered: 1
+                sent: 3,
+                retried: 7,
+                unanswered: 1,
+                busy: 1
             }]
         );
-        assert!(t.unanswered());
+        assert!(t.troubled());
         let table = t.table();
         assert!(table.contains("POST /Users"), "{table}");
         assert!(!table.contains("GET"), "{table}");
@@ -170,7 +185,7 @@ mod tests {
         let mut calm = Tally::default();
         calm.count(Method::Get, "/Users/{id}", &exchange(answered, 0));
         let t = Transport::new(&calm, load(0), 0);
-        assert!(!t.unanswered());
+        assert!(!t.troubled());
         assert_eq!(t.table(), "");
     }
 }

@@ -50,11 +50,14 @@ impl Execution<'_> {
                 None => String::new(),
             };
             let mut step = self.send(op, reference, Some((&shown, &cursor))).await;
-            let Outcome::Response(answer) = &step.actual else {
-                // No answer, after the client's retries: no verdict on the walk, which only
-                // reads, so the sequence goes on.
-                steps.push(step);
-                return (steps, None);
+            let answer = match &step.actual {
+                Outcome::Response(r) if !step.unjudged() => r,
+                // No verdict (no answer, or still busy after the client's retries) on the walk,
+                // which only reads, so the sequence goes on.
+                _ => {
+                    steps.push(step);
+                    return (steps, None);
+                }
             };
             // Each page answers as the model's does; an error answer is compared as any is
             // (a tampered cursor: 400 and a SCIM error body).
