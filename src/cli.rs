@@ -391,6 +391,12 @@ pub struct FuzzArgs {
     /// the run, so that only a new kind of divergence does.
     #[arg(long, value_name = "RESULTS.json")]
     pub baseline: Option<PathBuf>,
+    /// Fail the run (exit 1) when the target left a request unanswered (a connection
+    /// dropped, refused or timed out), even one answered when sent again, or still answered
+    /// 429 or 503 after its retries: by default such trouble has its own table and does not
+    /// set the exit code.
+    #[arg(long)]
+    pub strict_transport: bool,
 }
 
 /// `json=PATH`: the fuzzer writes one format.

@@ -151,6 +151,7 @@ fn fuzz(args: FuzzArgs) -> Result<Verdict, ConfigError> {
         max_findings: args.max_findings.map(usize::from),
         report: args.report,
         baseline: args.baseline,
+        strict_transport: args.strict_transport,
     })
 }
 

@@ -105,6 +105,8 @@ mod tests {
             }),
             elapsed_ms: 1.0,
             retries: 0,
+            unanswered: false,
+            dropped: 0,
         }
     }
 

@@ -255,10 +255,7 @@ impl Client {
                 .and_then(|v| retry_after(v, time::OffsetDateTime::now_utc()))
                 .unwrap_or_else(|| backoff + jitter(backoff)),
             // Sent again only when it cannot do twice what it should do once.
-            Outcome::Error(e)
-                if matches!(method, Method::Get | Method::Put | Method::Delete)
-                    && !e.starts_with("timed out") =>
-            {
+            Outcome::Error(e) if method.idempotent() && !e.starts_with("timed out") => {
                 backoff + jitter(backoff)
             }
             _ => return None,

@@ -15,7 +15,6 @@ use crate::suite::Method;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
-    NoAnswer,
     Status,
     ContentType,
     Location,
@@ -42,7 +41,6 @@ pub enum Kind {
 impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
-            Kind::NoAnswer => "no answer",
             Kind::Status => "status",
             Kind::ContentType => "Content-Type",
             Kind::Location => "Location",
@@ -1135,7 +1133,6 @@ mod tests {
         let d = Divergence::new(Kind::Status, "200→201", "status: expected 200, got 201");
         assert_eq!(d.to_string(), "status: expected 200, got 201");
         let kinds = [
-            Kind::NoAnswer,
             Kind::Status,
             Kind::ContentType,
             Kind::Location,

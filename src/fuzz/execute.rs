@@ -4,19 +4,21 @@
 //! model's refusals among it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
 use super::compare::{Answers, Divergence, Kind, Names, Sent};
 use super::op::{self, Op, Purpose, Resource};
 use super::trace::{Step, Trace};
+use super::transport::Tally;
 use crate::check::invariants::{self, Seen, Vocabulary};
 use crate::client::{Body, Client, Credentials, Outcome, Outgoing};
 use crate::plan::fit::Fit;
 use crate::profile::Profile;
 use crate::server::Reference;
+use crate::suite::Method;
 
 mod walk;
 
@@ -36,7 +38,7 @@ struct Slot {
 /// did what the model did. Anything else ends the sequence, so one fault is not reported
 /// again as the differences it causes later.
 fn goes_on(step: &Step, d: &Divergence) -> bool {
-    step.op.method == crate::suite::Method::Get
+    step.op.method == Method::Get
         || matches!(
             d.kind,
             Kind::Location
@@ -66,6 +68,8 @@ pub struct Engine {
     run_id: String,
     executions: AtomicU64,
     requests: AtomicU64,
+    /// What was retried or left unanswered, by kind of request.
+    transport: Mutex<Tally>,
 }
 
 /// The per-execution state.
@@ -118,6 +122,7 @@ impl Engine {
             run_id,
             executions: AtomicU64::new(0),
             requests: AtomicU64::new(0),
+            transport: Mutex::default(),
         }
     }
 
@@ -128,6 +133,17 @@ impl Engine {
 
     pub fn base_url(&self) -> &str {
         self.client.base_url()
+    }
+
+    /// What was retried or left unanswered so far, by kind of request.
+    pub fn transport(&self) -> std::sync::MutexGuard<'_, Tally> {
+        self.transport.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The trouble the client met so far over the whole run: 5xx answers, failed
+    /// connections.
+    pub fn client_load(&self) -> crate::client::LoadStats {
+        self.client.load()
     }
 
     /// Stops sending and deletes what the run created.
@@ -166,6 +182,7 @@ impl Engine {
         let mut trace = Trace {
             steps: Vec::new(),
             divergences: Vec::new(),
+            inconclusive: None,
         };
         for op in ops {
             if let Purpose::Walk { count, tamper } = op.purpose {
@@ -180,6 +197,17 @@ impl Engine {
             }
             let (step, divergence) = ex.step(op, &reference).await;
             trace.steps.push(step);
+            if trace.steps.last().is_some_and(Step::unjudged) {
+                // No answer (the client sent an idempotent request again within its retry
+                // budget), or still busy: no verdict. A read changed nothing, so the sequence
+                // goes on; anything else may or may not have been applied, which the model
+                // cannot follow, so it ends here (a resource it created is swept by name).
+                if op.method == Method::Get {
+                    continue;
+                }
+                trace.inconclusive = Some(trace.steps.len() - 1);
+                break;
+            }
             if let Some(d) = divergence {
                 let at = trace.steps.len() - 1;
                 let more = goes_on(&trace.steps[at], &d);
@@ -272,6 +300,9 @@ impl Execution<'_> {
             })
         );
         self.engine.requests.fetch_add(1, Ordering::Relaxed);
+        self.engine
+            .transport()
+            .count(op.method, &op.path_shape(), &exchange);
         if let Some(b) = &target.body {
             self.sent.record(b);
         }
@@ -281,6 +312,7 @@ impl Execution<'_> {
             script,
             expected,
             actual: exchange.outcome,
+            retries: exchange.retries,
             creates: None,
             bulk_creates: Vec::new(),
         }
@@ -288,6 +320,9 @@ impl Execution<'_> {
 
     async fn step(&mut self, op: &Op, reference: &Reference) -> (Step, Option<Divergence>) {
         let mut step = self.send(op, reference, None).await;
+        if step.unjudged() {
+            return (step, None);
+        }
         let divergence = self
             .judge(&mut step)
             .err()
@@ -296,16 +331,19 @@ impl Execution<'_> {
     }
 
     fn judge(&mut self, step: &mut Step) -> Result<(), Divergence> {
-        let actual = match &step.actual {
-            Outcome::Response(r) => r,
-            Outcome::Error(e) => {
-                return Err(Divergence::new(
-                    Kind::NoAnswer,
-                    "",
-                    format!("no answer: {e}"),
-                ));
-            }
+        // No answer is no verdict on the target: the executor takes it as transport trouble.
+        let Outcome::Response(actual) = &step.actual else {
+            unreachable!("an unanswered step is not judged")
         };
+        // A DELETE sent again after its connection dropped may find the resource gone by
+        // the first send: idempotence is about the effect, not the answer (RFC 7231 §4.2.2).
+        if step.op.method == Method::Delete
+            && step.retries > 0
+            && actual.status == 404
+            && (200..300).contains(&step.expected.status)
+        {
+            return Ok(());
+        }
         // Parsed once for the ids, the comparison and the versions.
         let expected_json = serde_json::from_str::<Value>(&step.expected.body);
         let actual_json = serde_json::from_str::<Value>(&actual.body);
@@ -485,7 +523,11 @@ impl Execution<'_> {
         created.sort_by_key(|(r, _)| *r != Resource::Group);
         for (resource, id) in created {
             let path = format!("{}/{id}", resource.endpoint());
-            self.engine.client.delete(&path).await;
+            let exchange = self.engine.client.delete(&path).await;
+            let shape = format!("{}/{{id}}", resource.endpoint());
+            self.engine
+                .transport()
+                .count(Method::Delete, &shape, &exchange);
         }
     }
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::compare::{Divergence, Kind};
 use super::op::{Op, Purpose};
 use super::trace::{Step, Trace};
+use super::transport::Transport;
 use crate::client::{Body, Outcome};
 use crate::requirements::{self, Requirement};
 use crate::suite::{Level, Method};
@@ -19,15 +20,16 @@ use crate::suite::{Level, Method};
 /// How the catalogue judges one divergence.
 #[derive(Debug, Clone)]
 pub struct Judgement {
-    /// The rule it breaks; None where none is named (no answer at all).
+    /// The rule it breaks; None where none is named (a body that is no JSON).
     pub row: Option<&'static Requirement>,
     /// Why the RFC allows the target's answer too, when it does.
     pub allowed: Option<&'static str>,
 }
 
 impl Judgement {
-    /// A failing finding: a MUST that binds the server, with no other answer allowed. A
-    /// target that does not answer at all fails too.
+    /// A failing finding: a MUST that binds the server, with no other answer allowed. An
+    /// answer no rule names (a body that is no JSON) fails too. A request with no answer is
+    /// no finding at all, but transport trouble (`super::transport`).
     pub fn fails(&self) -> bool {
         self.allowed.is_none()
             && self
@@ -52,11 +54,7 @@ impl Judgement {
 fn request_kind(step: &Step, kind: Kind) -> String {
     let refused = kind == Kind::Status && step.expected.status >= 400;
     let op = &step.op;
-    let mut path = String::new();
-    for seg in op.path.split('/').filter(|s| !s.is_empty()) {
-        path.push('/');
-        path.push_str(if seg.contains("{{") { "{id}" } else { seg });
-    }
+    let path = op.path_shape();
     let what = match &op.purpose {
         Purpose::Invalid { why, .. } if refused => format!(" (invalid: {why})"),
         Purpose::Invalid { .. } => String::new(),
@@ -159,7 +157,7 @@ fn rule(step: &Step, d: &Divergence) -> (Option<&'static str>, Option<&'static s
     let projected = excluded || op.query.iter().any(|(k, _)| k == "attributes");
     let errors = |s: u16| (400..500).contains(&s);
     let id = match d.kind {
-        Kind::NoAnswer | Kind::NotJson => None,
+        Kind::NotJson => None,
         Kind::Invariant => requirements::find(&d.field).map(|r| r.id.as_str()),
         // RFC 9865 §2 has nextCursor omitted "only to indicate that there are no more result
         // pages"; it does not oblige a server that cannot yet tell to omit it, so a nextCursor
@@ -475,14 +473,22 @@ pub struct Report {
     pub sequences: u64,
     pub requests: u64,
     pub findings: Vec<Reported>,
+    /// Retries, requests left unanswered and sequences left inconclusive: no findings.
+    #[serde(default)]
+    pub transport: Transport,
 }
 
 impl Report {
-    pub fn new(seed: u64, sequences: u64, requests: u64, findings: &[Finding]) -> Self {
+    pub fn new(
+        (seed, sequences, requests): (u64, u64, u64),
+        findings: &[Finding],
+        transport: Transport,
+    ) -> Self {
         Report {
             seed,
             sequences,
             requests,
+            transport,
             findings: findings
                 .iter()
                 .map(|f| Reported {

@@ -17,6 +17,7 @@ mod op;
 mod script;
 pub mod targets;
 mod trace;
+mod transport;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,6 +42,7 @@ use execute::Engine;
 use finding::Finding;
 use op::Op;
 use trace::Trace;
+use transport::Transport;
 
 /// When to stop looking.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +77,8 @@ pub struct FuzzOptions {
     pub report: Option<PathBuf>,
     /// An earlier JSON report: the signatures it lists count, but do not fail the run.
     pub baseline: Option<PathBuf>,
+    /// A send the target left unanswered fails the run, as a failing finding does.
+    pub strict_transport: bool,
 }
 
 /// How long shrinking may go on after a divergence is found: dropping requests comes first
@@ -84,7 +88,11 @@ const SHRINK_TRIES: u32 = 4096;
 
 /// Sequences run at once: each is isolated by its own prefix, and the target and the
 /// model overlap their work.
-const IN_FLIGHT: u64 = 4;
+const IN_FLIGHT: usize = 4;
+
+/// Sequences drawn ahead of the one judged next: those behind a slow one (a retry waiting
+/// out its backoff) run meanwhile, up to `IN_FLIGHT` at once.
+const AHEAD: usize = 4 * IN_FLIGHT;
 
 pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -181,6 +189,7 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let progress = progress(opts.budget);
     let started = Instant::now();
     let mut cases = 0u64;
+    let mut inconclusive = 0u64;
     let engine = Arc::new(engine);
     let on_signal = engine.clone();
     runtime.spawn(async move {
@@ -207,65 +216,40 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     let enough = |found: &[Finding]| opts.max_findings.is_some_and(|m| found.len() >= m);
     let findings = runtime.block_on(async {
         let mut findings: Vec<Finding> = Vec::new();
-        while !spent(opts.budget, cases, started) && !enough(&findings) {
-            // A batch of sequences in flight at once, judged in the order they were drawn
-            // so that a seed finds the same divergences however the requests interleave.
-            let batch = match opts.budget {
-                Budget::Cases(n) => IN_FLIGHT.min(n - cases),
-                Budget::Time(_) => IN_FLIGHT,
-            };
-            let mut drawn = Vec::new();
-            for _ in 0..batch {
+        // Sequences run `IN_FLIGHT` at a time, in the order drawn, `AHEAD` drawn at most, so
+        // that one slowed down holds up no other. They are judged in the order they were
+        // drawn, so that a seed finds the same divergences however the requests interleave.
+        let lanes = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+        let mut running = std::collections::VecDeque::new();
+        let mut drawn = 0u64;
+        loop {
+            while running.len() < AHEAD && !enough(&findings) && more(opts.budget, drawn, started) {
                 let tree = strategy
                     .new_tree(&mut runner)
                     .map_err(|e| ConfigError(format!("cannot draw a sequence: {e}")))?;
-                let (engine, ops) = (engine.clone(), tree.current());
-                drawn.push((
+                let (engine, ops, lanes) = (engine.clone(), tree.current(), lanes.clone());
+                running.push_back((
                     tree,
-                    tokio::spawn(async move { engine.execute(&ops).await }),
+                    tokio::spawn(async move {
+                        let _lane = lanes.acquire().await.expect("never closed");
+                        engine.execute(&ops).await
+                    }),
                 ));
+                drawn += 1;
             }
-            let mut traces = Vec::new();
-            for (tree, handle) in drawn {
-                let trace = handle
-                    .await
-                    .map_err(|e| ConfigError(format!("a sequence panicked: {e}")))?
-                    .map_err(ConfigError)?;
-                traces.push((tree, trace));
+            let Some((tree, handle)) = running.pop_front() else {
+                break;
+            };
+            let trace = handle
+                .await
+                .map_err(|e| ConfigError(format!("a sequence panicked: {e}")))?
+                .map_err(ConfigError)?;
+            if enough(&findings) {
+                // What is still running cleans up after itself; it is not judged.
+                continue;
             }
-            for (tree, trace) in traces {
-                cases += 1;
-                // Known kinds are counted; the first new one is shrunk and kept.
-                let mut new = None;
-                for (at, d) in &trace.divergences {
-                    let signature = finding::signature(&trace.steps[*at], d);
-                    match findings.iter_mut().find(|f| f.signature == signature) {
-                        Some(f) => f.hits += 1,
-                        None if new.is_none() => new = Some(signature),
-                        None => {}
-                    }
-                }
-                let Some(signature) = new else {
-                    continue;
-                };
-                if enough(&findings) {
-                    break;
-                }
-                let drawn = trace.steps.len();
-                let (trace, divergence, tries) =
-                    shrink(&engine, tree, trace, &signature, &progress).await?;
-                findings.push(Finding {
-                    judgement: finding::judge(&trace.steps, &divergence),
-                    known: known.contains(&signature),
-                    signature,
-                    hits: 1,
-                    drawn,
-                    trace,
-                    divergence,
-                    tries,
-                    script: None,
-                });
-            }
+            cases += 1;
+            inconclusive += u64::from(trace.inconclusive.is_some());
             progress.set_position(match opts.budget {
                 Budget::Cases(_) => cases,
                 Budget::Time(_) => started.elapsed().as_secs(),
@@ -275,6 +259,40 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
                 engine.requests(),
                 findings.len()
             ));
+            // Known kinds are counted; the first new one is shrunk and kept.
+            let mut new = None;
+            for (at, d) in &trace.divergences {
+                let signature = finding::signature(&trace.steps[*at], d);
+                match findings.iter_mut().find(|f| f.signature == signature) {
+                    Some(f) => f.hits += 1,
+                    None if new.is_none() => new = Some(signature),
+                    None => {}
+                }
+            }
+            let Some(signature) = new else {
+                continue;
+            };
+            let drawn = trace.steps.len();
+            // Alone: the sequences drawn ahead run before it (the lanes are taken in turn) and
+            // wait until it is done.
+            let all = lanes
+                .acquire_many(IN_FLIGHT as u32)
+                .await
+                .expect("never closed");
+            let (trace, divergence, tries) =
+                shrink(&engine, tree, trace, &signature, &progress).await?;
+            drop(all);
+            findings.push(Finding {
+                judgement: finding::judge(&trace.steps, &divergence),
+                known: known.contains(&signature),
+                signature,
+                hits: 1,
+                drawn,
+                trace,
+                divergence,
+                tries,
+                script: None,
+            });
         }
         Ok::<_, ConfigError>(findings)
     })?;
@@ -287,6 +305,8 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
     for l in &left {
         eprintln!("could not delete (see `scimitar sweep`): {l}");
     }
+    // Taken after the sweep, whose sends met the same trouble.
+    let transport = Transport::new(&engine.transport(), engine.client_load(), inconclusive);
     let left = format!(
         "left on the target: {} {}",
         left.len(),
@@ -296,18 +316,29 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
             "resources"
         }
     );
-    let summary = format!(
+    let mut summary = format!(
         "{cases} sequences, {requests} requests in {secs:.1} s ({:.0} requests/s)",
         requests as f64 / secs.max(1e-9)
     );
+    if inconclusive > 0 {
+        summary.push_str(&format!(", {inconclusive} inconclusive"));
+    }
+    // Transport trouble fails the run only when asked to.
+    let transport_fails = opts.strict_transport && transport.troubled();
+    let counts = (seed, cases, requests);
     if findings.is_empty() {
+        print!("{}", transport.table());
         println!(
             "{summary}: no divergence from the {} model",
             opts.profile.name
         );
         println!("{left}");
-        write_report(opts.report.as_deref(), seed, cases, requests, &findings)?;
-        return Ok(Verdict::Passed);
+        write_report(opts.report.as_deref(), counts, &findings, transport)?;
+        return Ok(if transport_fails {
+            Verdict::Failed
+        } else {
+            Verdict::Passed
+        });
     }
     let scripts: Vec<String> = findings
         .iter()
@@ -342,7 +373,8 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
             println!("\nreproduction of {}:\n\n{text}", i + 1);
         }
     }
-    write_report(opts.report.as_deref(), seed, cases, requests, &findings)?;
+    print!("{}", transport.table());
+    write_report(opts.report.as_deref(), counts, &findings, transport)?;
     let failing = findings.iter().filter(|f| f.fails()).count();
     println!(
         "\n{summary}; {} distinct {}, {failing} failing (replay with --seed {seed})",
@@ -354,24 +386,25 @@ pub fn fuzz(mut opts: FuzzOptions) -> Result<Verdict, ConfigError> {
         }
     );
     println!("{left}");
-    Ok(if failing > 0 {
+    Ok(if failing > 0 || transport_fails {
         Verdict::Failed
     } else {
         Verdict::Passed
     })
 }
 
+/// Writes the JSON report of a run: its seed, sequences and requests, its findings and its
+/// transport trouble.
 fn write_report(
     path: Option<&std::path::Path>,
-    seed: u64,
-    sequences: u64,
-    requests: u64,
+    counts: (u64, u64, u64),
     findings: &[Finding],
+    transport: Transport,
 ) -> Result<(), ConfigError> {
     let Some(path) = path else {
         return Ok(());
     };
-    let report = finding::Report::new(seed, sequences, requests, findings);
+    let report = finding::Report::new(counts, findings, transport);
     let text = serde_json::to_string_pretty(&report).expect("a report serialises");
     std::fs::write(path, text)
         .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))
@@ -385,10 +418,11 @@ fn rand_seed() -> u64 {
     )
 }
 
-fn spent(budget: Budget, cases: u64, started: Instant) -> bool {
+/// Whether another sequence is drawn, `drawn` being drawn already.
+fn more(budget: Budget, drawn: u64, started: Instant) -> bool {
     match budget {
-        Budget::Cases(n) => cases >= n,
-        Budget::Time(t) => started.elapsed() >= t,
+        Budget::Cases(n) => drawn < n,
+        Budget::Time(t) => started.elapsed() < t,
     }
 }
 

@@ -91,6 +91,16 @@ pub struct Rendered {
 }
 
 impl Op {
+    /// The path with each id as `{id}`: `/Users/{id}`.
+    pub fn path_shape(&self) -> String {
+        let mut path = String::new();
+        for seg in self.path.split('/').filter(|s| !s.is_empty()) {
+            path.push('/');
+            path.push_str(if seg.contains("{{") { "{id}" } else { seg });
+        }
+        path
+    }
+
     /// Fills every placeholder (`{{prefix}}`, `{{user:N}}`, `{{group:N}}`) with `fill`.
     pub fn render(&self, fill: &dyn Fn(&str) -> String) -> Rendered {
         Rendered {

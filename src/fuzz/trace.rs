@@ -14,10 +14,25 @@ pub struct Step {
     pub script: Rendered,
     pub expected: RecordedResponse,
     pub actual: Outcome,
+    /// How often the client sent it again (a 429 or 503, or a dropped connection of an
+    /// idempotent request) before `actual`.
+    pub retries: u32,
     /// The script variable taking the id this step created.
     pub creates: Option<String>,
     /// The script variables taking the ids a Bulk request created (`U3`, `G2`).
     pub bulk_creates: Vec<String>,
+}
+
+impl Step {
+    /// Whether the target gave no verdict on the request, even after the client's retries:
+    /// no answer at all, or still a 429 or a 503, which say the request was not handled
+    /// (RFC 6585 §4, RFC 7231 §6.6.4).
+    pub fn unjudged(&self) -> bool {
+        match &self.actual {
+            Outcome::Error(_) => true,
+            Outcome::Response(r) => matches!(r.status, 429 | 503),
+        }
+    }
 }
 
 pub struct Trace {
@@ -25,6 +40,10 @@ pub struct Trace {
     /// Each step that differed (its index in `steps`) and how; the last one may have ended
     /// the sequence.
     pub divergences: Vec<(usize, Divergence)>,
+    /// The step that changes something and got no verdict ([`Step::unjudged`]), where one
+    /// did: the sequence stopped there, as the model cannot know whether the target applied
+    /// it.
+    pub inconclusive: Option<usize>,
 }
 
 impl Trace {
@@ -37,6 +56,8 @@ impl Trace {
         let (at, d) = self.divergences[i].clone();
         self.steps.truncate(at + 1);
         self.divergences.truncate(i + 1);
+        // The step left unanswered ended the sequence, after every divergence.
+        self.inconclusive = None;
         Some((self, d))
     }
 }

@@ -293,6 +293,16 @@ impl Method {
             Method::Delete => "DELETE",
         }
     }
+
+    /// Whether sending it twice does what sending it once does, so that a request that got
+    /// no answer may be sent again. RFC 7231 §4.2.2 names PUT, DELETE and the safe methods
+    /// (GET) idempotent: the intended effect on the server, not the answer (a DELETE sent
+    /// again may be answered 404). PATCH is not (RFC 5789 §2): in SCIM an `add` to a
+    /// multi-valued attribute adds a new value (RFC 7644 lines 1990-1991), so twice may add
+    /// twice; nor is POST, which creates a second resource.
+    pub fn idempotent(self) -> bool {
+        matches!(self, Method::Get | Method::Put | Method::Delete)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -19,6 +19,7 @@ mod entra;
 mod faults;
 mod fuzz;
 mod fuzz_corpus;
+mod fuzz_faults;
 mod r#gen;
 mod hostile;
 mod independent;
