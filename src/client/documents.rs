@@ -60,8 +60,10 @@ impl Documents {
             .entry(key)
             .or_default()
             .clone();
+        let mut sent = false;
         let answer = cell
             .get_or_try_init(|| async {
+                sent = true;
                 let x = send().await;
                 match &x.outcome {
                     Outcome::Response(r) if r.status < 500 && r.status != 429 => Ok(x),
@@ -70,7 +72,13 @@ impl Documents {
             })
             .await;
         match answer {
-            Ok(x) => x.clone(),
+            Ok(x) if sent => x.clone(),
+            // Handed again, nothing was sent: no retry nor drop is this caller's to count.
+            Ok(x) => Exchange {
+                retries: 0,
+                dropped: 0,
+                ..x.clone()
+            },
             Err(x) => x,
         }
     }
@@ -161,5 +169,26 @@ mod tests {
             assert!(matches!(x.outcome, Outcome::Response(r) if r.status == 200));
         }
         assert_eq!(sent.load(Ordering::SeqCst), 2);
+    }
+
+    /// The retries of the send belong to the caller that sent it, not to those handed the
+    /// answer after (a fuzz run's transport table counts them once).
+    #[tokio::test]
+    async fn an_answer_handed_again_brings_no_retries() {
+        let documents = Documents::default();
+        let fetch = || {
+            documents.fetch("k".into(), || async {
+                Exchange {
+                    retries: 2,
+                    dropped: 1,
+                    ..answer(200)
+                }
+            })
+        };
+        let first = fetch().await;
+        assert_eq!((first.retries, first.dropped), (2, 1));
+        let again = fetch().await;
+        assert_eq!((again.retries, again.dropped), (0, 0));
+        assert!(matches!(again.outcome, Outcome::Response(r) if r.status == 200));
     }
 }

@@ -40,10 +40,11 @@ impl Tally {
         });
         row.sent += 1;
         row.retried += u64::from(exchange.retries);
+        // A request scimitar held back is no transport trouble: only one sent and unanswered.
         match &exchange.outcome {
-            Outcome::Error(_) => row.unanswered += 1,
+            Outcome::Error(_) if exchange.unanswered => row.unanswered += 1,
             Outcome::Response(r) if matches!(r.status, 429 | 503) => row.busy += 1,
-            Outcome::Response(_) => {}
+            Outcome::Error(_) | Outcome::Response(_) => {}
         }
     }
 }
@@ -120,6 +121,7 @@ mod tests {
     use crate::client::{RecordedRequest, RecordedResponse};
 
     fn exchange(outcome: Outcome, retries: u32) -> Exchange {
+        let unanswered = matches!(outcome, Outcome::Error(_));
         Exchange {
             request: RecordedRequest {
                 method: Method::Post,
@@ -130,7 +132,7 @@ mod tests {
             outcome,
             elapsed_ms: 1.0,
             retries,
-            unanswered: false,
+            unanswered,
             dropped: 0,
         }
     }
