@@ -81,6 +81,12 @@ impl Leaf {
     pub fn days_left(&self, now: i64) -> i64 {
         (self.not_after - now).div_euclid(86_400)
     }
+
+    /// Whole days since it expired, rounded down as [`Self::days_left`] is: three days and a
+    /// second ago is three days ago.
+    pub fn days_expired(&self, now: i64) -> i64 {
+        (now - self.not_after).div_euclid(86_400)
+    }
 }
 
 /// `YYYY-MM-DD` of a Unix time.

@@ -251,7 +251,7 @@ fn certificate_findings(leaf: &Leaf, host: &str, now: i64) -> Vec<String> {
         out.push(format!(
             "{REFUSE}: the certificate expired on {} ({} days ago)",
             certificate::date(leaf.not_after),
-            thousands(leaf.days_left(now).unsigned_abs() as usize)
+            thousands(leaf.days_expired(now).unsigned_abs() as usize)
         ));
     } else if now < leaf.not_before {
         out.push(format!(
@@ -320,7 +320,7 @@ impl Report {
                 let left = if days < 0 {
                     format!(
                         "expired {} days ago",
-                        thousands(days.unsigned_abs() as usize)
+                        thousands(leaf.days_expired(now).unsigned_abs() as usize)
                     )
                 } else {
                     format!("{} days left", thousands(days as usize))
