@@ -149,6 +149,12 @@ fn same_verdicts_through_faults(args: &[&str], name: &str) -> Ran {
         "{t}"
     );
     let inconclusive = faulted.json["inconclusive"].as_u64().unwrap();
+    eprintln!(
+        "{name} through 20 % faults: exit {:?}, {inconclusive} inconclusive, {} requests, {} faulted",
+        faulted.code,
+        proxy.requests(),
+        proxy.total_faulted()
+    );
     let expected = match (plain.code, inconclusive) {
         (Some(0), n) if n > 0 => Some(3),
         (code, _) => code,
