@@ -43,6 +43,9 @@ pub struct RunReport {
     /// Cases that failed beside others and passed alone: the target's trouble under load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<LoadFinding>,
+    /// The in-flight limit the run settled at, and the requests it sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Concurrency>,
     /// The filter comparisons and operators (400 `invalidFilter`) and the PATCH path forms
     /// (`PATCH path …`) the target declined.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -270,6 +273,29 @@ impl fmt::Display for LoadFinding {
             write!(f, "\n    passed alone: {}", self.cases.join(", "))?;
         }
         Ok(())
+    }
+}
+
+/// How far the in-flight limit followed the target, and what the run sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Concurrency {
+    /// The limit most requests were sent under.
+    pub settled: usize,
+    /// `--concurrency`.
+    pub ceiling: usize,
+    /// The lowest the limit fell to.
+    pub lowest: usize,
+    /// Requests sent, each retry included.
+    pub requests: u64,
+}
+
+impl fmt::Display for Concurrency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "settled at {} (ceiling {}, lowest {}) · {} requests sent",
+            self.settled, self.ceiling, self.lowest, self.requests
+        )
     }
 }
 
@@ -513,6 +539,9 @@ pub fn summary(report: &RunReport) -> String {
     out.push_str(&optional::render(&report.optional_features));
     if let Some(load) = &report.load {
         let _ = writeln!(out, "warning: load, not conformance: {load}\n");
+    }
+    if let Some(c) = &report.concurrency {
+        let _ = writeln!(out, "concurrency: {c}\n");
     }
     if !report.declined.is_empty() {
         let _ = writeln!(
