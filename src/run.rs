@@ -597,6 +597,15 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
                 connection_failures: seen.connection_failures,
             })
         },
+        concurrency: {
+            let seen = shared.runner.client.load();
+            Some(report::Concurrency {
+                settled: seen.settled_limit,
+                ceiling: seen.max_limit,
+                lowest: seen.lowest_limit,
+                requests: seen.requests,
+            })
+        },
         declarations: classify::declarations(profile, &cases),
         declined: lock(&shared.declined).iter().cloned().collect(),
         faults: shared.faults(),

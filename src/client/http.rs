@@ -29,8 +29,8 @@ pub struct Policy {
     pub max_wait: Duration,
     /// At most this many requests a second.
     pub rate: Option<f64>,
-    /// At most this many requests at once; fewer while the target is in trouble (see
-    /// [`super::limit`]).
+    /// At most this many requests at once: the ceiling of a limit that follows the target
+    /// (see [`super::limit`]).
     pub concurrency: usize,
 }
 
@@ -415,6 +415,7 @@ impl Client {
                 (Some(e), _) => Outcome::Error(e.clone()),
                 (None, None) => Outcome::Error("the request cannot be sent twice".into()),
                 (None, Some(attempt)) => {
+                    let sent = Instant::now();
                     let outcome = match attempt.send().await {
                         Ok(resp) => {
                             if resp.status() == reqwest::StatusCode::UNAUTHORIZED
@@ -437,7 +438,7 @@ impl Client {
                     };
                     // 501 (and 505) answer the request itself, as /Me without a user does:
                     // not a sign of load.
-                    slot.record(match &outcome {
+                    let signal = match &outcome {
                         Outcome::Response(r)
                             if r.status >= 500 && !matches!(r.status, 501 | 505) =>
                         {
@@ -445,7 +446,8 @@ impl Client {
                         }
                         Outcome::Response(_) => Signal::Success,
                         Outcome::Error(_) => Signal::ConnectionFailure,
-                    });
+                    };
+                    slot.record(signal, sent.elapsed());
                     outcome
                 }
             };

@@ -143,6 +143,8 @@ mod tests {
             connection_failures,
             lowest_limit: 1,
             max_limit: 64,
+            settled_limit: 4,
+            requests: 100,
         }
     }
 

@@ -54,6 +54,9 @@ pub struct RunReport {
     /// Cases that failed beside others and passed alone: the target's trouble under load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<LoadFinding>,
+    /// The in-flight limit the run settled at, and the requests it sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Concurrency>,
     /// The filter comparisons and operators (400 `invalidFilter`) and the PATCH path forms
     /// (`PATCH path …`) the target declined.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -341,6 +344,29 @@ impl fmt::Display for UnansweredFinding {
     }
 }
 
+/// How far the in-flight limit followed the target, and what the run sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Concurrency {
+    /// The limit most requests were sent under.
+    pub settled: usize,
+    /// `--concurrency`.
+    pub ceiling: usize,
+    /// The lowest the limit fell to.
+    pub lowest: usize,
+    /// Requests sent, each retry included.
+    pub requests: u64,
+}
+
+impl fmt::Display for Concurrency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "settled at {} (ceiling {}, lowest {}) · {} requests sent",
+            self.settled, self.ceiling, self.lowest, self.requests
+        )
+    }
+}
+
 /// What a run made of one declared deviation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -588,6 +614,9 @@ pub fn summary(report: &RunReport) -> String {
     }
     if let Some(unanswered) = &report.unanswered {
         let _ = writeln!(out, "warning: transport, not conformance: {unanswered}\n");
+    }
+    if let Some(c) = &report.concurrency {
+        let _ = writeln!(out, "concurrency: {c}\n");
     }
     if !report.declined.is_empty() {
         let _ = writeln!(

@@ -143,8 +143,8 @@ fn the_whole_run_stops_at_its_timeout() {
     assert!(t.contains("ignored (interrupted)"), "{t}");
 }
 
-/// 64 requests at once through the client to a server that serves four: the first wave
-/// mostly fails and halves the in-flight limit, the second mostly succeeds under it.
+/// 64 requests at once through the client to a server that serves four: the in-flight limit
+/// stays at or comes down to four, and most of the second wave is served under it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crowded_server_brings_the_in_flight_limit_down() {
     use scimitar::client::{Auth, Client, Outcome, Outgoing};

@@ -1,16 +1,24 @@
-//! How many requests may be in flight at once: at most `--concurrency`, halved each time the
-//! target shows trouble (a 5xx answer, a connection that failed), and grown again by one
-//! after `limit` successes in a row while the limit is in use, so that a small server is
-//! not flattened by a run and a healthy one soon gets the full concurrency back.
+//! How many requests may be in flight at once: a limit that follows the target (see
+//! [`control`]), never above `--concurrency`. It starts low and grows while answers come as
+//! fast as they did unloaded, and shrinks when they slow down, on 5xx answers and on
+//! connections that failed, so that a small server is not flooded by a run and a large one
+//! soon gets the concurrency it bears.
 //!
 //! The limit is a tokio semaphore. A cut takes the free permits away at once and records
 //! the rest as a debt that requests in flight pay by not returning their permit: nobody
 //! waits for a cut, the request that saw the trouble least of all.
 
+mod control;
+#[cfg(test)]
+mod simulation;
+
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::{Semaphore, SemaphorePermit, watch};
+
+use control::{Controller, Sample};
 
 /// The trouble a target showed over a whole run, and what it did to the in-flight limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,6 +31,10 @@ pub struct LoadStats {
     pub lowest_limit: usize,
     /// The highest: `--concurrency`.
     pub max_limit: usize,
+    /// The limit most requests were sent under.
+    pub settled_limit: usize,
+    /// Requests sent, each retry included.
+    pub requests: u64,
 }
 
 /// What one send told about the target.
@@ -41,30 +53,31 @@ pub struct Limiter {
 }
 
 struct State {
+    control: Controller,
+    /// The limit the permits stand for: the controller's, applied.
     limit: usize,
     /// Permits to forget as they come back instead of releasing them: the part of a cut
     /// that was in flight. Permits in circulation (free and held) are `limit + debt`.
     debt: usize,
-    /// Successes since the limit last changed.
-    successes: usize,
-    stats: LoadStats,
+    /// Slots holding a permit: the requests in flight.
+    held: usize,
+    server_errors: u64,
+    connection_failures: u64,
 }
 
 impl Limiter {
     pub fn new(max: usize) -> Self {
-        let max = max.clamp(1, Semaphore::MAX_PERMITS);
+        let control = Controller::new(max.min(Semaphore::MAX_PERMITS));
+        let limit = control.limit();
         Limiter {
-            permits: Semaphore::new(max),
+            permits: Semaphore::new(limit),
             state: Mutex::new(State {
-                limit: max,
+                control,
+                limit,
                 debt: 0,
-                successes: 0,
-                stats: LoadStats {
-                    server_errors: 0,
-                    connection_failures: 0,
-                    lowest_limit: max,
-                    max_limit: max,
-                },
+                held: 0,
+                server_errors: 0,
+                connection_failures: 0,
             }),
             in_flight: watch::Sender::new(0),
         }
@@ -86,6 +99,7 @@ impl Limiter {
         // If this wait is given up, the slot is dropped without a permit.
         let permit = self.permits.acquire().await;
         slot.permit = Some(permit.expect("the semaphore is never closed"));
+        self.state().held += 1;
         slot
     }
 
@@ -101,53 +115,56 @@ impl Limiter {
     }
 
     pub fn stats(&self) -> LoadStats {
-        self.state().stats
+        let st = self.state();
+        LoadStats {
+            server_errors: st.server_errors,
+            connection_failures: st.connection_failures,
+            lowest_limit: st.control.lowest(),
+            max_limit: st.control.ceiling(),
+            settled_limit: st.control.settled(),
+            requests: st.control.answers(),
+        }
     }
 
-    /// Halves the limit on trouble; adds one after `limit` successes in a row, if requests
-    /// in flight or queued fill at least half of it (a client that hardly uses the limit
-    /// learns nothing about what the target bears).
-    pub fn record(&self, signal: Signal) {
+    /// Tells the controller what a send held by a slot showed, `rtt` after it went out,
+    /// and applies the limit it answers.
+    fn record(&self, signal: Signal, rtt: Duration) {
         let mut st = self.state();
         match signal {
-            Signal::Success => {
-                st.successes += 1;
-                if st.successes < st.limit {
-                    return;
-                }
-                st.successes = 0;
-                let in_use = 2 * *self.in_flight.borrow() >= st.limit;
-                if st.limit < st.stats.max_limit && in_use {
-                    st.limit += 1;
-                    if st.debt > 0 {
+            Signal::Success => {}
+            Signal::ServerError => st.server_errors += 1,
+            Signal::ConnectionFailure => st.connection_failures += 1,
+        }
+        let in_flight = st.held;
+        let limit = st.control.sample(Sample {
+            rtt,
+            in_flight,
+            signal,
+        });
+        self.apply(&mut st, limit);
+    }
+
+    /// Makes the permits stand for `limit`: a rise first cancels what is owed, a cut takes
+    /// the free permits and owes the rest.
+    fn apply(&self, st: &mut State, limit: usize) {
+        if limit > st.limit {
+            let rise = limit - st.limit;
+            let cancelled = rise.min(st.debt);
+            st.debt -= cancelled;
+            self.permits.add_permits(rise - cancelled);
+        } else {
+            st.debt += st.limit - limit;
+            while st.debt > 0 {
+                match self.permits.try_acquire() {
+                    Ok(p) => {
+                        p.forget();
                         st.debt -= 1;
-                    } else {
-                        self.permits.add_permits(1);
                     }
-                }
-            }
-            Signal::ServerError | Signal::ConnectionFailure => {
-                if signal == Signal::ServerError {
-                    st.stats.server_errors += 1;
-                } else {
-                    st.stats.connection_failures += 1;
-                }
-                st.successes = 0;
-                let cut = st.limit - (st.limit / 2).max(1);
-                st.limit -= cut;
-                st.stats.lowest_limit = st.stats.lowest_limit.min(st.limit);
-                st.debt += cut;
-                while st.debt > 0 {
-                    match self.permits.try_acquire() {
-                        Ok(p) => {
-                            p.forget();
-                            st.debt -= 1;
-                        }
-                        Err(_) => break,
-                    }
+                    Err(_) => break,
                 }
             }
         }
+        st.limit = limit;
     }
 }
 
@@ -158,8 +175,9 @@ pub struct Slot<'a> {
 }
 
 impl Slot<'_> {
-    pub fn record(&self, signal: Signal) {
-        self.limiter.record(signal);
+    /// What the send made `rtt` ago showed.
+    pub fn record(&self, signal: Signal, rtt: Duration) {
+        self.limiter.record(signal, rtt);
     }
 }
 
@@ -167,6 +185,7 @@ impl Drop for Slot<'_> {
     fn drop(&mut self) {
         let mut st = self.limiter.state();
         if let Some(p) = self.permit.take() {
+            st.held -= 1;
             // Under the lock, so that a cut never sees a permit on its way back.
             if st.debt > 0 {
                 st.debt -= 1;
@@ -189,82 +208,56 @@ mod tests {
         l.permits.available_permits()
     }
 
-    #[tokio::test]
-    async fn trouble_halves_the_limit_down_to_one_and_successes_grow_it_back_to_the_maximum() {
-        let l = Limiter::new(8);
-        let held: Vec<_> = hold(&l, 8).await;
-        assert_eq!(free(&l), 0);
-        l.record(Signal::ServerError);
-        assert_eq!(l.limit(), 4, "halved");
-        l.record(Signal::ConnectionFailure);
-        l.record(Signal::ServerError);
-        l.record(Signal::ServerError);
-        assert_eq!(l.limit(), 1, "not below one");
-        // The eight in flight finish; seven permits pay the debt, one comes back.
-        drop(held);
-        assert_eq!(free(&l), 1);
-        assert_eq!(*l.in_flight.borrow(), 0);
-
-        // One at a time: the limit of one is in use, so it grows to two, then stays while
-        // only half of it is used.
-        for _ in 0..10 {
-            let s = l.acquire().await;
-            s.record(Signal::Success);
-        }
-        assert_eq!(l.limit(), 3);
-        // At full use it grows by one per `limit` successes, and never above the maximum.
-        for _ in 0..200 {
-            let limit = l.limit();
-            let slots = hold(&l, limit).await;
-            for s in &slots {
-                s.record(Signal::Success);
-            }
-        }
-        assert_eq!(l.limit(), 8);
-        assert_eq!(free(&l), 8, "no permit leaked or made up");
-        let stats = l.stats();
-        assert_eq!(
-            stats,
-            LoadStats {
-                server_errors: 3,
-                connection_failures: 1,
-                lowest_limit: 1,
-                max_limit: 8
-            }
-        );
-    }
-
-    /// At full use the limit grows by one only after as many successes in a row as it is.
-    #[tokio::test]
-    async fn the_limit_grows_after_as_many_successes_as_it_is() {
-        let l = Limiter::new(8);
-        l.record(Signal::ServerError);
-        assert_eq!(l.limit(), 4);
-        let slots = hold(&l, 4).await;
-        for s in &slots[..3] {
-            s.record(Signal::Success);
-        }
-        assert_eq!(l.limit(), 4);
-        slots[3].record(Signal::Success);
-        assert_eq!(l.limit(), 5);
+    /// Sets the limit as the controller would.
+    fn set(l: &Limiter, limit: usize) {
+        let mut st = l.state();
+        l.apply(&mut st, limit);
     }
 
     #[tokio::test]
     async fn a_cut_takes_free_permits_at_once_and_the_rest_as_requests_finish() {
         let l = Limiter::new(8);
+        set(&l, 8);
         let held = hold(&l, 2).await;
-        l.record(Signal::ServerError); // 8 -> 4: the four it cuts are free
+        set(&l, 4); // the four it cuts are free
         assert_eq!((l.limit(), free(&l), l.state().debt), (4, 2, 0));
-        l.record(Signal::ServerError); // 4 -> 2: two free, none owed
+        set(&l, 2); // two free, none owed
         assert_eq!((l.limit(), free(&l), l.state().debt), (2, 0, 0));
-        l.record(Signal::ServerError); // 2 -> 1: one owed by the two in flight
+        set(&l, 1); // one owed by the two in flight
         assert_eq!((l.limit(), free(&l), l.state().debt), (1, 0, 1));
-        // Growth first cancels what is owed.
-        l.record(Signal::Success);
-        assert_eq!((l.limit(), free(&l), l.state().debt), (2, 0, 0));
+        // A rise first cancels what is owed.
+        set(&l, 3);
+        assert_eq!((l.limit(), free(&l), l.state().debt), (3, 1, 0));
         drop(held);
-        assert_eq!(free(&l), 2);
+        assert_eq!(free(&l), 3, "no permit leaked or made up");
         l.idle().await;
+    }
+
+    #[tokio::test]
+    async fn what_sends_show_reaches_the_controller_and_the_stats() {
+        let l = Limiter::new(8);
+        assert_eq!(l.limit(), control::START, "a run starts low");
+        let held = hold(&l, 2).await;
+        assert_eq!(l.state().held, 2);
+        for _ in 0..3 {
+            held[0].record(Signal::Success, Duration::from_millis(1));
+        }
+        held[1].record(Signal::ServerError, Duration::from_millis(1));
+        assert_eq!(l.limit(), 1, "the server refused at two in flight");
+        held[0].record(Signal::ConnectionFailure, Duration::from_millis(1));
+        drop(held);
+        assert_eq!((free(&l), l.state().held), (1, 0));
+        assert_eq!(
+            l.stats(),
+            LoadStats {
+                server_errors: 1,
+                connection_failures: 1,
+                lowest_limit: 1,
+                max_limit: 8,
+                settled_limit: 2,
+                requests: 5,
+            }
+        );
     }
 
     #[tokio::test]
@@ -275,8 +268,8 @@ mod tests {
             let l = l.clone();
             tokio::spawn(async move {
                 let s = l.acquire().await;
-                s.record(Signal::ServerError);
-                s.record(Signal::ServerError);
+                s.record(Signal::ServerError, Duration::ZERO);
+                s.record(Signal::ServerError, Duration::ZERO);
                 let _ = rx.await;
             })
         };
