@@ -443,8 +443,9 @@ impl Runner {
         cursor: Option<&str>,
     ) -> StepRecord {
         let s = &step.value;
-        if s.pause_ms > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(s.pause_ms)).await;
+        let pause = s.pause(vars);
+        if pause > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
         }
         let mut record = StepRecord {
             label,

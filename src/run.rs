@@ -475,7 +475,7 @@ fn execute(
     suites: Suites,
     session: Session,
     (target, shaping): (Target, Shaping),
-    (planned, skips): (Vec<Planned>, Vec<Vec<Option<String>>>),
+    (mut planned, skips): (Vec<Planned>, Vec<Vec<Option<String>>>),
 ) -> (Arc<Shared>, Conclusion, Duration) {
     let runner = Runner::new(
         session.client,
@@ -513,6 +513,11 @@ fn execute(
         run_id: session.run_id,
         stop: session.stop,
         opts,
+    });
+    // A case that waits on purpose starts first: its wait then overlaps the others' requests
+    // instead of adding to the run's end (libtest runs trials in the order given).
+    planned.sort_by_key(|p| {
+        std::cmp::Reverse(shared.suites[p.suite].suite.cases[p.case].value.paused_ms())
     });
     let caps = &target.caps;
     let trials = planned

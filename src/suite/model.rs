@@ -73,6 +73,51 @@ pub struct Case {
     pub teardown: Vec<Spanned<Step>>,
 }
 
+/// The pause left of `pause_ms` against a target that keeps time finer than a second.
+pub const FINE_PAUSE_MS: u64 = 20;
+
+/// Whether an RFC 3339 timestamp shows a fraction of a second that is not zero
+/// (`2026-12-07T00:50:01.25Z`); `.000` is whole seconds written longer.
+pub fn finer_than_seconds(timestamp: &str) -> bool {
+    let Some((_, time)) = timestamp.split_once('T') else {
+        return false;
+    };
+    let Some((_, fraction)) = time.split_once('.') else {
+        return false;
+    };
+    fraction
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .any(|c| c != '0')
+}
+
+impl Step {
+    /// How long to wait before sending, with `vars` to read the timestamp that may cut it.
+    pub fn pause(&self, vars: &template::Vars) -> u64 {
+        let finer = self
+            .pause_unless_finer
+            .as_deref()
+            .is_some_and(|t| template::render_str(t, vars).is_ok_and(|t| finer_than_seconds(&t)));
+        if finer {
+            self.pause_ms.min(FINE_PAUSE_MS)
+        } else {
+            self.pause_ms
+        }
+    }
+}
+
+impl Case {
+    /// How long the case waits on purpose (`pause_ms` of its steps and teardown): the run
+    /// starts such cases first, so that their waits overlap the other cases' requests.
+    pub fn paused_ms(&self) -> u64 {
+        self.steps
+            .iter()
+            .chain(&self.teardown)
+            .map(|s| s.value.pause_ms)
+            .sum()
+    }
+}
+
 /// An optional feature a case is about. Where the step that fails is answered as one of
 /// `unoffered` says, the target does not offer the feature: the case is skipped and the run's
 /// optional features table says so. Any other failure is the offered feature misbehaving.
@@ -201,6 +246,11 @@ pub struct Step {
     /// have whole seconds shows a change as later only a second on.
     #[serde(default)]
     pub pause_ms: u64,
+    /// With `pause_ms`: a timestamp the target wrote (a template, such as `{{created}}`). When
+    /// it has a fraction of a second that is not zero, the target keeps time finer than whole
+    /// seconds, a change shows at once, and the pause is cut to [`FINE_PAUSE_MS`].
+    #[serde(default)]
+    pub pause_unless_finer: Option<String>,
     /// Follow the answer's cursors page by page and check the walk as a whole.
     #[serde(default)]
     pub walk: Option<Walk>,
@@ -541,5 +591,39 @@ impl fmt::Display for JsonType {
             JsonType::Object => "object",
             JsonType::Null => "null",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::template::Vars;
+
+    #[test]
+    fn only_a_fraction_that_is_not_zero_is_finer_than_seconds() {
+        assert!(finer_than_seconds("2026-12-07T00:50:01.25Z"));
+        assert!(finer_than_seconds("2026-12-07T00:50:01.000001+01:00"));
+        assert!(!finer_than_seconds("2026-12-07T00:50:01.000Z"));
+        assert!(!finer_than_seconds("2026-12-07T00:50:01Z"));
+        assert!(!finer_than_seconds("2026-12-07T00:50:01+01:00"));
+        assert!(!finer_than_seconds("not a time.5"));
+    }
+
+    /// The pause is cut only where the timestamp shows finer time, and never lengthened.
+    #[test]
+    fn the_pause_is_cut_by_a_finer_timestamp() {
+        let step = |pause_ms, unless: Option<&str>| Step {
+            pause_ms,
+            pause_unless_finer: unless.map(String::from),
+            ..serde_saphyr::from_str("request: {method: GET, path: /Users}").unwrap()
+        };
+        let vars = |t: &str| Vars::from([("created".to_string(), Value::from(t))]);
+        let fine = vars("2026-12-07T00:50:01.25Z");
+        let whole = vars("2026-12-07T00:50:01Z");
+        assert_eq!(step(1100, Some("{{created}}")).pause(&fine), FINE_PAUSE_MS);
+        assert_eq!(step(1100, Some("{{created}}")).pause(&whole), 1100);
+        assert_eq!(step(1100, None).pause(&fine), 1100);
+        assert_eq!(step(1100, Some("{{missing}}")).pause(&fine), 1100);
+        assert_eq!(step(5, Some("{{created}}")).pause(&fine), 5);
     }
 }
