@@ -48,6 +48,47 @@ fn a_server_not_claiming_the_profile_gets_the_readiness_summary() {
     assert_eq!(gap["interop"]["held"], "broken");
 }
 
+/// `--emulate interop` claims the profile and keeps it: 0 failed, no gap. The same server with
+/// filtering broken (`list-ignores-filter`) still claims it: each broken profile MUST fails
+/// the run, and the claim is called false (I-discovery-02).
+#[test]
+fn a_server_claiming_the_profile_is_held_to_every_must() {
+    let (out, report) = with_report(
+        &["run", "--profile", "interop", "--emulate", "interop"],
+        "interop-claimed",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = &report["interop"];
+    assert_eq!(r["claim"], "claimed", "{r}");
+    assert_eq!(report["failed"], 0);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("gap I-"), "{stdout}");
+    let (out, report) = with_report(
+        &[
+            "run",
+            "--profile",
+            "interop",
+            "--emulate",
+            "interop",
+            "--defect",
+            "list-ignores-filter",
+        ],
+        "interop-claim-broken",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("the claim is false (I-discovery-02)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("gap I-filter-02 (draft-zollner-scim-interop-profile-01 §6.3)"),
+        "{stdout}"
+    );
+    let broken = case(&report, "interop-users::filter_eq_finds_exactly_the_user");
+    assert_eq!(broken["status"], "failed", "{broken}");
+}
+
 /// I-patch-06 against P-patch-10/22/16: the bundled server with path-less replace refused
 /// (`pathless-replace-refused`) fails the RFC, which defines that replace; under the profile
 /// the RFC cases are not sent, with the line naming the rule the profile overrides, and the
