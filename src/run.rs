@@ -854,10 +854,16 @@ impl Shared {
                 Some(why) => Outcome::Unsupported(why.clone()),
                 None => Outcome::Failed(message),
             };
+            let failed = matches!(outcome, Outcome::Failed(_));
             done.features = classify::uses(p, case, unadvertised.as_deref(), &outcome);
             let c = classify::classify(p, case.shows.as_deref(), outcome, &self.opts.profile);
             (done.status, done.deviation, done.blocked_by, done.message) =
                 (c.status, c.deviation, c.blocked_by, c.message);
+            // Judged again under the profile, as the case was when it ran.
+            if let Some(claim) = self.interop {
+                (done.requirements, done.interop) = (p.requirements.clone(), None);
+                crate::interop::overlay::judge(p, failed, claim, done);
+            }
         }
     }
 }

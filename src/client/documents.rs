@@ -66,7 +66,10 @@ impl Documents {
                 sent = true;
                 let x = send().await;
                 match &x.outcome {
-                    Outcome::Response(r) if r.status < 500 && r.status != 429 => Ok(x),
+                    // A 401 may end with the next token (OAuth): asked again, not kept.
+                    Outcome::Response(r) if r.status < 500 && !matches!(r.status, 401 | 429) => {
+                        Ok(x)
+                    }
                     _ => Err(x),
                 }
             })
@@ -164,11 +167,12 @@ mod tests {
             })
         };
         assert!(matches!(fetch(503).await.outcome, Outcome::Response(r) if r.status == 503));
+        assert!(matches!(fetch(401).await.outcome, Outcome::Response(r) if r.status == 401));
         let (a, b) = tokio::join!(fetch(200), fetch(200));
         for x in [a, b, fetch(404).await] {
             assert!(matches!(x.outcome, Outcome::Response(r) if r.status == 200));
         }
-        assert_eq!(sent.load(Ordering::SeqCst), 2);
+        assert_eq!(sent.load(Ordering::SeqCst), 3);
     }
 
     /// The retries of the send belong to the caller that sent it, not to those handed the

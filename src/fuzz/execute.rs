@@ -312,7 +312,7 @@ impl Execution<'_> {
             script,
             expected,
             actual: exchange.outcome,
-            retries: exchange.retries,
+            dropped: exchange.dropped,
             creates: None,
             bulk_creates: Vec::new(),
         }
@@ -337,8 +337,9 @@ impl Execution<'_> {
         };
         // A DELETE sent again after its connection dropped may find the resource gone by
         // the first send: idempotence is about the effect, not the answer (RFC 7231 §4.2.2).
+        // Not after a 429 or 503: those say the first send was not acted on.
         if step.op.method == Method::Delete
-            && step.retries > 0
+            && step.dropped > 0
             && actual.status == 404
             && (200..300).contains(&step.expected.status)
         {

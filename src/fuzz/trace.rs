@@ -14,9 +14,9 @@ pub struct Step {
     pub script: Rendered,
     pub expected: RecordedResponse,
     pub actual: Outcome,
-    /// How often the client sent it again (a 429 or 503, or a dropped connection of an
-    /// idempotent request) before `actual`.
-    pub retries: u32,
+    /// Its sends that got no answer before `actual` (an idempotent request is sent again
+    /// after a dropped connection): the target may have acted on one of them.
+    pub dropped: u32,
     /// The script variable taking the id this step created.
     pub creates: Option<String>,
     /// The script variables taking the ids a Bulk request created (`U3`, `G2`).

@@ -30,7 +30,7 @@ const REFUSED: [Refused; 2] = [
     Refused {
         sends: "PATCH operations without a path",
         rule: "I-patch-06 (draft §6.5.1.1: refused with 400 invalidSyntax)",
-        breaks: |op| op.get("path").is_none(),
+        breaks: crate::scim::patch::pathless,
     },
     Refused {
         sends: "`active` as the string \"True\"/\"False\"",

@@ -26,6 +26,11 @@ pub struct Operation {
     pub value: Option<Value>,
 }
 
+/// Whether a PatchOp operation (as sent) has no `path`: absent or null alike.
+pub fn pathless(op: &Value) -> bool {
+    op.get("path").is_none_or(Value::is_null)
+}
+
 /// Parses a PatchOp body. `op` is matched case-insensitively (Entra sends `Replace`).
 pub fn parse(body: &Value) -> Result<Vec<Operation>, ScimError> {
     #[derive(Deserialize)]

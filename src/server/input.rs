@@ -118,10 +118,7 @@ pub fn refuse_pathless(emulation: &Emulation, body: &Value) -> Result<(), ScimEr
         .or_else(|| body.get("operations"))
         .and_then(Value::as_array)
         .map_or(&[][..], Vec::as_slice);
-    match ops
-        .iter()
-        .position(|o| o.get("path").is_none_or(Value::is_null))
-    {
+    match ops.iter().position(crate::scim::patch::pathless) {
         Some(i) => Err(ScimError::bad(
             ScimType::InvalidSyntax,
             format!("operation {} has no path: every operation needs one", i + 1),

@@ -196,3 +196,16 @@ fn okta_rename_with_the_own_id_in_the_value_ignores_the_id() {
         ScimType::Mutability
     );
 }
+
+#[test]
+fn an_operation_without_a_path_or_with_a_null_one_is_pathless() {
+    assert!(pathless(
+        &json!({"op": "replace", "value": {"active": false}})
+    ));
+    assert!(pathless(
+        &json!({"op": "replace", "path": null, "value": {}})
+    ));
+    assert!(!pathless(
+        &json!({"op": "replace", "path": "active", "value": false})
+    ));
+}
