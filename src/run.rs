@@ -570,6 +570,8 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
     let mut cases = std::mem::take(&mut *lock(&shared.results));
     cases.sort_by(|a, b| a.name.cmp(&b.name));
     let profile = &shared.opts.profile;
+    // What the in-flight limit saw, read once for both the load finding and the summary.
+    let seen = shared.runner.client.load();
     RunReport {
         tool: "scimitar".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -592,7 +594,6 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
             .filter(|u| !u.cases.is_empty()),
         load: {
             let cases = std::mem::take(&mut *lock(&shared.under_load));
-            let seen = shared.runner.client.load();
             let trouble = seen.server_errors + seen.connection_failures > 0;
             (!cases.is_empty() || trouble).then_some(report::LoadFinding {
                 cases,
@@ -602,15 +603,12 @@ fn collect(shared: &Shared, took: Duration) -> RunReport {
                 connection_failures: seen.connection_failures,
             })
         },
-        concurrency: {
-            let seen = shared.runner.client.load();
-            Some(report::Concurrency {
-                settled: seen.settled_limit,
-                ceiling: seen.max_limit,
-                lowest: seen.lowest_limit,
-                requests: seen.requests,
-            })
-        },
+        concurrency: Some(report::Concurrency {
+            settled: seen.settled_limit,
+            ceiling: seen.max_limit,
+            lowest: seen.lowest_limit,
+            requests: seen.requests,
+        }),
         declarations: classify::declarations(profile, &cases),
         declined: lock(&shared.declined).iter().cloned().collect(),
         faults: shared.faults(),
