@@ -403,7 +403,7 @@ impl Client {
             }
             ledger.sending(&self.base_url, out.method, out.path);
         }
-        let slot = self.slots.acquire().await;
+        let mut slot = self.slots.acquire().await;
         let started = Instant::now();
         let mut retries = 0;
         let mut dropped = 0;
@@ -454,7 +454,9 @@ impl Client {
             match self.retry_wait(out.method, &outcome, retries) {
                 Some(wait) => {
                     retries += 1;
+                    slot.release();
                     tokio::time::sleep(wait).await;
+                    slot.reacquire().await;
                 }
                 None => break outcome,
             }

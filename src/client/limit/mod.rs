@@ -179,10 +179,10 @@ impl Slot<'_> {
     pub fn record(&self, signal: Signal, rtt: Duration) {
         self.limiter.record(signal, rtt);
     }
-}
 
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
+    /// Gives the room back while the request waits out a backoff: the wait sends nothing,
+    /// so others may. The request stays counted for [`Limiter::idle`].
+    pub fn release(&mut self) {
         let mut st = self.limiter.state();
         if let Some(p) = self.permit.take() {
             st.held -= 1;
@@ -194,7 +194,21 @@ impl Drop for Slot<'_> {
                 drop(p);
             }
         }
-        drop(st);
+    }
+
+    /// Waits for room again after [`Slot::release`].
+    pub async fn reacquire(&mut self) {
+        if self.permit.is_none() {
+            let permit = self.limiter.permits.acquire().await;
+            self.permit = Some(permit.expect("the semaphore is never closed"));
+            self.limiter.state().held += 1;
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.release();
         self.limiter.in_flight.send_modify(|n| *n -= 1);
     }
 }
@@ -320,6 +334,30 @@ mod tests {
             std::task::Poll::Ready(v) => Some(v),
             std::task::Poll::Pending => None,
         }
+    }
+
+    /// A request waiting out a backoff gives its room to another, and takes it back after;
+    /// `idle` waits for it all the while.
+    #[tokio::test]
+    async fn a_released_slot_lends_its_room_and_idle_still_waits_for_it() {
+        let l = Limiter::new(64);
+        let mut held = hold(&l, l.limit()).await;
+        assert_eq!(free(&l), 0);
+        held[0].release();
+        assert_eq!(free(&l), 1);
+        let other = poll_once(&mut Box::pin(l.acquire())).expect("the room lent");
+        assert_eq!(free(&l), 0);
+        drop(other);
+        held[0].reacquire().await;
+        assert_eq!(free(&l), 0);
+        held[0].release();
+        let mut waiting = held.remove(0);
+        drop(held);
+        let mut idle = Box::pin(l.idle());
+        assert!(poll_once(&mut idle).is_none(), "one waits out its backoff");
+        waiting.reacquire().await;
+        drop(waiting);
+        assert!(poll_once(&mut idle).is_some());
     }
 
     /// `n` slots, taken one after another.
