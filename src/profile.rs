@@ -227,6 +227,21 @@ pub struct Emulation {
     /// schemas gets (the root endpoint is not concerned).
     #[serde(default)]
     pub undefined_filter: UndefinedFilter,
+    /// How the server writes the ids it assigns.
+    #[serde(default)]
+    pub ids: IdForm,
+}
+
+/// How a server writes the ids it assigns: RFC 7643 §3.1 asks only for a unique, stable,
+/// non-empty string, and servers backed by a database often hand out its row numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdForm {
+    /// A random UUID (`2819c223-7f76-453a-919d-413861904646`).
+    #[default]
+    Uuid,
+    /// A number counting every resource created (`17`): no letter whose case could differ.
+    Serial,
 }
 
 /// What a PATCH path naming no declared attribute gets: RFC 7644 Table 9 gives `invalidPath`

@@ -11,7 +11,9 @@ use super::input;
 use super::store::Store;
 use super::update_defects;
 use super::{undefined_filter, whole_replace};
-use crate::profile::{DiscoveryFilter, Emulation, PagingMethod, PatchUndeclared, Profile, PutMode};
+use crate::profile::{
+    DiscoveryFilter, Emulation, IdForm, PagingMethod, PatchUndeclared, Profile, PutMode,
+};
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::filter::{self, Dialect};
 use crate::scim::list::{self, Query, SortOrder};
@@ -611,6 +613,12 @@ impl App {
         let store = self.read();
         let r = store
             .get(&kind.rt.name, id)
+            .or_else(|| {
+                self.defects
+                    .has(Defect::IdIgnoresCase)
+                    .then(|| defect::find_ignoring_case(&store, &kind.rt.name, id))
+                    .flatten()
+            })
             .ok_or_else(|| not_found(kind.rt, id))?;
         if let Some(list) = self.preconditions(pre).if_none_match
             && etag_listed(list, version_of(r))
@@ -709,7 +717,10 @@ impl App {
             (_, _, Some(b)) if self.defects.has(Defect::BulkIdInId) => {
                 format!("bulkId-{b}-{}", uuid::Uuid::new_v4())
             }
-            _ => uuid::Uuid::new_v4().to_string(),
+            _ => match self.emulation.ids {
+                IdForm::Uuid => uuid::Uuid::new_v4().to_string(),
+                IdForm::Serial => (store.high_water() + 1).to_string(),
+            },
         };
         let endpoint = kind.rt.endpoint.trim_start_matches('/');
         let location = format!("{}/{endpoint}/{id}", self.base_url);

@@ -163,6 +163,7 @@ pub enum Defect {
     CreateWithoutId,
     IdChangesOnUpdate,
     IdsFromNames,
+    IdIgnoresCase,
     BulkIdInId,
     ExternalIdLowerCased,
     ResourceTypeIsEndpoint,
@@ -641,6 +642,10 @@ impl Defect {
                 "C-schema-04",
                 "ids are the userName or displayName, so a User and a Group of one name share an id",
             ),
+            Defect::IdIgnoresCase => (
+                "I-case-03",
+                "a GET finds a resource by its id written in another case",
+            ),
             Defect::BulkIdInId => (
                 "C-schema-05",
                 "a resource created by Bulk gets an id made of its bulkId (bulkId-qwerty-…)",
@@ -870,6 +875,19 @@ pub fn parent(name: &str) -> String {
 }
 
 /// `last-modified-later`: the instant a millisecond after an xsd:dateTime.
+/// The resource whose id is `id` in another case (ids are case-exact, RFC 7643 §3.1).
+pub fn find_ignoring_case<'s>(
+    store: &'s Store,
+    rt: &str,
+    id: &str,
+) -> Option<&'s Map<String, Value>> {
+    store.all(rt).find(|r| {
+        r.get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|x| x.eq_ignore_ascii_case(id))
+    })
+}
+
 pub fn a_millisecond_later(at: &str) -> String {
     crate::scim::value::parse_datetime(at)
         .and_then(|t| {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_saphyr::{Location, Spanned};
 
 use super::model::{Assertion, Step, Suite};
-use super::template::{BUILTINS, LIMITS};
+use super::template::{BUILTINS, FILTERS, LIMITS};
 use crate::{builtin, requirements};
 
 /// A suite and the file it came from.
@@ -226,6 +226,15 @@ fn check_step(
         }
     }
     let used = s.variables();
+    if let Some(reference) = used.iter().find(|n| n.contains('|')) {
+        return Err(err(
+            step.referenced,
+            &format!(
+                "`{{{{{reference}}}}}` applies an unknown filter (known: {})",
+                FILTERS.join(", ")
+            ),
+        ));
+    }
     if let Some(name) = used.iter().find(|n| !defined.contains(*n)) {
         let mut known: Vec<&String> = defined.iter().collect();
         known.sort();

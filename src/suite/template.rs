@@ -1,7 +1,8 @@
 //! `{{name}}` templating of requests and expected values.
 //!
 //! A string that is exactly `{{name}}` becomes the variable's JSON value (a captured number
-//! stays a number); anywhere else the variable is interpolated as text.
+//! stays a number); anywhere else the variable is interpolated as text. A filter after `|`
+//! transforms the value first (`{{user_id | flip_case}}`).
 
 use std::collections::HashMap;
 
@@ -35,7 +36,62 @@ pub const LIMITS: [&str; 5] = [
     "bulk_oversized_operations",
 ];
 
-/// The variable names a string refers to, in order.
+/// What a filter does to a variable's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Filter {
+    /// Every ASCII letter in the other case (`a1B` → `A1b`): the same id written in another
+    /// case, to show ids are case-exact. ASCII only, so that a case can tell from the value
+    /// alone (`^[^A-Za-z]*$`) that flipping changed nothing.
+    FlipCase,
+}
+
+/// The filters a reference may apply, by name.
+pub const FILTERS: [&str; 1] = ["flip_case"];
+
+impl Filter {
+    fn named(name: &str) -> Option<Self> {
+        match name {
+            "flip_case" => Some(Self::FlipCase),
+            _ => None,
+        }
+    }
+
+    /// Strings are transformed; other values pass unchanged.
+    fn apply(self, v: Value) -> Value {
+        match (self, v) {
+            (Self::FlipCase, Value::String(s)) => Value::String(
+                s.chars()
+                    .map(|c| match c {
+                        'a'..='z' => c.to_ascii_uppercase(),
+                        'A'..='Z' => c.to_ascii_lowercase(),
+                        _ => c,
+                    })
+                    .collect(),
+            ),
+            (_, other) => other,
+        }
+    }
+}
+
+/// A reference's variable name and filters (`id | flip_case`), or None when it names a filter
+/// that does not exist.
+fn parse(reference: &str) -> Option<(&str, Vec<Filter>)> {
+    let mut parts = reference.split('|').map(str::trim);
+    let name = parts.next()?;
+    let filters = parts.map(Filter::named).collect::<Option<_>>()?;
+    Some((name, filters))
+}
+
+/// The value a reference stands for, its filters applied.
+fn resolve(reference: &str, vars: &Vars) -> Result<Value, Missing> {
+    let missing = || Missing(reference.to_string());
+    let (name, filters) = parse(reference).ok_or_else(missing)?;
+    let value = vars.get(name).cloned().ok_or_else(missing)?;
+    Ok(filters.into_iter().fold(value, |v, f| f.apply(v)))
+}
+
+/// The variable names a string refers to, in order. A reference naming an unknown filter is
+/// given whole (`id | nope`), so that the loader, which finds no such variable, reports it.
 pub fn names(s: &str) -> impl Iterator<Item = &str> {
     let mut rest = s;
     std::iter::from_fn(move || {
@@ -43,10 +99,10 @@ pub fn names(s: &str) -> impl Iterator<Item = &str> {
             let start = rest.find("{{")?;
             let after = &rest[start + 2..];
             let end = after.find("}}")?;
-            let name = after[..end].trim();
+            let reference = after[..end].trim();
             rest = &after[end + 2..];
-            if !name.is_empty() {
-                return Some(name);
+            if !reference.is_empty() {
+                return Some(parse(reference).map_or(reference, |(name, _)| name));
             }
         }
     })
@@ -76,11 +132,10 @@ pub fn render_str(s: &str, vars: &Vars) -> Result<String, Missing> {
     while let Some(start) = rest.find("{{") {
         let after = &rest[start + 2..];
         let Some(end) = after.find("}}") else { break };
-        let name = after[..end].trim();
-        let value = vars.get(name).ok_or_else(|| Missing(name.to_string()))?;
+        let value = resolve(after[..end].trim(), vars)?;
         out.push_str(&rest[..start]);
         match value {
-            Value::String(s) => out.push_str(s),
+            Value::String(s) => out.push_str(&s),
             other => out.push_str(&other.to_string()),
         }
         rest = &after[end + 2..];
@@ -94,16 +149,12 @@ pub fn render_value(v: &Value, vars: &Vars) -> Result<Value, Missing> {
     Ok(match v {
         Value::String(s) => {
             let trimmed = s.trim();
-            if let Some(name) = trimmed
+            if let Some(reference) = trimmed
                 .strip_prefix("{{")
                 .and_then(|r| r.strip_suffix("}}"))
-                && !name.contains("{{")
+                && !reference.contains("{{")
             {
-                let name = name.trim();
-                return vars
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| Missing(name.to_string()));
+                return resolve(reference.trim(), vars);
             }
             Value::String(render_str(s, vars)?)
         }
@@ -154,5 +205,31 @@ mod tests {
         );
         let names: Vec<_> = names("a {{x}} b {{ y }} {{").collect();
         assert_eq!(names, ["x", "y"]);
+    }
+
+    #[test]
+    fn a_filter_transforms_the_value_and_an_unknown_one_is_no_variable() {
+        let vars: Vars = [
+            ("id".to_string(), json!("2819c223-7F76-Ä")),
+            ("n".to_string(), json!(3)),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            render_str("/Users/{{ id | flip_case }}", &vars).unwrap(),
+            "/Users/2819C223-7f76-Ä"
+        );
+        assert_eq!(
+            render_value(&json!(["{{id|flip_case}}", "{{n | flip_case}}"]), &vars).unwrap(),
+            json!(["2819C223-7f76-Ä", 3])
+        );
+        assert_eq!(
+            names("{{id | flip_case}} {{id | nope}}").collect::<Vec<_>>(),
+            ["id", "id | nope"]
+        );
+        assert_eq!(
+            render_str("{{id | nope}}", &vars),
+            Err(Missing("id | nope".into()))
+        );
     }
 }

@@ -353,11 +353,62 @@ fn coverage_counts_the_interop_rows_apart() {
         .split_once('/')
         .unwrap();
     assert_eq!(total, "52", "{line}");
-    assert!(covered.parse::<usize>().unwrap() >= 49, "{line}");
+    assert_eq!(
+        covered, "52",
+        "every testable server MUST row has a case: {line}"
+    );
     assert!(
         stdout
             .lines()
             .any(|l| l.starts_with("server ") && l.contains("/52")),
         "{stdout}"
     );
+}
+
+/// I-case-03: an id with its letters in the other case names no resource. A server finding
+/// it anyway breaks the claim; a server whose ids are numbers has no case to flip, so the
+/// case is skipped with that reason, not passed and not failed.
+#[test]
+fn an_id_in_another_case_names_no_resource() {
+    const CASE: &str = "interop-users::id_is_case_exact";
+    let args = |emulate: &str, defect: &[&'static str]| {
+        let mut a = vec!["run", "--profile", "interop", "--tag", "users"];
+        a.extend(["--emulate", emulate]);
+        a.extend(defect);
+        a.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    let run_as = |a: Vec<String>, name: &str| {
+        with_report(&a.iter().map(String::as_str).collect::<Vec<_>>(), name)
+    };
+    let (out, report) = run_as(args("interop", &[]), "case-03-held");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(case(&report, CASE)["status"], "passed");
+
+    let (out, report) = run_as(
+        args("interop", &["--defect", "id-ignores-case"]),
+        "case-03-broken",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let broken = case(&report, CASE);
+    assert_eq!(broken["status"], "failed", "{broken}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("gap I-case-03 (draft-zollner-scim-interop-profile-01 §5.2)"),
+        "{stdout}"
+    );
+
+    let (out, report) = run_as(
+        args("tests/data/profiles/serial-ids.yaml", &[]),
+        "case-03-serial",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let skipped = case(&report, CASE);
+    assert_eq!(skipped["status"], "skipped", "{skipped}");
+    assert!(
+        skipped["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("skipped: the id has no ASCII letter")),
+        "{skipped}"
+    );
+    assert_eq!(skipped["interop"]["held"], "unchecked", "{skipped}");
 }

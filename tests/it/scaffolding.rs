@@ -23,6 +23,15 @@ fn passes_on(profile: &str, name: &str) -> (String, Value) {
     (all, report)
 }
 
+/// A server whose ids are numbers (`17`), as one keyed by database rows: no case leans on
+/// an id having letters or a UUID's form.
+#[test]
+fn ids_that_are_numbers_fail_nothing() {
+    let (all, serial) = passes_on("tests/data/profiles/serial-ids.yaml", "scaffolding-serial");
+    let (_, uuid) = passes_on("rfc", "scaffolding-uuid");
+    assert_eq!(skips(&serial), skips(&uuid), "{all}");
+}
+
 /// A server that declares emails with only `value` and `primary` and refuses any member it
 /// does not declare with 400 invalidSyntax (RFC 7644 §3.3 lets it): what the identity
 /// provider's defaults and the profile add is fitted before it leaves, so nothing fails or

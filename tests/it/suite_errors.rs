@@ -46,6 +46,19 @@ fn unknown_capture_is_reported_at_its_step() {
 }
 
 #[test]
+fn unknown_filter_is_reported_at_its_step_with_the_known_ones() {
+    let e = load_error("unknown-filter.yaml");
+    assert!(
+        e.starts_with("tests/data/bad-suites/unknown-filter.yaml:11:"),
+        "{e}"
+    );
+    assert!(
+        e.contains("`{{user_id | flipcase}}` applies an unknown filter (known: flip_case)"),
+        "{e}"
+    );
+}
+
+#[test]
 fn unknown_schema_and_requirement_are_reported() {
     let e = load_error("unknown-schema.yaml");
     assert!(
