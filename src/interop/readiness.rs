@@ -167,14 +167,12 @@ impl Readiness {
         self.claim == Claim::Claimed && self.areas.iter().any(|a| !a.gaps.is_empty())
     }
 
-    /// The section of the run's summary.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
+    /// The line that opens the section: the figure, and what it means for the run.
+    pub fn headline(&self) -> String {
         let gaps: usize = self.areas.iter().map(|a| a.gaps.len()).sum();
         let unchecked: usize = self.areas.iter().map(|a| a.unchecked.len()).sum();
-        let _ = match self.claim {
-            Claim::Claimed => writeln!(
-                out,
+        match self.claim {
+            Claim::Claimed => format!(
                 "interop profile: the server claims interopProfileConformant; {} of {} profile MUST rules hold ({gaps} broken, {unchecked} not checked){}",
                 self.hold,
                 self.total,
@@ -184,12 +182,45 @@ impl Readiness {
                     ""
                 }
             ),
-            Claim::NotClaimed => writeln!(
-                out,
+            Claim::NotClaimed => format!(
                 "interop readiness: {} of {} profile MUST rules hold ({gaps} broken, {unchecked} not checked); the server does not claim interopProfileConformant, so the exit code follows the RFC profile only",
                 self.hold, self.total
             ),
-        };
+        }
+    }
+
+    /// Whether TLS 1.2 was also taken, where the connection was checked: the conflict the
+    /// profile resolves by its own rule.
+    fn tls_1_2_line(&self) -> Option<String> {
+        self.tls_1_2.map(|v1_2| {
+            format!(
+                "TLS 1.2 {}: a permission under the profile (I-transport-05, MAY), where RFC 7644 §7.2 makes it a MUST (P-security-01); the profile's rule is applied",
+                if v1_2 { "also taken" } else { "not taken" }
+            )
+        })
+    }
+
+    /// What the replayed identity provider sends that the profile refuses, a line each.
+    fn clash_lines(&self) -> String {
+        self.replayed
+            .as_deref()
+            .map(|idp| clash::render(idp, &self.clashes))
+            .unwrap_or_default()
+    }
+
+    /// What follows the areas in a report: the TLS 1.2 line and the clashes.
+    pub fn notes(&self) -> Vec<String> {
+        let clashes = self.clash_lines();
+        self.tls_1_2_line()
+            .into_iter()
+            .chain(clashes.lines().map(str::to_string))
+            .collect()
+    }
+
+    /// The section of the run's summary.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{}", self.headline());
         for a in &self.areas {
             let _ = writeln!(out, "    {:<10} {}/{}", a.area, a.hold, a.total);
             for g in &a.gaps {
@@ -207,16 +238,10 @@ impl Readiness {
                 let _ = writeln!(out, "        not checked: {}", a.unchecked.join(", "));
             }
         }
-        if let Some(v1_2) = self.tls_1_2 {
-            let _ = writeln!(
-                out,
-                "    TLS 1.2 {}: a permission under the profile (I-transport-05, MAY), where RFC 7644 §7.2 makes it a MUST (P-security-01); the profile's rule is applied",
-                if v1_2 { "also taken" } else { "not taken" }
-            );
+        if let Some(line) = self.tls_1_2_line() {
+            let _ = writeln!(out, "    {line}");
         }
-        if let Some(idp) = &self.replayed {
-            out.push_str(&clash::render(idp, &self.clashes));
-        }
+        out.push_str(&self.clash_lines());
         out.push('\n');
         out
     }

@@ -10,6 +10,7 @@ use super::optional::{self, Offer};
 use super::{CaseResult, Reporter, RunReport, Standing, Status};
 use crate::client::Outcome;
 use crate::exec::StepRecord;
+use crate::interop::readiness::{Area, Gap};
 use crate::requirements;
 
 /// How much of a response body the evidence shows.
@@ -211,6 +212,11 @@ fn what(c: &CaseResult) -> Vec<String> {
     }
 }
 
+/// An interop area's gaps in one table cell, each written by `write`.
+fn gap_cell(a: &Area, write: impl Fn(&Gap) -> String) -> String {
+    a.gaps.iter().map(write).collect::<Vec<_>>().join("<br>")
+}
+
 pub struct Markdown;
 
 impl Reporter for Markdown {
@@ -284,6 +290,39 @@ impl Reporter for Markdown {
                     optional::status(r),
                     r.cases.join(", ")
                 );
+            }
+        }
+        if let Some(r) = &report.interop {
+            let _ = writeln!(
+                o,
+                "\n## SCIM Interoperability Profile\n\n{}.\n",
+                r.headline()
+            );
+            let _ = writeln!(o, "| area | hold | gaps | not checked |\n|---|---|---|---|");
+            for a in &r.areas {
+                let gaps = gap_cell(a, |g| {
+                    format!(
+                        "[{}]({}) ({}): {}; {}",
+                        g.id,
+                        g.url,
+                        g.citation,
+                        g.summary,
+                        g.cases.join(", ")
+                    )
+                    .replace('|', "\\|")
+                });
+                let _ = writeln!(
+                    o,
+                    "| {} | {}/{} | {} | {} |",
+                    a.area,
+                    a.hold,
+                    a.total,
+                    gaps,
+                    a.unchecked.join(", ")
+                );
+            }
+            for line in r.notes() {
+                let _ = writeln!(o, "\n{line}");
             }
         }
         let _ = writeln!(o, "\n## Findings\n");
@@ -498,6 +537,38 @@ impl Reporter for Html {
                 );
             }
             o.push_str("</table>");
+        }
+        if let Some(r) = &report.interop {
+            let _ = write!(
+                o,
+                "<h2>SCIM Interoperability Profile</h2><p>{}.</p><table><tr><th>area</th><th class=\"n\">hold</th><th>gaps</th><th>not checked</th></tr>",
+                esc(&r.headline())
+            );
+            for a in &r.areas {
+                let gaps = gap_cell(a, |g| {
+                    format!(
+                        "<a href=\"{}\">{}</a> ({}): {}; <code>{}</code>",
+                        esc(&g.url),
+                        esc(&g.id),
+                        esc(&g.citation),
+                        esc(&g.summary),
+                        esc(&g.cases.join(", "))
+                    )
+                });
+                let _ = write!(
+                    o,
+                    "<tr><td>{}</td><td class=\"n\">{}/{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&a.area),
+                    a.hold,
+                    a.total,
+                    gaps,
+                    esc(&a.unchecked.join(", "))
+                );
+            }
+            o.push_str("</table>");
+            for line in r.notes() {
+                let _ = write!(o, "<p>{}</p>", esc(&line));
+            }
         }
         let _ = write!(o, "<h2>Findings ({})</h2>", v.findings.len());
         if let Some(line) = findings::headline(&report.cases) {

@@ -11,10 +11,27 @@ use common::*;
 
 /// The default bundled server does not claim the profile: the run prints the readiness
 /// summary with its figure and each gap's I- row, and passes on the RFC's verdict although
-/// profile MUST cases broke.
+/// profile MUST cases broke. The deviation report, Markdown and HTML, has the same section.
 #[test]
 fn a_server_not_claiming_the_profile_gets_the_readiness_summary() {
-    let (out, report) = with_report(&["run", "--profile", "interop"], "interop-readiness");
+    let dir = temp_dir("interop-readiness-pages");
+    let (md, html) = (dir.join("report.md"), dir.join("report.html"));
+    let (md_arg, html_arg) = (
+        format!("md={}", md.display()),
+        format!("html={}", html.display()),
+    );
+    let (out, report) = with_report(
+        &[
+            "run",
+            "--profile",
+            "interop",
+            "--report",
+            &md_arg,
+            "--report",
+            &html_arg,
+        ],
+        "interop-readiness",
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let line = stdout
@@ -46,6 +63,22 @@ fn a_server_not_claiming_the_profile_gets_the_readiness_summary() {
     );
     assert_eq!(gap["status"], "warning");
     assert_eq!(gap["interop"]["held"], "broken");
+
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(
+        md.contains(&format!("## SCIM Interoperability Profile\n\n{line}.\n")),
+        "{md}"
+    );
+    assert!(
+        md.contains("| patch | 5/7 | [I-patch-06](https://datatracker.ietf.org/doc/html/draft-zollner-scim-interop-profile-01#section-6.5.1.1) (draft-zollner-scim-interop-profile-01 §6.5.1.1): "),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(
+        html.contains("<h2>SCIM Interoperability Profile</h2>")
+            && html.contains("<a href=\"https://datatracker.ietf.org/doc/html/draft-zollner-scim-interop-profile-01#section-6.5.1.1\">I-patch-06</a>"),
+        "{html}"
+    );
 }
 
 /// `--emulate interop` claims the profile and keeps it: 0 failed, no gap. The same server with
