@@ -835,7 +835,8 @@ mod tests {
     }
 
     /// SCIM's media type is sent as Accept, and as Content-Type with a body, unless the
-    /// step sets its own; the base URL is kept without its trailing slash.
+    /// step sets its own; every request names scimitar as its User-Agent (the interop
+    /// profile's I-media-05); the base URL is kept without its trailing slash.
     #[tokio::test]
     async fn scim_media_types_are_sent_unless_the_step_sets_them() {
         let base = scripted().await;
@@ -862,6 +863,10 @@ mod tests {
         assert_eq!(
             (got["accept"].as_str(), got.get("content-type")),
             (Some(scim), None)
+        );
+        assert_eq!(
+            got["user-agent"],
+            concat!("scimitar/", env!("CARGO_PKG_VERSION"))
         );
         let json = Body::Json(serde_json::json!({}));
         let got = seen(Method::Post, &[], Some(&json)).await;

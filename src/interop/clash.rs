@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::overlay;
 use crate::client::record::Body;
 use crate::report::CaseResult;
 use crate::suite::Method;
@@ -16,26 +17,45 @@ pub struct Clash {
     pub sends: String,
     /// The profile's rule that refuses it.
     pub rule: String,
+    /// Whether a conformant server must refuse it or only may.
+    #[serde(default)]
+    pub refusal: Refusal,
     pub cases: Vec<String>,
 }
 
-/// A kind of PATCH operation the profile refuses: what it is, the rule, and how to spot it.
-struct Refused {
-    sends: &'static str,
-    rule: &'static str,
-    breaks: fn(&Value) -> bool,
+/// What the profile has a conformant server do with what the provider sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// Refuse it: the profile and the provider's traffic cannot both be met.
+    #[default]
+    Required,
+    /// A client row forbids it, and §6.5.3 (I-patch-20) lets the server refuse it with 400:
+    /// a server that accepts it meets both.
+    Allowed,
 }
 
-const REFUSED: [Refused; 2] = [
-    Refused {
+/// A kind of PATCH operation the profile stands against: what it is, the rule, whether a
+/// server must refuse it, and how to spot it (from the request's URL path and the operation).
+struct Kind {
+    sends: &'static str,
+    rule: &'static str,
+    refusal: Refusal,
+    breaks: fn(&str, &Value) -> bool,
+}
+
+const KINDS: [Kind; 4] = [
+    Kind {
         sends: "PATCH operations without a path",
         rule: "I-patch-06 (draft §6.5.1.1: refused with 400 invalidSyntax)",
-        breaks: crate::scim::patch::pathless,
+        refusal: Refusal::Required,
+        breaks: |_, op| crate::scim::patch::pathless(op),
     },
-    Refused {
+    Kind {
         sends: "`active` as the string \"True\"/\"False\"",
         rule: "I-schema-01 (draft §5.3: attributes handled strictly; active is a Boolean)",
-        breaks: |op| {
+        refusal: Refusal::Required,
+        breaks: |_, op| {
             let by_path = op["path"]
                 .as_str()
                 .is_some_and(|p| p.eq_ignore_ascii_case("active"))
@@ -43,11 +63,23 @@ const REFUSED: [Refused; 2] = [
             by_path || op["value"]["active"].is_string()
         },
     },
+    Kind {
+        sends: "filtered paths addressing a whole element (`members[value eq \"…\"]`)",
+        rule: "I-patch-19 (draft §6.5.2.2: a filtered path ends in a sub-attribute)",
+        refusal: Refusal::Allowed,
+        breaks: |_, op| op["path"].as_str().is_some_and(overlay::whole_element),
+    },
+    Kind {
+        sends: "values whose shape does not fit the whole attribute their path names",
+        rule: "I-patch-10, I-patch-12, I-patch-14, I-patch-16 (draft §6.5.2: a complex attribute takes an object, a multi-valued one an array)",
+        refusal: Refusal::Allowed,
+        breaks: |path, op| overlay::value_breaks(path, op).is_some(),
+    },
 ];
 
-/// The kinds of request the profile refuses, found in what a replay sent.
+/// The kinds of request the profile stands against, found in what a replay sent.
 pub fn clashes(cases: &[CaseResult]) -> Vec<Clash> {
-    REFUSED
+    KINDS
         .iter()
         .filter_map(|kind| {
             // The profile's own cases send what it refuses on purpose; they are not the
@@ -61,6 +93,7 @@ pub fn clashes(cases: &[CaseResult]) -> Vec<Clash> {
             (!cases.is_empty()).then(|| Clash {
                 sends: kind.sends.to_string(),
                 rule: kind.rule.to_string(),
+                refusal: kind.refusal,
                 cases,
             })
         })
@@ -68,30 +101,37 @@ pub fn clashes(cases: &[CaseResult]) -> Vec<Clash> {
 }
 
 /// Whether a step sent a PATCH with an operation `breaks` picks.
-fn sent(step: &crate::exec::StepRecord, breaks: fn(&Value) -> bool) -> bool {
+fn sent(step: &crate::exec::StepRecord, breaks: fn(&str, &Value) -> bool) -> bool {
     let Some(x) = &step.exchange else {
         return false;
     };
     let Some(Body::Json(body)) = &x.request.body else {
         return false;
     };
+    let path = x.request.url.split('?').next().unwrap_or_default();
     x.request.method == Method::Patch
         && body["Operations"]
             .as_array()
-            .is_some_and(|ops| ops.iter().any(breaks))
+            .is_some_and(|ops| ops.iter().any(|op| breaks(path, op)))
 }
 
 /// The report's lines: one per clash.
 pub fn render(idp: &str, clashes: &[Clash]) -> String {
     clashes
         .iter()
-        .map(|c| {
-            format!(
+        .map(|c| match c.refusal {
+            Refusal::Required => format!(
                 "clash: {idp} sends {}, which {} makes a conformant server refuse: a server cannot satisfy both the profile and {idp}'s traffic as it is today (sent by {})\n",
                 c.sends,
                 c.rule,
                 c.cases.join(", ")
-            )
+            ),
+            Refusal::Allowed => format!(
+                "clash: {idp} sends {}, which a client may not send under {}, and which a conformant server may refuse with 400 (I-patch-20, draft §6.5.3): a server serves both the profile and {idp}'s traffic only by accepting it (sent by {})\n",
+                c.sends,
+                c.rule,
+                c.cases.join(", ")
+            ),
         })
         .collect()
 }

@@ -11,6 +11,8 @@
 //!   that does not gets them as readiness gaps, and the run's verdict follows the RFC
 //!   ([`judge`]).
 
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -19,6 +21,7 @@ use crate::capabilities::Capabilities;
 use crate::plan::Planned;
 use crate::report::{CaseResult, Status};
 use crate::requirements;
+use crate::scim::schema::{AttrType, Registry};
 use crate::suite::{Case, Level, Loaded, Method, Request, Step, Suite};
 
 /// The rules that contradict the RFCs rather than narrow them (`../shared/interop-profile.md`),
@@ -30,19 +33,33 @@ pub const CONFLICTS: [(&str, &[&str]); 3] = [
 ];
 
 /// The client rows scimitar's requests are held to under the profile (what [`unsent`] looks
-/// for; a test checks every request of a run against them).
-pub const HELD_TO: [&str; 10] = [
+/// for; a test checks every request of a run against them). I-media-05 (a User-Agent on
+/// every request) is the client's own doing, and a step may not send an empty one.
+/// I-patch-18 and I-patch-19 are one check: a filtered path ends in a sub-attribute; so are
+/// I-patch-02 and I-patch-03: an update is a PATCH, never a PUT.
+pub const HELD_TO: [&str; 17] = [
+    "I-patch-02",
     "I-patch-03",
     "I-etag-01",
     "I-media-04",
     "I-media-02",
+    "I-media-05",
     "I-filter-05",
     "I-filter-04",
     "I-patch-04",
     "I-patch-05",
+    "I-patch-10",
+    "I-patch-12",
+    "I-patch-14",
+    "I-patch-16",
+    "I-patch-18",
     "I-patch-19",
     "I-patch-07",
 ];
+
+/// The RFC 7643 schemas, which say whether a PATCH path names a complex or a multi-valued
+/// attribute.
+static CORE: LazyLock<Registry> = LazyLock::new(Registry::core);
 
 /// The headers I-etag-01 keeps a client from sending.
 const CONDITIONAL: [&str; 4] = [
@@ -187,12 +204,17 @@ fn breaks(r: &Request) -> Option<(&'static str, &'static str)> {
     {
         return Some(("I-etag-01", "a conditional header"));
     }
+    let header = |name: &str| {
+        r.headers
+            .iter()
+            .find(|(h, _)| h.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    };
+    if header("User-Agent").is_some_and(str::is_empty) {
+        return Some(("I-media-05", "an empty User-Agent"));
+    }
     let has_body = r.body.is_some() || r.raw_body.is_some();
-    let labelled = r
-        .headers
-        .iter()
-        .find(|(h, _)| h.eq_ignore_ascii_case("Content-Type"))
-        .map(|(_, v)| v.split(';').next().unwrap_or_default().trim());
+    let labelled = header("Content-Type").map(|v| v.split(';').next().unwrap_or_default().trim());
     if has_body && labelled.is_some_and(|t| !t.eq_ignore_ascii_case("application/scim+json")) {
         return Some((
             "I-media-04",
@@ -222,19 +244,22 @@ fn breaks(r: &Request) -> Option<(&'static str, &'static str)> {
         return Some(("I-filter-04", "a filter operator other than eq and and"));
     }
     if r.method == Method::Patch {
-        return patch_breaks(r.body.as_ref()?);
+        return patch_breaks(&r.path, r.body.as_ref()?);
     }
     None
 }
 
-/// The client row a PatchOp body breaks (draft §6.5.1, §6.5.2.2).
-fn patch_breaks(body: &Value) -> Option<(&'static str, &'static str)> {
+/// The client row a PatchOp body sent to `path` breaks (draft §6.5.1, §6.5.2).
+fn patch_breaks(path: &str, body: &Value) -> Option<(&'static str, &'static str)> {
     let ops = body["Operations"].as_array()?;
+    if let Some(broken) = ops.iter().find_map(|op| value_breaks(path, op)) {
+        return Some(broken);
+    }
     let paths: Vec<Option<&str>> = ops.iter().map(|op| op["path"].as_str()).collect();
     if paths.iter().any(Option::is_none) {
         return Some(("I-patch-04", "a PATCH operation without a path"));
     }
-    if paths.iter().flatten().any(|p| p.trim_end().ends_with(']')) {
+    if paths.iter().flatten().any(|p| whole_element(p)) {
         return Some(("I-patch-19", "a filtered path addressing a whole element"));
     }
     let mut seen: Vec<String> = Vec::new();
@@ -246,6 +271,50 @@ fn patch_breaks(body: &Value) -> Option<(&'static str, &'static str)> {
         seen.push(p);
     }
     None
+}
+
+/// Whether a filtered PATCH path addresses a whole element (`emails[type eq "work"]`) rather
+/// than one of its sub-attributes (draft §6.5.2.2).
+pub fn whole_element(path: &str) -> bool {
+    path.trim_end().ends_with(']')
+}
+
+/// The client row an operation's value breaks by its shape, where its path names a whole
+/// attribute of the resource type `path` addresses (draft §6.5.2): an `add` or `replace` on a
+/// singular complex attribute carries an object (I-patch-12, I-patch-10, whose "every
+/// sub-attribute to keep" is the client's intent, not a shape); an `add` or `replace` on a
+/// multi-valued one, an array (I-patch-16, I-patch-14). A value that is a whole template is
+/// not known until sent.
+pub fn value_breaks(path: &str, op: &Value) -> Option<(&'static str, &'static str)> {
+    let (target, value) = (op["path"].as_str()?, &op["value"]);
+    if value.as_str().is_some_and(|v| v.trim().starts_with("{{")) {
+        return None;
+    }
+    // The segment before the id: `/Users/{{id}}` in a suite, `http://host/scim/v2/Users/42`
+    // as sent.
+    let endpoint = path.trim_end_matches('/').rsplit('/').nth(1)?;
+    let rt = CORE.by_endpoint(endpoint)?;
+    let (_, attr) = CORE.resolve(rt, target.trim())?;
+    let op = op["op"].as_str()?.to_ascii_lowercase();
+    match (op.as_str(), attr.multi_valued, attr.kind) {
+        ("add", false, AttrType::Complex) if !value.is_object() => Some((
+            "I-patch-12",
+            "an add on a whole complex attribute whose value is no object",
+        )),
+        ("replace", false, AttrType::Complex) if !value.is_object() => Some((
+            "I-patch-10",
+            "a replace of a whole complex attribute whose value is no object",
+        )),
+        ("add", true, _) if !value.is_array() => Some((
+            "I-patch-16",
+            "an add on a whole multi-valued attribute whose value is no array",
+        )),
+        ("replace", true, _) if !value.is_array() => Some((
+            "I-patch-14",
+            "a replace of a whole multi-valued attribute whose value is no array",
+        )),
+        _ => None,
+    }
 }
 
 /// Whether a filter uses no operator but `eq` and `and` (words inside quoted values do not
@@ -550,6 +619,55 @@ mod tests {
         assert_eq!(
             id(
                 "{method: GET, path: /Users, query: {filter: 'userName eq \"a\" and active eq true'}}"
+            ),
+            None
+        );
+        assert_eq!(
+            id("{method: GET, path: /Users, headers: {user-agent: ''}}"),
+            Some("I-media-05")
+        );
+        let op = |endpoint: &str, op: &str| {
+            id(&format!(
+                "{{method: PATCH, path: {endpoint}, body: {{Operations: [{op}]}}}}"
+            ))
+        };
+        let manager = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
+        assert_eq!(
+            op(
+                "/Users/1",
+                &format!("{{op: Add, path: '{manager}', value: m-1}}")
+            ),
+            Some("I-patch-12")
+        );
+        assert_eq!(
+            op("/Users/1", "{op: replace, path: name, value: Ada}"),
+            Some("I-patch-10")
+        );
+        assert_eq!(
+            op("/Groups/1", "{op: add, path: members, value: {value: u-1}}"),
+            Some("I-patch-16")
+        );
+        assert_eq!(
+            op(
+                "/Users/1",
+                "{op: replace, path: emails, value: {value: a@b.example}}"
+            ),
+            Some("I-patch-14")
+        );
+        for fine in [
+            format!("{{op: add, path: '{manager}', value: {{value: m-1}}}}"),
+            "{op: add, path: members, value: [{value: u-1}]}".to_string(),
+            "{op: replace, path: name, value: {givenName: A}}".to_string(),
+            "{op: replace, path: name.givenName, value: A}".to_string(),
+            "{op: add, path: members, value: '{{members}}'}".to_string(),
+            "{op: remove, path: emails}".to_string(),
+        ] {
+            assert_eq!(op("/Users/1", &fine), None, "{fine}");
+        }
+        assert_eq!(
+            op(
+                "/Groups/1",
+                "{op: add, path: members, value: [{value: u-1}]}"
             ),
             None
         );

@@ -164,6 +164,7 @@ pub enum Defect {
     IdChangesOnUpdate,
     IdsFromNames,
     IdIgnoresCase,
+    IdFilterIgnoresCase,
     BulkIdInId,
     ExternalIdLowerCased,
     ResourceTypeIsEndpoint,
@@ -646,6 +647,10 @@ impl Defect {
                 "I-case-03",
                 "a GET finds a resource by its id written in another case",
             ),
+            Defect::IdFilterIgnoresCase => (
+                "I-case-03",
+                "a filter `id eq` matches the id written in another case",
+            ),
             Defect::BulkIdInId => (
                 "C-schema-05",
                 "a resource created by Bulk gets an id made of its bulkId (bulkId-qwerty-…)",
@@ -744,7 +749,7 @@ impl Defects {
 }
 
 /// The defects that make the server misread or misevaluate filters, and how.
-pub const FILTER_FAULTS: [(Defect, Fault); 11] = [
+pub const FILTER_FAULTS: [(Defect, Fault); 12] = [
     (
         Defect::FilterOperatorsLowerCaseOnly,
         Fault::LowerCaseOperators,
@@ -759,6 +764,7 @@ pub const FILTER_FAULTS: [(Defect, Fault); 11] = [
     (Defect::MultiValuedFirstOnly, Fault::FirstValueOnly),
     (Defect::PrMatchesUnassigned, Fault::PresentAlways),
     (Defect::DateTimeOffsetsIgnored, Fault::OffsetsIgnored),
+    (Defect::IdFilterIgnoresCase, Fault::IdFolded),
 ];
 
 /// The defects that make the server sort wrongly, and how.
@@ -874,7 +880,6 @@ pub fn parent(name: &str) -> String {
     }
 }
 
-/// `last-modified-later`: the instant a millisecond after an xsd:dateTime.
 /// The resource whose id is `id` in another case (ids are case-exact, RFC 7643 §3.1).
 pub fn find_ignoring_case<'s>(
     store: &'s Store,
@@ -888,6 +893,7 @@ pub fn find_ignoring_case<'s>(
     })
 }
 
+/// `last-modified-later`: the instant a millisecond after an xsd:dateTime.
 pub fn a_millisecond_later(at: &str) -> String {
     crate::scim::value::parse_datetime(at)
         .and_then(|t| {

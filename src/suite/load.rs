@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_saphyr::{Location, Spanned};
 
 use super::model::{Assertion, Step, Suite};
-use super::template::{BUILTINS, FILTERS, LIMITS};
+use super::template::{BUILTINS, LIMITS, filter_names};
 use crate::{builtin, requirements};
 
 /// A suite and the file it came from.
@@ -231,7 +231,7 @@ fn check_step(
             step.referenced,
             &format!(
                 "`{{{{{reference}}}}}` applies an unknown filter (known: {})",
-                FILTERS.join(", ")
+                filter_names().collect::<Vec<_>>().join(", ")
             ),
         ));
     }

@@ -46,14 +46,16 @@ enum Filter {
 }
 
 /// The filters a reference may apply, by name.
-pub const FILTERS: [&str; 1] = ["flip_case"];
+const FILTERS: [(&str, Filter); 1] = [("flip_case", Filter::FlipCase)];
+
+/// The names of the filters, for an error that lists them.
+pub fn filter_names() -> impl Iterator<Item = &'static str> {
+    FILTERS.iter().map(|(name, _)| *name)
+}
 
 impl Filter {
     fn named(name: &str) -> Option<Self> {
-        match name {
-            "flip_case" => Some(Self::FlipCase),
-            _ => None,
-        }
+        FILTERS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
     }
 
     /// Strings are transformed; other values pass unchanged.
@@ -91,7 +93,7 @@ fn resolve(reference: &str, vars: &Vars) -> Result<Value, Missing> {
 }
 
 /// The variable names a string refers to, in order. A reference naming an unknown filter is
-/// given whole (`id | nope`), so that the loader, which finds no such variable, reports it.
+/// given whole (`id | nope`): no variable has that name, and the loader reports the filter.
 pub fn names(s: &str) -> impl Iterator<Item = &str> {
     let mut rest = s;
     std::iter::from_fn(move || {

@@ -288,6 +288,7 @@ fn client_rows_broken(request: &Value) -> Vec<&'static str> {
     if method == "PATCH"
         && let Some(ops) = body["Operations"].as_array()
     {
+        rows.extend(ops.iter().filter_map(|o| value_shape_broken(url.path(), o)));
         let paths: Vec<Option<&str>> = ops.iter().map(|o| o["path"].as_str()).collect();
         if paths.iter().any(Option::is_none) {
             rows.push("I-patch-04");
@@ -304,6 +305,43 @@ fn client_rows_broken(request: &Value) -> Vec<&'static str> {
         }
     }
     rows
+}
+
+/// The client row a PATCH operation's value breaks by its shape (draft §6.5.2): an add or a
+/// replace on a whole singular complex attribute carries an object, on a whole multi-valued
+/// one an array. The attributes are RFC 7643's, listed here by hand.
+fn value_shape_broken(url_path: &str, op: &Value) -> Option<&'static str> {
+    const MULTI: [&str; 11] = [
+        "emails",
+        "phonenumbers",
+        "ims",
+        "photos",
+        "addresses",
+        "groups",
+        "entitlements",
+        "roles",
+        "x509certificates",
+        "members",
+        "schemas",
+    ];
+    const COMPLEX: [&str; 3] = [
+        "name",
+        "urn:ietf:params:scim:schemas:core:2.0:user:name",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:manager",
+    ];
+    let path = op["path"].as_str()?.trim().to_lowercase();
+    let on = |endpoint: &str| url_path.contains(endpoint);
+    let multi = MULTI.contains(&path.as_str())
+        && (on("/Users/") && path != "members" || on("/Groups/") && path == "members");
+    let complex = on("/Users/") && COMPLEX.contains(&path.as_str());
+    let value = &op["value"];
+    match op["op"].as_str()?.to_lowercase().as_str() {
+        "add" if complex && !value.is_object() => Some("I-patch-12"),
+        "replace" if complex && !value.is_object() => Some("I-patch-10"),
+        "add" if multi && !value.is_array() => Some("I-patch-16"),
+        "replace" if multi && !value.is_array() => Some("I-patch-14"),
+        _ => None,
+    }
 }
 
 /// Every request of the recorded exchanges that breaks a client row, as `case: row`.
@@ -325,7 +363,8 @@ fn broken_client_rows(report: &Value) -> Vec<String> {
 
 /// Under `--profile interop` no request scimitar sends breaks a client row, except those
 /// that test the server's refusal of that very form (a step expecting 400); under the RFC
-/// profile the same check finds PUTs, conditional headers and other operators, so it can fail.
+/// profile the same check finds PUTs, conditional headers and other operators, and in
+/// Entra's replay (which sends what Entra sends) a manager given as a bare id, so it can fail.
 #[test]
 fn requests_under_the_profile_keep_the_client_rows() {
     let (_, ip) = with_report(&["run", "--profile", "interop"], "ip-client-rows");
@@ -362,6 +401,15 @@ fn requests_under_the_profile_keep_the_client_rows() {
             "the RFC run breaks {row}: {broken:#?}"
         );
     }
+    let (_, entra) = with_report(
+        &["replay", "--idp", "entra", "--profile", "interop"],
+        "ip-client-rows-entra",
+    );
+    let broken = broken_client_rows(&entra);
+    assert!(
+        broken.contains(&"entra-users::manager_by_urn_path: I-patch-12".to_string()),
+        "{broken:#?}"
+    );
 }
 
 #[test]
@@ -398,8 +446,8 @@ fn coverage_counts_the_interop_rows_apart() {
     );
 }
 
-/// I-case-03: an id with its letters in the other case names no resource. A server finding
-/// it anyway breaks the claim; a server whose ids are numbers has no case to flip, so the
+/// I-case-03: an id with its letters in the other case names no resource, by GET or by
+/// filter. A server finding it anyway breaks the claim; a server whose ids are numbers has no case to flip, so the
 /// case is skipped with that reason, not passed and not failed.
 #[test]
 fn an_id_in_another_case_names_no_resource() {
@@ -417,18 +465,31 @@ fn an_id_in_another_case_names_no_resource() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(case(&report, CASE)["status"], "passed");
 
-    let (out, report) = run_as(
-        args("interop", &["--defect", "id-ignores-case"]),
-        "case-03-broken",
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let broken = case(&report, CASE);
-    assert_eq!(broken["status"], "failed", "{broken}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("gap I-case-03 (draft-zollner-scim-interop-profile-01 §5.2)"),
-        "{stdout}"
-    );
+    // A GET that folds the id's case fails the first step; a filter that does, the second.
+    for (defect, step) in [
+        (
+            "id-ignores-case",
+            "`the id in another case names no resource`",
+        ),
+        (
+            "id-filter-ignores-case",
+            "`nor does a filter on it match A`",
+        ),
+    ] {
+        let (out, report) = run_as(args("interop", &["--defect", defect]), defect);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let broken = case(&report, CASE);
+        assert_eq!(broken["status"], "failed", "{broken}");
+        assert!(
+            broken["message"].as_str().unwrap().contains(step),
+            "{defect}: {broken}"
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("gap I-case-03 (draft-zollner-scim-interop-profile-01 §5.2)"),
+            "{stdout}"
+        );
+    }
 
     let (out, report) = run_as(
         args("tests/data/profiles/serial-ids.yaml", &[]),
@@ -444,4 +505,69 @@ fn an_id_in_another_case_names_no_resource() {
         "{skipped}"
     );
     assert_eq!(skipped["interop"]["held"], "unchecked", "{skipped}");
+}
+
+/// A replay under the profile says once, after the readiness, what the identity provider
+/// sends that the profile refuses: what a conformant server must refuse (the two cannot
+/// both be met), and what a client may not send but a server may still take (I-patch-20).
+/// Under the RFC profile there is no clash to tell.
+#[test]
+fn a_replay_names_each_clash_with_the_profile_once() {
+    let clashes = |idp: &str, profile: &str| {
+        let (out, report) = with_report(
+            &["replay", "--idp", idp, "--profile", profile],
+            &format!("clash-{idp}-{profile}"),
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let lines: Vec<String> = stdout
+            .lines()
+            .filter(|l| l.starts_with("clash: "))
+            .map(str::to_string)
+            .collect();
+        (lines, report)
+    };
+    let (okta, report) = clashes("okta", "interop");
+    let starts = [
+        "clash: okta sends PATCH operations without a path, which I-patch-06 (draft §6.5.1.1: refused with 400 invalidSyntax) makes a conformant server refuse: a server cannot satisfy both",
+        "clash: okta sends filtered paths addressing a whole element (`members[value eq \"…\"]`), which a client may not send under I-patch-19",
+    ];
+    assert_eq!(okta.len(), starts.len(), "{okta:#?}");
+    for (line, start) in okta.iter().zip(starts) {
+        assert!(line.starts_with(start), "{line}");
+    }
+    assert!(
+        okta[0].contains("okta-users::deactivate_and_reactivate"),
+        "{}",
+        okta[0]
+    );
+    assert!(
+        okta[1].contains("may refuse with 400 (I-patch-20"),
+        "{}",
+        okta[1]
+    );
+    let kept = report["interop"]["clashes"].as_array().unwrap();
+    let refusals: Vec<&str> = kept
+        .iter()
+        .map(|c| c["refusal"].as_str().unwrap())
+        .collect();
+    assert_eq!(refusals, ["required", "allowed"]);
+
+    let (entra, _) = clashes("entra", "interop");
+    assert_eq!(entra.len(), 2, "{entra:#?}");
+    assert!(
+        entra[0].starts_with(
+            "clash: entra sends `active` as the string \"True\"/\"False\", which I-schema-01"
+        ),
+        "{}",
+        entra[0]
+    );
+    assert!(
+        entra[1].starts_with("clash: entra sends values whose shape does not fit the whole attribute their path names, which a client may not send under I-patch-10, I-patch-12")
+            && entra[1].ends_with("(sent by entra-users::manager_by_urn_path)"),
+        "{}",
+        entra[1]
+    );
+
+    let (rfc, _) = clashes("okta", "rfc");
+    assert!(rfc.is_empty(), "{rfc:#?}");
 }

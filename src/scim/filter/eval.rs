@@ -206,7 +206,9 @@ impl<'a> Matcher<'a> {
             _ => None,
         }
         .is_some_and(|f| self.faults.has(f));
-        let case_exact = self.exact_values || def.is_some_and(|d| d.case_exact) || exact_by_fault;
+        let id_folded = self.faults.has(Fault::IdFolded) && def.is_some_and(|d| d.name == "id");
+        let case_exact =
+            self.exact_values || def.is_some_and(|d| d.case_exact) && !id_folded || exact_by_fault;
         let date = (kind == Some(AttrType::DateTime)).then_some(
             if self.faults.has(Fault::OffsetsIgnored) {
                 Dates::Local

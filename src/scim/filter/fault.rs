@@ -28,6 +28,8 @@ pub enum Fault {
     /// Ordering operators compare dateTime values by their local date and time, dropping the
     /// offset.
     OffsetsIgnored,
+    /// `id` compares without case, though it is caseExact (RFC 7643 §3.1).
+    IdFolded,
 }
 
 /// The faults in force: a small set, copied into every matcher.
