@@ -93,12 +93,12 @@ impl Declared {
         if types.is_empty() {
             return Err("/ResourceTypes lists no resource type".into());
         }
-        let rfc = Registry::core();
+        let rfc = Registry::rfc();
         let schemas: Vec<Schema> = schemas
             .iter()
             .map(|s| {
                 serde_json::from_value(or_member(known_members(s, SCHEMA_MEMBERS), "name", "id"))
-                    .map(|s| with_rfc_sub_attributes(s, &rfc))
+                    .map(|s| with_rfc_sub_attributes(s, rfc))
                     .map_err(|e| format!("a /Schemas entry ({}) cannot be read: {e}", s["id"]))
             })
             .collect::<Result<_, _>>()?;

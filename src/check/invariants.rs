@@ -54,7 +54,7 @@ impl Vocabulary {
 }
 
 fn rfc_types() -> Vec<TypeSchema> {
-    let rfc = Registry::core();
+    let rfc = Registry::rfc();
     rfc.resource_types
         .iter()
         .filter_map(|rt| {

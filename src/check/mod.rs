@@ -73,9 +73,9 @@ fn render(v: &Value, vars: &Vars) -> Result<Value, String> {
     template::render_value(v, vars).map_err(|m| format!("variable `{}` has no value", m.0))
 }
 
-/// The RFC 7643 core schemas, whose characteristics say how values compare.
-static CORE: LazyLock<(Registry, Vec<Attribute>)> =
-    LazyLock::new(|| (Registry::core(), common_attributes()));
+/// The common attributes (RFC 7643 §3.1), which with the core schemas of [`Registry::rfc`]
+/// say by their characteristics how values compare.
+static COMMON: LazyLock<Vec<Attribute>> = LazyLock::new(common_attributes);
 
 /// The core attribute a JSON pointer into a SCIM body names (`/Resources/0/emails/1/value`
 /// is `emails.value`): the longest tail of its names, indices left out, that is a top-level
@@ -88,7 +88,7 @@ fn attribute_at(pointer: &str) -> Option<&'static Attribute> {
         .filter(|t| t.parse::<usize>().is_err())
         .map(|t| t.replace("~1", "/").replace("~0", "~"))
         .collect();
-    let (registry, common) = &*CORE;
+    let (registry, common) = (Registry::rfc(), &*COMMON);
     let top = |urn: Option<&str>, name: &str| -> Option<&'static Attribute> {
         let schemas = registry.schemas.iter();
         let mut found = schemas

@@ -323,7 +323,7 @@ fn parts(f: &Filter, leaves: &mut Vec<(String, String)>, logic: &mut Vec<&'stati
 /// probe asks about the comparison, not about how its names are written (case-insensitive
 /// and URN-qualified names are the server's duty, not its choice).
 fn canonical(f: &Filter) -> Filter {
-    let core = Registry::core();
+    let core = Registry::rfc();
     fn spelled<'a>(name: &str, mut known: impl Iterator<Item = &'a str>) -> String {
         known
             .find(|k| k.eq_ignore_ascii_case(name))

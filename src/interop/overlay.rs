@@ -11,8 +11,6 @@
 //!   that does not gets them as readiness gaps, and the run's verdict follows the RFC
 //!   ([`judge`]).
 
-use std::sync::LazyLock;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -56,10 +54,6 @@ pub const HELD_TO: [&str; 17] = [
     "I-patch-19",
     "I-patch-07",
 ];
-
-/// The RFC 7643 schemas, which say whether a PATCH path names a complex or a multi-valued
-/// attribute.
-static CORE: LazyLock<Registry> = LazyLock::new(Registry::core);
 
 /// The headers I-etag-01 keeps a client from sending.
 const CONDITIONAL: [&str; 4] = [
@@ -293,8 +287,9 @@ pub fn value_breaks(path: &str, op: &Value) -> Option<(&'static str, &'static st
     // The segment before the id: `/Users/{{id}}` in a suite, `http://host/scim/v2/Users/42`
     // as sent.
     let endpoint = path.trim_end_matches('/').rsplit('/').nth(1)?;
-    let rt = CORE.by_endpoint(endpoint)?;
-    let (_, attr) = CORE.resolve(rt, target.trim())?;
+    let rfc = Registry::rfc();
+    let rt = rfc.by_endpoint(endpoint)?;
+    let (_, attr) = rfc.resolve(rt, target.trim())?;
     let op = op["op"].as_str()?.to_ascii_lowercase();
     match (op.as_str(), attr.multi_valued, attr.kind) {
         ("add", false, AttrType::Complex) if !value.is_object() => Some((

@@ -184,7 +184,7 @@ fn named_attribute(detail: &str) -> Option<&str> {
         .step_by(2)
         .find(|w| !w.is_empty() && !w.contains(' '));
     quoted.or_else(|| {
-        let core = crate::scim::schema::Registry::core();
+        let core = crate::scim::schema::Registry::rfc();
         detail
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == ':'))
             .find(|w| {

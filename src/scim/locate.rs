@@ -45,7 +45,7 @@ pub fn fill_path(
 
 /// [`fill_path`] in the RFC 7643 schemas, for a target that declares none.
 pub fn fill_path_in_rfc(named: &str, detail: &str, endpoint: &str) -> Option<String> {
-    let rfc = Registry::core();
+    let rfc = Registry::rfc();
     let rt = rfc.by_endpoint(endpoint)?;
     let mut schemas = rfc.schemas_of(rt);
     let core = schemas.next()?;

@@ -158,6 +158,12 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// The RFC 7643 core, parsed once, for those that only read it.
+    pub fn rfc() -> &'static Registry {
+        static RFC: std::sync::LazyLock<Registry> = std::sync::LazyLock::new(Registry::core);
+        &RFC
+    }
+
     /// The RFC 7643 core: User (with the enterprise extension) and Group.
     pub fn core() -> Self {
         let parse = |text: &str| -> Schema {
