@@ -249,15 +249,15 @@ fn patch_breaks(path: &str, body: &Value) -> Option<(&'static str, &'static str)
     if let Some(broken) = ops.iter().find_map(|op| value_breaks(path, op)) {
         return Some(broken);
     }
-    let paths: Vec<Option<&str>> = ops.iter().map(|op| op["path"].as_str()).collect();
-    if paths.iter().any(Option::is_none) {
+    if ops.iter().any(crate::scim::patch::pathless) {
         return Some(("I-patch-04", "a PATCH operation without a path"));
     }
-    if paths.iter().flatten().any(|p| whole_element(p)) {
+    let paths: Vec<&str> = ops.iter().filter_map(|op| op["path"].as_str()).collect();
+    if paths.iter().any(|p| whole_element(p)) {
         return Some(("I-patch-19", "a filtered path addressing a whole element"));
     }
     let mut seen: Vec<String> = Vec::new();
-    for p in paths.into_iter().flatten() {
+    for p in paths {
         let p = p.to_ascii_lowercase();
         if seen.contains(&p) {
             return Some(("I-patch-07", "two operations on one attribute path"));
